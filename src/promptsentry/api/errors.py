@@ -1,0 +1,138 @@
+"""Render every error in the service's one shape and map framework errors onto codes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.observability import metrics
+from promptsentry.observability.logging import get_logger
+
+log = get_logger("promptsentry.api")
+
+# pydantic error type → (HTTP status, code). Size limits are 413, the rest 422.
+_VALIDATION_CODES: dict[str, tuple[int, ErrorCode]] = {
+    "prompt_too_long": (413, ErrorCode.PROMPT_TOO_LONG),
+    "output_too_long": (413, ErrorCode.OUTPUT_TOO_LONG),
+    "identity_too_long": (413, ErrorCode.IDENTITY_TOO_LONG),
+    "prompt_empty": (422, ErrorCode.PROMPT_EMPTY),
+    "invalid_ip": (422, ErrorCode.INVALID_IP),
+    "json_invalid": (400, ErrorCode.INVALID_JSON),
+}
+_STATUS_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.INVALID_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.REQUEST_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.INVALID_REQUEST,
+    429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
+def request_id_of(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    return rid or f"req_{uuid.uuid4().hex}"
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None, request_id: str) -> dict:
+    return {
+        "error": {"code": code, "message": message, "details": details or {}},
+        "request_id": request_id,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    metrics.HTTP_ERRORS.labels(str(status), code).inc()
+    return JSONResponse(
+        error_body(code, message, details, request_id_of(request)),
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _public_error(err: dict[str, Any]) -> dict[str, Any]:
+    """A validation error without the offending input (it may be prompt text)."""
+    loc = [str(part) for part in err.get("loc", ()) if part != "body"]
+    out: dict[str, Any] = {"field": ".".join(loc) or "body", "type": err.get("type"),
+                           "message": err.get("msg")}
+    ctx = err.get("ctx") or {}
+    for key in ("limit", "size", "le", "ge", "max_length", "min_length", "expected"):
+        if key in ctx and isinstance(ctx[key], (int, float, str)):
+            out[key] = ctx[key]
+    return out
+
+
+def validation_status(errors: list[dict[str, Any]]) -> tuple[int, ErrorCode, str]:
+    """Pick the status and code for a list of pydantic errors (size limits win)."""
+    mapped = [_VALIDATION_CODES.get(e.get("type", "")) for e in errors]
+    for status, code in (m for m in mapped if m is not None):
+        if status == 413:
+            return status, code, _first_message(errors, code)
+    for m in mapped:
+        if m is not None:
+            return m[0], m[1], _first_message(errors, m[1])
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ()))[-1:] == ("prompt",)
+           for e in errors):
+        return 422, ErrorCode.INVALID_REQUEST, "field 'prompt' is required"
+    return 422, ErrorCode.INVALID_REQUEST, "request body failed validation"
+
+
+def _first_message(errors: list[dict[str, Any]], code: ErrorCode) -> str:
+    for e in errors:
+        if _VALIDATION_CODES.get(e.get("type", ""), (0, None))[1] == code:
+            if code is ErrorCode.INVALID_JSON:
+                return f"request body is not valid JSON: {(e.get('ctx') or {}).get('error', '')}"
+            return str(e.get("msg"))
+    return "request body failed validation"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details,
+                              exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        status, code, message = validation_status(errors)
+        return error_response(request, status, code, message,
+                              {"errors": [_public_error(e) for e in errors][:20]})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            code, message = ErrorCode.INVALID_ENCODING, "request body is not valid UTF-8 JSON"
+        elif exc.status_code == 404 and message == "Not Found":
+            message = f"no route for {request.method} {request.url.path}"
+        return error_response(request, exc.status_code, code, message,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path,
+                  request_id=request_id_of(request))
+        return error_response(request, 500, ErrorCode.INTERNAL_ERROR,
+                              "internal error; the request id identifies it in the logs")

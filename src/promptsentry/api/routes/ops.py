@@ -1,0 +1,46 @@
+"""Operational endpoints: ``/health``, ``/ready`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from promptsentry import __version__
+from promptsentry.observability.metrics import render_latest
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", summary="Liveness: the process answers")
+async def health() -> dict:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/ready", summary="Readiness: stores and model are usable")
+async def ready(request: Request) -> JSONResponse:
+    checks: dict[str, dict] = {}
+    store = request.app.state.hot_store
+    try:
+        checks["hot_store"] = {"ok": bool(await store.ping()), "backend": type(store).__name__}
+    except Exception as exc:
+        checks["hot_store"] = {"ok": False, "backend": type(store).__name__,
+                               "error": type(exc).__name__}
+    pipeline = request.app.state.scan_service.pipeline
+    model_ok, model_name = False, None
+    for stage in pipeline.stages:
+        if stage.name == "classifier":
+            try:
+                detector = stage.detector
+                model_ok, model_name = True, f"{detector.name}@{detector.version}"
+            except Exception as exc:
+                checks["model"] = {"ok": False, "error": type(exc).__name__}
+    checks.setdefault("model", {"ok": model_ok, "name": model_name})
+    ok = all(c["ok"] for c in checks.values())
+    return JSONResponse({"status": "ready" if ok else "degraded", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+async def metrics() -> Response:
+    body, content_type = render_latest()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,61 @@
+"""``POST /scan``, ``GET /scans`` and ``GET /scans/{scan_id}``."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from promptsentry.api.auth import Principal, require_scope
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.models.request import ScanRequest
+from promptsentry.models.response import ScanResponse
+from promptsentry.service import ScanContext
+from promptsentry.stores.records import ScanRecord
+
+router = APIRouter(tags=["scan"])
+
+ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
+
+
+@router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call")
+async def scan(body: ScanRequest, request: Request, principal: ScanPrincipal) -> ScanResponse:
+    """Judge one text. The verdict is `clean` or `malicious`; `action_taken` says what the
+    caller should do with it (`blocked` in active mode, `allowed_monitor` in monitor mode)."""
+    service = request.app.state.scan_service
+    ctx = ScanContext(
+        tenant_id=principal.tenant_id,
+        request_id=request.state.request_id,
+        peer_ip=request.client.host if request.client else None,
+        received_at=request.scope.get("state", {}).get("received_at", time.perf_counter()),
+    )
+    return await service.scan(body, ctx)
+
+
+@router.get("/scans", summary="Retained scan records, newest first")
+async def list_scans(
+    request: Request,
+    principal: ScanPrincipal,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    records, total = await request.app.state.hot_store.list_scan_records(
+        principal.tenant_id, limit=limit, offset=offset
+    )
+    return {
+        "scans": [r.model_dump() for r in records],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + len(records) < total,
+    }
+
+
+@router.get("/scans/{scan_id}", response_model=ScanRecord, summary="One retained scan record")
+async def get_scan(scan_id: str, request: Request, principal: ScanPrincipal) -> ScanRecord:
+    record = await request.app.state.hot_store.get_scan_record(principal.tenant_id, scan_id)
+    if record is None:
+        raise ApiError(404, ErrorCode.SCAN_NOT_FOUND, "no such scan (unknown or expired)",
+                       {"scan_id": scan_id[:80]})
+    return record

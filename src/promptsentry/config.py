@@ -1,0 +1,206 @@
+"""Settings, read from ``PROMPTSENTRY_*`` environment variables and an optional TOML file.
+
+Precedence, highest first: keyword arguments, environment variables, the TOML file named by
+``PROMPTSENTRY_CONFIG_FILE`` (top-level keys are setting names), then the defaults below.
+``docs/CONFIGURATION.md`` documents every setting; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/promptsentry`` or ``~/.local/share/promptsentry``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "promptsentry"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads top-level keys of the TOML file named by ``PROMPTSENTRY_CONFIG_FILE``."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = os.environ.get("PROMPTSENTRY_CONFIG_FILE")
+        self._data: dict[str, Any] = {}
+        if path:
+            try:
+                with open(path, "rb") as fh:
+                    self._data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ValueError(f"cannot read PROMPTSENTRY_CONFIG_FILE={path!r}: {exc}") from exc
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. See docs/CONFIGURATION.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PROMPTSENTRY_", extra="ignore", validate_default=True
+    )
+
+    # --- server -------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` binds to.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes for `serve`.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory for the SQLite database and the install's audit salt.",
+    )
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /admin and admin-only routes. Unset: no admin API."
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Static API keys accepted on /scan (comma-separated in the environment) "
+        "until managed tenant keys are configured.",
+    )
+    allow_unauthenticated: bool = Field(
+        False,
+        description="Serve without credentials on a non-loopback address. Only for a "
+        "network you fully trust; loopback binds never need it.",
+    )
+
+    # --- limits -------------------------------------------------------------------------
+    max_prompt_bytes: int = Field(50 * 1024, ge=1, description="Largest `prompt`, UTF-8 bytes.")
+    max_output_bytes: int = Field(10 * 1024, ge=1, description="Largest `output`, UTF-8 bytes.")
+    max_identity_chars: int = Field(256, ge=1, description="Longest `user_identity`.")
+    max_body_bytes: int = Field(
+        256 * 1024, ge=1024, description="Largest request body accepted before parsing."
+    )
+
+    # --- verdict policy -----------------------------------------------------------------
+    block_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Risk score at or above which a scan is malicious. Unset: the shipped "
+        "model's own calibrated threshold.",
+    )
+    gray_zone_low: float = Field(
+        0.40, ge=0.0, le=1.0, description="Lower bound of the gray zone (risk score)."
+    )
+    gray_zone_high: float = Field(
+        0.90, ge=0.0, le=1.0, description="Upper bound of the gray zone (risk score)."
+    )
+    monitor_mode: bool = Field(
+        False, description="Never block: malicious verdicts answer `allowed_monitor`."
+    )
+    allowlist_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Source IPs or CIDRs whose scans are answered `allowed_bypass`.",
+    )
+    allowlist_identities: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="user_identity values whose scans are answered `allowed_bypass`.",
+    )
+    model_dir: Path | None = Field(
+        None, description="Directory of detector artifacts. Unset: the model shipped inside "
+        "the package."
+    )
+    classifier_failure_mode: Literal["fail_open", "fail_closed"] = Field(
+        "fail_closed",
+        description="What a classifier error does to the verdict: fail_closed blocks, "
+        "fail_open lets the other stages decide.",
+    )
+
+    # --- records and privacy ------------------------------------------------------------
+    scan_retention_hours: float = Field(
+        24.0, gt=0, le=24 * 365, description="How long scan records are kept."
+    )
+    store_prompt_in_scan_record: bool = Field(
+        False, description="Keep prompt text in scan records (off: only the audit hash)."
+    )
+    audit_salt: SecretStr | None = Field(
+        None,
+        description="Secret salt of audit hashes. Unset: generated once and kept in "
+        "`data_dir/audit_salt`.",
+    )
+
+    # --- HTTP ---------------------------------------------------------------------------
+    security_headers: bool = Field(
+        True, description="Send HSTS, X-Content-Type-Options and X-Frame-Options."
+    )
+    hsts_max_age: int = Field(31536000, ge=0, description="HSTS max-age, seconds.")
+
+    # --- logging ------------------------------------------------------------------------
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    log_format: Literal["json", "console"] = Field("json")
+
+    @field_validator("api_keys", "allowlist_ips", "allowlist_identities", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_gray_zone(self) -> Settings:
+        if self.gray_zone_low > self.gray_zone_high:
+            raise ValueError("gray_zone_low must not exceed gray_zone_high")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls), file_secret_settings)
+
+    # --- derived values -----------------------------------------------------------------
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+    def resolved_audit_salt(self) -> bytes:
+        """The install's secret audit salt, created on first use when not configured."""
+        if self.audit_salt is not None:
+            return self.audit_salt.get_secret_value().encode()
+        path = self.data_dir / "audit_salt"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            salt = secrets.token_hex(32).encode()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(salt)
+            return salt
+        except OSError:
+            # Read-only or missing data dir: a per-process salt still hides prompts.
+            return _process_salt()
+
+
+@lru_cache(maxsize=1)
+def _process_salt() -> bytes:
+    return secrets.token_hex(32).encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Logs and metrics: structured, redacted, and free of prompt text."""

@@ -1,0 +1,139 @@
+"""The stage interface and the values that flow through the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from promptsentry.models.request import ScanRequest
+
+
+class FailureMode(StrEnum):
+    """What a stage's crash means for the verdict.
+
+    ``fail_open``: the stage is skipped and the other stages decide.
+    ``fail_closed``: the scan is judged malicious, since it could not be judged safely.
+    """
+
+    OPEN = "fail_open"
+    CLOSED = "fail_closed"
+
+
+class Severity(StrEnum):
+    """How strongly a finding alone indicates an attack."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class TextView:
+    """One reading of the scanned text.
+
+    ``origin`` is ``"original"``, ``"normalized"`` or the decoder that produced it
+    (``"base64"``, ``"hex"``, ``"url"``, ``"rot13"``, …); ``span`` is where in the original
+    text the decoded payload sat (``None`` for whole-text views).
+    """
+
+    origin: str
+    text: str
+    span: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One named thing a stage found: a rule id, ``canary_leak``, ``encoded_payload``…"""
+
+    pattern: str
+    category: str
+    severity: Severity
+    view: str = "original"
+    span: tuple[int, int] | None = None
+    detail: str = ""
+    decisive: bool = False
+    """A decisive finding makes the verdict malicious whatever the scores say
+    (a leaked canary, for example)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """What one stage returns. The runner fills in ``ms`` and ``failure_mode``."""
+
+    name: str
+    status: Literal["ok", "error", "skipped"] = "ok"
+    findings: tuple[Finding, ...] = ()
+    score: float | None = None
+    """Probability of attack, for stages that score (the classifier)."""
+    views: tuple[TextView, ...] = ()
+    """New readings of the text for later stages (the normaliser adds them)."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    ms: float = 0.0
+    failure_mode: FailureMode = FailureMode.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class PipelinePolicy:
+    """The knobs of a verdict, per tenant or per install."""
+
+    block_threshold: float = 0.5
+    gray_zone_low: float = 0.40
+    gray_zone_high: float = 0.90
+    monitor_mode: bool = False
+    bypass: bool = False
+    """The caller is allow-listed: the verdict is computed but the action is allowed_bypass."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanState:
+    """Everything the stages know so far. Immutable: each stage returns a result and the
+    runner derives the next state with :meth:`with_result`."""
+
+    request: ScanRequest
+    policy: PipelinePolicy
+    views: tuple[TextView, ...]
+    results: tuple[StageResult, ...] = ()
+
+    @classmethod
+    def start(cls, request: ScanRequest, policy: PipelinePolicy) -> ScanState:
+        return cls(request=request, policy=policy, views=(TextView("original", request.prompt),))
+
+    def with_result(self, result: StageResult) -> ScanState:
+        return replace(self, views=self.views + result.views, results=self.results + (result,))
+
+    def result(self, name: str) -> StageResult | None:
+        for result in self.results:
+            if result.name == name:
+                return result
+        return None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for r in self.results for f in r.findings)
+
+    def view(self, origin: str) -> TextView | None:
+        for view in self.views:
+            if view.origin == origin:
+                return view
+        return None
+
+    @property
+    def primary_text(self) -> str:
+        """The normalised text when the normaliser ran, else the original."""
+        view = self.view("normalized") or self.views[0]
+        return view.text
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """A pipeline stage. Implementations are small classes holding only configuration
+    (and loaded models); ``run`` must not mutate anything shared."""
+
+    name: str
+    failure_mode: FailureMode
+
+    async def run(self, state: ScanState) -> StageResult: ...

@@ -1,0 +1,120 @@
+"""The scan service: pipeline → verdict → side effects.
+
+This is the edge where a verdict turns into state: the scan record (retention-bounded, no
+prompt text unless opted in) and metrics. The HTTP API and the MCP server both call it, so
+the two stay identical.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from promptsentry.config import Settings
+from promptsentry.models.request import ScanRequest
+from promptsentry.models.response import ScanResponse
+from promptsentry.observability import metrics
+from promptsentry.observability.logging import get_logger
+from promptsentry.pipeline.runner import Pipeline, policy_for, resolve_block_threshold
+from promptsentry.stores.base import HotStore
+from promptsentry.stores.records import ScanRecord
+from promptsentry.text import strip_control
+
+log = get_logger("promptsentry.scan")
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """Facts about the caller that are not in the request body."""
+
+    tenant_id: str = DEFAULT_TENANT
+    request_id: str | None = None
+    peer_ip: str | None = None
+    received_at: float | None = None
+    """``time.perf_counter()`` when the request arrived, for end-to-end latency."""
+
+
+class ScanService:
+    """Judges requests and records the outcome."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, hot_store: HotStore) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.hot_store = hot_store
+        self._threshold: float | None = None
+        self._record_store_down = False
+
+    @property
+    def block_threshold(self) -> float:
+        if self._threshold is None:
+            self._threshold = resolve_block_threshold(self.settings, self.pipeline)
+        return self._threshold
+
+    async def scan(self, request: ScanRequest, ctx: ScanContext) -> ScanResponse:
+        received = ctx.received_at if ctx.received_at is not None else time.perf_counter()
+        policy = policy_for(self.settings, request, block_threshold=self.block_threshold)
+        response, _ = await self.pipeline.run(
+            request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,
+            received_at=received,
+        )
+        await self._record(request, response, ctx)
+        self._observe(response)
+        log.info(
+            "scan",
+            scan_id=response.scan_id,
+            request_id=response.request_id,
+            tenant_id=ctx.tenant_id,
+            verdict=response.verdict,
+            action=response.action_taken,
+            risk_score=response.risk_score,
+            patterns=response.patterns_matched,
+            scan_type=response.scan_type,
+            pipeline_ms=response.pipeline_ms,
+        )
+        return response
+
+    async def _record(self, request: ScanRequest, response: ScanResponse, ctx: ScanContext) -> None:
+        retention_s = self.settings.scan_retention_hours * 3600
+        expires = datetime.now(UTC) + timedelta(seconds=retention_s)
+        record = ScanRecord(
+            scan_id=response.scan_id,
+            request_id=response.request_id,
+            timestamp=response.timestamp,
+            tenant_id=ctx.tenant_id,
+            verdict=response.verdict,
+            action_taken=response.action_taken,
+            confidence=response.confidence,
+            risk_score=response.risk_score,
+            patterns_matched=response.patterns_matched,
+            scan_type=response.scan_type,
+            audit_hash=response.audit_hash,
+            source_ip=request.source_ip or ctx.peer_ip,
+            user_identity=request.user_identity,
+            context=request.context,
+            latency_ms=response.latency_ms,
+            prompt=strip_control(request.prompt) if self.settings.store_prompt_in_scan_record
+            else None,
+            expires_at=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        )
+        try:
+            await self.hot_store.put_scan_record(record, retention_s)
+        except Exception as exc:  # the verdict stands even when the record cannot be kept
+            if not self._record_store_down:
+                log.warning("scan_record_store_unavailable", error=type(exc).__name__)
+            self._record_store_down = True
+        else:
+            if self._record_store_down:
+                log.info("scan_record_store_recovered")
+            self._record_store_down = False
+
+    @staticmethod
+    def _observe(response: ScanResponse) -> None:
+        metrics.SCANS.labels(response.verdict, response.action_taken, response.scan_type).inc()
+        metrics.SCAN_SECONDS.observe(response.latency_ms / 1000)
+        for name, report in response.stages.items():
+            metrics.STAGE_SECONDS.labels(name).observe(report.ms / 1000)
+            if report.status == "error":
+                metrics.STAGE_ERRORS.labels(name, report.failure_mode).inc()

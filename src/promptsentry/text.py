@@ -1,0 +1,19 @@
+"""Small text helpers shared by every layer (no I/O, no state)."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 control characters except tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str, *, keep_newlines: bool = True) -> str:
+    """Remove control characters; tabs and newlines survive unless ``keep_newlines`` is false."""
+    return (_CONTROL if keep_newlines else _CONTROL_ALL).sub("", text)
+
+
+def utf8_len(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes (lone surrogates count as 3, as CESU would)."""
+    return len(text.encode("utf-8", "surrogatepass"))
