@@ -82,11 +82,11 @@ class Settings(BaseSettings):
     )
 
     # --- limits -------------------------------------------------------------------------
-    max_prompt_bytes: int = Field(50 * 1024, ge=1, description="Largest `prompt`, UTF-8 bytes.")
-    max_output_bytes: int = Field(10 * 1024, ge=1, description="Largest `output`, UTF-8 bytes.")
-    max_identity_chars: int = Field(256, ge=1, description="Longest `user_identity`.")
+    # The field limits (prompt 50 KB, output 10 KB, identity 256 characters) are part of the
+    # API contract and live in promptsentry.models.request, not here.
     max_body_bytes: int = Field(
-        256 * 1024, ge=1024, description="Largest request body accepted before parsing."
+        512 * 1024, ge=1024, description="Largest request body accepted before parsing "
+        "(JSON escaping can make a 50 KB prompt several times larger on the wire)."
     )
 
     # --- verdict policy -----------------------------------------------------------------
@@ -137,6 +137,103 @@ class Settings(BaseSettings):
         "`data_dir/audit_salt`.",
     )
 
+    # --- state: stores, limits, strikes, JWT (docs/OPERATIONS.md) -------------------------
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the durable store (tenants, keys, manual blocks), e.g. "
+        "postgresql://user@host/db. Unset: a SQLite file `data_dir/promptsentry.db`.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL of the hot store (rate limits, strikes, automatic blocks, scan "
+        "records), e.g. redis://127.0.0.1:6379/0. Unset: in-process (one worker only).",
+    )
+    redis_key_prefix: str = Field(
+        "ps", pattern=r"^[A-Za-z0-9_.-]{1,32}$",
+        description="Prefix of every Redis key (several deployments can share one Redis).",
+    )
+    redis_timeout_seconds: float = Field(
+        0.5, gt=0, le=30, description="Socket timeout of Redis commands."
+    )
+    rate_limit_per_minute: int = Field(
+        0, ge=0, description="Scans per minute per tenant (sliding window). 0: unlimited."
+    )
+    ip_rate_limit_per_minute: int = Field(
+        0, ge=0, description="Scans per minute per source IP (sliding window). 0: unlimited."
+    )
+    strike_threshold: int = Field(
+        5, ge=0, description="Malicious verdicts from one source IP within `strike_window_hours` "
+        "that block it automatically. 0: never block automatically."
+    )
+    strike_window_hours: float = Field(
+        24.0, gt=0, description="How long a strike counts (strike counter retention)."
+    )
+    auto_block_hours: float = Field(
+        24.0, gt=0, description="How long an automatic block lasts."
+    )
+    exempt_loopback_ips: bool = Field(
+        True,
+        description="Treat loopback source addresses (127.0.0.0/8, ::1; usually the calling "
+        "app on this host, not an end user) as allow-listed: never rate limited per IP, "
+        "struck or blocked.",
+    )
+    state_failure_mode: Literal["fail_open", "fail_closed"] = Field(
+        "fail_open",
+        description="When the hot store is unreachable: fail_open skips rate limits and "
+        "automatic-block checks; fail_closed answers 503 SERVICE_UNAVAILABLE.",
+    )
+    stats_retention_hours: float = Field(
+        168.0, gt=0, le=24 * 366, description="How long hourly verdict counters are kept."
+    )
+    block_list_refresh_seconds: float = Field(
+        2.0, ge=0, le=3600,
+        description="How often each worker reloads manual blocks and the IP allow-list.",
+    )
+    key_usage_flush_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="How often a worker writes API key last-used times and counters to SQL.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="Shared secret for HS256 service-to-service JWTs."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256/ES256 JWTs."
+    )
+    jwt_jwks_file: Path | None = Field(
+        None, description="JWKS file (JSON) of public keys for RS256/ES256 JWTs, by `kid`."
+    )
+    jwt_issuer: str | None = Field(None, description="Required `iss` of JWTs.")
+    jwt_audience: str | None = Field(None, description="Required `aud` of JWTs.")
+    jwt_tenant_claim: str = Field(
+        "tenant_id", description="JWT claim naming the tenant (a string or a list of ids)."
+    )
+    jwt_leeway_seconds: int = Field(30, ge=0, le=600, description="Clock skew allowed on exp.")
+
+    # --- agent sessions (docs/AGENTS.md) -------------------------------------------------
+    session_ttl_seconds: float = Field(
+        3600.0, gt=0, le=24 * 3600,
+        description="A session expires this long after its last scan (sliding TTL).",
+    )
+    session_max_age_seconds: float = Field(
+        86400.0, gt=0, le=7 * 24 * 3600,
+        description="Hard cap on a session's lifetime, however active it is.",
+    )
+    session_max_nodes: int = Field(
+        256, ge=8, le=10_000,
+        description="Nodes kept per session graph; older ones are folded into a summary.",
+    )
+    session_label_override: bool = Field(
+        False,
+        description="Let callers set `provenance_label` to a higher trust than the automatic "
+        "label (lowering trust is always allowed).",
+    )
+
+    redaction_enabled: bool = Field(
+        False,
+        description="Answer `redacted_prompt` and `redaction_stats`: secrets and personal data "
+        "replaced by typed placeholders. Per-tenant override.",
+    )
+
     # --- HTTP ---------------------------------------------------------------------------
     security_headers: bool = Field(
         True, description="Send HSTS, X-Content-Type-Options and X-Frame-Options."
@@ -144,8 +241,13 @@ class Settings(BaseSettings):
     hsts_max_age: int = Field(31536000, ge=0, description="HSTS max-age, seconds.")
 
     # --- logging ------------------------------------------------------------------------
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
-    log_format: Literal["json", "console"] = Field("json")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level logged (debug, info, warning, error)."
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="`json`: one JSON object per line (for log shippers); `console`: "
+        "human-readable."
+    )
 
     @field_validator("api_keys", "allowlist_ips", "allowlist_identities", mode="before")
     @classmethod

@@ -16,9 +16,17 @@ from promptsentry.models.request import ScanRequest
 from promptsentry.models.response import ScanResponse
 from promptsentry.observability import metrics
 from promptsentry.observability.logging import get_logger
-from promptsentry.pipeline.runner import Pipeline, policy_for, resolve_block_threshold
+from promptsentry.pipeline.base import PipelinePolicy
+from promptsentry.pipeline.runner import (
+    Pipeline,
+    is_allowlisted,
+    policy_for,
+    resolve_block_threshold,
+)
 from promptsentry.stores.base import HotStore
+from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
 from promptsentry.stores.records import ScanRecord
+from promptsentry.stores.tenants import EffectiveSettings
 from promptsentry.text import strip_control
 
 log = get_logger("promptsentry.scan")
@@ -40,10 +48,20 @@ class ScanContext:
 class ScanService:
     """Judges requests and records the outcome."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline, hot_store: HotStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        hot_store: HotStore,
+        *,
+        guard: Guard | None = None,
+        tenants: TenantDirectory | None = None,
+    ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.hot_store = hot_store
+        self.guard = guard
+        self.tenants = tenants
         self._threshold: float | None = None
         self._record_store_down = False
 
@@ -53,14 +71,47 @@ class ScanService:
             self._threshold = resolve_block_threshold(self.settings, self.pipeline)
         return self._threshold
 
-    async def scan(self, request: ScanRequest, ctx: ScanContext) -> ScanResponse:
+    async def effective_settings(self, tenant_id: str) -> EffectiveSettings | None:
+        """The tenant's settings merged onto the install's (``None`` without a directory)."""
+        return None if self.tenants is None else await self.tenants.effective(tenant_id)
+
+    async def admit(self, request: ScanRequest, ctx: ScanContext) -> Admission | None:
+        """Blocks and rate limits for this scan (raises 403/429 ``ApiError``); call before
+        :meth:`scan` to get the ``X-RateLimit-*`` numbers, or let ``scan`` call it."""
+        if self.guard is None:
+            return None
+        eff = await self.effective_settings(ctx.tenant_id)
+        assert eff is not None
+        ip = parse_ip(request.source_ip) or parse_ip(ctx.peer_ip)
+        return await self.guard.admit(ctx.tenant_id, ip, eff)
+
+    async def scan(
+        self, request: ScanRequest, ctx: ScanContext, *, admission: Admission | None = None
+    ) -> ScanResponse:
         received = ctx.received_at if ctx.received_at is not None else time.perf_counter()
-        policy = policy_for(self.settings, request, block_threshold=self.block_threshold)
+        eff = await self.effective_settings(ctx.tenant_id)
+        if admission is None:
+            admission = await self.admit(request, ctx)
+        if eff is None:
+            policy = policy_for(self.settings, request, block_threshold=self.block_threshold)
+        else:
+            policy = PipelinePolicy(
+                block_threshold=(eff.block_threshold if eff.block_threshold is not None
+                                 else self.block_threshold),
+                gray_zone_low=eff.gray_zone_low,
+                gray_zone_high=eff.gray_zone_high,
+                monitor_mode=eff.monitor_mode,
+                bypass=is_allowlisted(request, eff.allowlist_ips, eff.allowlist_identities),
+                redact=eff.redaction_enabled,
+            )
         response, _ = await self.pipeline.run(
             request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,
             received_at=received,
         )
-        await self._record(request, response, ctx)
+        await self._record(request, response, ctx, eff)
+        if self.guard is not None and admission is not None and eff is not None:
+            await self.guard.after_verdict(ctx.tenant_id, admission, response.verdict,
+                                           response.action_taken, eff)
         self._observe(response)
         log.info(
             "scan",
@@ -76,8 +127,12 @@ class ScanService:
         )
         return response
 
-    async def _record(self, request: ScanRequest, response: ScanResponse, ctx: ScanContext) -> None:
-        retention_s = self.settings.scan_retention_hours * 3600
+    async def _record(self, request: ScanRequest, response: ScanResponse, ctx: ScanContext,
+                      eff: EffectiveSettings | None = None) -> None:
+        retention_h = eff.scan_retention_hours if eff else self.settings.scan_retention_hours
+        store_prompt = (eff.store_prompt_in_scan_record if eff
+                        else self.settings.store_prompt_in_scan_record)
+        retention_s = retention_h * 3600
         expires = datetime.now(UTC) + timedelta(seconds=retention_s)
         record = ScanRecord(
             scan_id=response.scan_id,
@@ -95,8 +150,7 @@ class ScanService:
             user_identity=request.user_identity,
             context=request.context,
             latency_ms=response.latency_ms,
-            prompt=strip_control(request.prompt) if self.settings.store_prompt_in_scan_record
-            else None,
+            prompt=strip_control(request.prompt) if store_prompt else None,
             expires_at=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
         )
         try:

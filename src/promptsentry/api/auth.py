@@ -1,22 +1,52 @@
 """Who is calling: bearer credentials → a :class:`Principal`.
 
-Until managed tenant keys exist, the service accepts the static keys in
-``PROMPTSENTRY_API_KEYS`` and the admin token; with neither configured it serves
-anonymous callers as the ``default`` tenant, which ``serve`` only allows on loopback.
+:class:`CredentialAuthenticator` (what ``create_app`` uses) accepts, in this order:
+
+* the admin token (``PROMPTSENTRY_ADMIN_TOKEN``): every scope, any tenant via ``X-Tenant-ID``;
+* managed keys ``ps_<id>_<secret>`` / ``sk-opt-<id>-<secret>``: looked up by id in SQL on
+  every request (no cache, so a revocation holds on the next request on every worker) and
+  checked against the stored SHA-256 of the secret;
+* service-to-service JWTs (HS256, RS256, ES256) when a JWT key is configured;
+* the static keys in ``PROMPTSENTRY_API_KEYS`` (tenant ``default``).
+
+Keys come from ``Authorization: Bearer <key>`` or ``X-API-Key``. ``X-Tenant-ID`` may narrow
+what a credential sees to one of its tenants, never widen it (403 otherwise). With no
+credential configured at all (no admin token, static key, JWT key or managed key) callers
+are anonymous in tenant ``default``; ``serve`` allows that only on loopback.
+
+While the database is unreachable, a managed key that verified within the last
+``DEGRADED_KEY_TTL`` seconds in this process is still accepted (and nothing else), so scans
+keep being answered; revocations cannot be written meanwhile anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from fastapi import Request
 
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.observability.incidents import Incidents
+from promptsentry.observability.logging import get_logger
+from promptsentry.security.jwt import JwtError, JwtVerifier, looks_like_jwt
+from promptsentry.security.keys import looks_like_managed_key, parse_key, secret_matches
 from promptsentry.service import DEFAULT_TENANT
+from promptsentry.stores.base import StoreUnavailable
+from promptsentry.stores.sql.store import SqlStore
+
+log = get_logger("promptsentry.auth")
+
+DEGRADED_KEY_TTL = 300.0
+_TENANT_ID_OK = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 ALL_SCOPES = frozenset({"scan", "optimize", "admin"})
 
@@ -29,6 +59,10 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     key_id: str | None = None
     subject: str | None = None
+    email: str | None = None
+    tenants: tuple[str, ...] = ()
+    """Every tenant the credential may act for (a JWT may name several); empty: only
+    ``tenant_id``."""
 
     @property
     def is_admin(self) -> bool:
@@ -91,3 +125,163 @@ def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+def _unauthorized(message: str, code: ErrorCode = ErrorCode.UNAUTHORIZED) -> ApiError:
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _narrow(principal: Principal, request: Request, *, any_tenant: bool) -> Principal:
+    """Apply ``X-Tenant-ID``: it may pick one of the credential's tenants, nothing else."""
+    wanted = request.headers.get("x-tenant-id", "").strip()
+    if not wanted:
+        return principal
+    if not _TENANT_ID_OK.match(wanted):
+        raise ApiError(400, ErrorCode.INVALID_REQUEST, "X-Tenant-ID is not a valid tenant id")
+    if wanted == principal.tenant_id:
+        return principal
+    if any_tenant or wanted in principal.tenants:
+        return Principal(wanted, principal.scopes, principal.key_id, principal.subject,
+                         principal.email, principal.tenants)
+    raise ApiError(403, ErrorCode.FORBIDDEN,
+                   "X-Tenant-ID names a tenant this credential cannot access")
+
+
+class KeyUsage:
+    """Per-process use counters of managed keys, written to SQL every ``flush_seconds``
+    (``use_count = use_count + n`` in SQL, so workers add up)."""
+
+    def __init__(self, sql: SqlStore, flush_seconds: float) -> None:
+        self._sql = sql
+        self._flush_seconds = flush_seconds
+        self._pending: dict[str, tuple[int, datetime]] = {}
+        self._last_flush = time.monotonic()
+
+    async def used(self, key_id: str) -> None:
+        count, _ = self._pending.get(key_id, (0, None))
+        self._pending[key_id] = (count + 1, datetime.now(UTC))
+        if time.monotonic() - self._last_flush >= self._flush_seconds:
+            await self.flush()
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        self._last_flush = time.monotonic()
+        if not pending:
+            return
+        try:
+            await self._sql.run(self._sql.record_key_usage, pending)
+        except StoreUnavailable:
+            for key_id, (count, when) in pending.items():  # keep them for the next flush
+                old, _ = self._pending.get(key_id, (0, when))
+                self._pending[key_id] = (old + count, when)
+
+
+class CredentialAuthenticator:
+    """Admin token, managed keys, JWTs and static keys; see the module docstring."""
+
+    def __init__(self, settings: Settings, sql: SqlStore | None, incidents: Incidents,
+                 jwt: JwtVerifier | None = None) -> None:
+        self._settings = settings
+        self._sql = sql
+        self._incidents = incidents
+        self._static = [k.get_secret_value().encode() for k in settings.api_keys]
+        self._admin = (settings.admin_token.get_secret_value().encode()
+                       if settings.admin_token else None)
+        self._jwt = jwt if jwt is not None and jwt.configured else None
+        self._keys_exist = False
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self.usage = KeyUsage(sql, settings.key_usage_flush_seconds) if sql else None
+
+    @property
+    def requires_credentials(self) -> bool:
+        return (bool(self._static) or self._admin is not None or self._jwt is not None
+                or self._keys_exist)
+
+    async def refresh_key_presence(self) -> bool:
+        """Whether managed keys exist (sticky once seen: keys are never deleted, only
+        revoked, except with their tenant)."""
+        if self._keys_exist or self._sql is None:
+            return self._keys_exist
+        try:
+            self._keys_exist = await self._sql.run(self._sql.any_key_exists)
+        except StoreUnavailable as exc:
+            self._incidents.failed("sql", exc)
+        else:
+            self._incidents.ok("sql")
+        return self._keys_exist
+
+    async def authenticate(self, request: Request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            if not self.requires_credentials and not await self.refresh_key_presence():
+                return _narrow(Principal(DEFAULT_TENANT, ALL_SCOPES - {"admin"},
+                                         subject="anonymous"), request, any_tenant=False)
+            raise _unauthorized("missing credentials: send 'Authorization: Bearer <key>'")
+        candidate = token.encode()
+        if self._admin is not None and hmac.compare_digest(candidate, self._admin):
+            return _narrow(Principal(DEFAULT_TENANT, ALL_SCOPES, subject="admin"), request,
+                           any_tenant=True)
+        if looks_like_managed_key(token):
+            return _narrow(await self._managed(token), request, any_tenant=False)
+        if self._jwt is not None and looks_like_jwt(token):
+            try:
+                identity = self._jwt.verify(token)
+            except JwtError as exc:
+                log.info("jwt_rejected", reason=str(exc))
+                raise _unauthorized(str(exc), ErrorCode.INVALID_API_KEY) from None
+            tenants = identity.tenants or (DEFAULT_TENANT,)
+            log.debug("jwt_accepted", sub=identity.subject, email=identity.email)
+            return _narrow(Principal(tenants[0], identity.scopes, subject=identity.subject,
+                                     email=identity.email, tenants=tenants), request,
+                           any_tenant=False)
+        for index, key in enumerate(self._static):
+            if hmac.compare_digest(candidate, key):
+                return _narrow(Principal(DEFAULT_TENANT, ALL_SCOPES - {"admin"},
+                                         key_id=f"static-{index}"), request, any_tenant=False)
+        raise _unauthorized("the API key is not valid", ErrorCode.INVALID_API_KEY)
+
+    async def _managed(self, token: str) -> Principal:
+        parsed = parse_key(token)
+        if parsed is None or self._sql is None:
+            raise _unauthorized("the API key is not valid", ErrorCode.INVALID_API_KEY)
+        fingerprint = hashlib.sha256(token.encode()).hexdigest()
+        try:
+            record = await self._sql.run(self._sql.get_key, parsed.key_id)
+        except StoreUnavailable as exc:
+            self._incidents.failed("sql", exc)
+            cached = self._verified.get(fingerprint)
+            if cached is not None and time.monotonic() - cached[0] < DEGRADED_KEY_TTL:
+                return cached[1]
+            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                           "the key store is unavailable; retry shortly",
+                           headers={"Retry-After": "1"}) from None
+        self._incidents.ok("sql")
+        if (record is None or record.revoked or record.kind != parsed.kind
+                or not secret_matches(parsed.secret, record.secret_hash)):
+            self._verified.pop(fingerprint, None)
+            raise _unauthorized("the API key is not valid or was revoked",
+                                ErrorCode.INVALID_API_KEY)
+        self._keys_exist = True
+        principal = Principal(record.tenant_id, frozenset(record.scopes), key_id=record.key_id,
+                              subject=f"key:{record.key_id}")
+        self._verified[fingerprint] = (time.monotonic(), principal)
+        self._verified.move_to_end(fingerprint)
+        while len(self._verified) > 10_000:
+            self._verified.popitem(last=False)
+        if self.usage is not None:
+            await self.usage.used(record.key_id)
+        return principal
+
+
+def require_any_scope(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
+    """FastAPI dependency: an authenticated principal holding at least one of ``scopes``."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await request.app.state.authenticator.authenticate(request)
+        if not principal.scopes & set(scopes):
+            raise ApiError(403, ErrorCode.FORBIDDEN,
+                           f"this credential lacks any of the scopes {sorted(scopes)}")
+        return principal
+
+    return dependency
+

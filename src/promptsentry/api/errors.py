@@ -82,6 +82,11 @@ def _public_error(err: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``details`` of a validation error: each failed field, never the offending input."""
+    return {"errors": [_public_error(e) for e in errors][:20]}
+
+
 def validation_status(errors: list[dict[str, Any]]) -> tuple[int, ErrorCode, str]:
     """Pick the status and code for a list of pydantic errors (size limits win)."""
     mapped = [_VALIDATION_CODES.get(e.get("type", "")) for e in errors]
@@ -116,8 +121,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         status, code, message = validation_status(errors)
-        return error_response(request, status, code, message,
-                              {"errors": [_public_error(e) for e in errors][:20]})
+        return error_response(request, status, code, message, validation_details(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -20,6 +20,9 @@ app = typer.Typer(
 
 _COMMAND_MODULES = (
     "promptsentry.cli.core",
+    "promptsentry.cli.admin",
+    "promptsentry.cli.training",
+    "promptsentry.cli.optimizer",
 )
 
 for _name in _COMMAND_MODULES:

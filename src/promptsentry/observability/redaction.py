@@ -35,6 +35,9 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
 )
 
+# Credentials inside URLs: scheme://user:password@host (database and Redis URLs).
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
+
 _SENSITIVE_KEYS = frozenset(
     {"authorization", "password", "passwd", "secret", "token", "api_key", "apikey", "x-api-key",
      "admin_token", "key", "cookie", "set-cookie", "prompt", "output", "text"}
@@ -44,6 +47,7 @@ _SENSITIVE_KEYS = frozenset(
 def redact_text(text: str) -> str:
     """``text`` with control characters stripped and secrets replaced by ``[REDACTED]``."""
     text = strip_control(text, keep_newlines=False)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     for pattern in _SECRET_PATTERNS:
         if pattern.groups >= 3:
             text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)

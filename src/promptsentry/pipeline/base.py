@@ -86,6 +86,8 @@ class PipelinePolicy:
     monitor_mode: bool = False
     bypass: bool = False
     """The caller is allow-listed: the verdict is computed but the action is allowed_bypass."""
+    redact: bool = False
+    """Answer a redacted copy of the text (secrets and personal data as typed placeholders)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,11 @@ from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, S
 from promptsentry.pipeline.verdict import Decision, decide
 
 
+# Stage details that carry (transformed) text: lifted into response fields, never echoed
+# in ``stages``.
+_TEXT_DETAILS = frozenset({"redacted_prompt", "redacted_output"})
+
+
 def _report(result: StageResult) -> StageReport:
     return StageReport(
         status=result.status,
@@ -36,7 +41,7 @@ def _report(result: StageResult) -> StageReport:
         failure_mode=result.failure_mode.value,
         patterns=list(dict.fromkeys(f.pattern for f in result.findings)),
         score=None if result.score is None else round(result.score, 6),
-        details=dict(result.details),
+        details={k: v for k, v in result.details.items() if k not in _TEXT_DETAILS},
         error=result.error,
     )
 
@@ -109,6 +114,11 @@ class Pipeline:
         verdict_ms = (time.perf_counter() - t0) * 1000
 
         stages = {r.name: _report(r) for r in state.results}
+        redaction = state.result("redaction")
+        redacted_prompt = redaction_stats = None
+        if policy.redact and redaction is not None and redaction.status == "ok":
+            redacted_prompt = redaction.details.get("redacted_prompt")
+            redaction_stats = redaction.details.get("redaction_stats")
         stages["verdict"] = StageReport(
             status="ok",
             ms=round(verdict_ms, 3),
@@ -136,26 +146,38 @@ class Pipeline:
             tenant_id=tenant_id,
             audit_hash=audit_hash(self._salt, request.prompt, decision.verdict,
                                   decision.action, timestamp),
+            redacted_prompt=redacted_prompt,
+            redaction_stats=redaction_stats,
         )
         return response, decision
 
 
 def default_stages(settings: Settings) -> list[Stage]:
-    """The default pipeline: normalise → signatures → classifier → leak check."""
+    """The default pipeline: normalise → signatures → tool call → indirect injection →
+    classifier → leak checks (request canaries, issued canaries) → redaction."""
     from promptsentry.detector import load_detector
+    from promptsentry.pipeline.agent.leakage import derive_canary_key
+    from promptsentry.pipeline.stages.canary import IssuedCanaryStage
     from promptsentry.pipeline.stages.classifier import ClassifierStage
+    from promptsentry.pipeline.stages.indirect import IndirectInjectionStage
     from promptsentry.pipeline.stages.leak import LeakStage
     from promptsentry.pipeline.stages.normalize import NormalizeStage
+    from promptsentry.pipeline.stages.redaction import RedactionStage
     from promptsentry.pipeline.stages.signatures import SignatureStage
+    from promptsentry.pipeline.stages.toolcall import ToolCallStage
 
     return [
         NormalizeStage(),
         SignatureStage(),
+        ToolCallStage(),
+        IndirectInjectionStage(),
         ClassifierStage(
             lambda: load_detector(settings.model_dir),
             failure_mode=FailureMode(settings.classifier_failure_mode),
         ),
         LeakStage(),
+        IssuedCanaryStage(derive_canary_key(settings.resolved_audit_salt())),
+        RedactionStage(),
     ]
 
 
@@ -171,6 +193,7 @@ def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: flo
         gray_zone_high=settings.gray_zone_high,
         monitor_mode=settings.monitor_mode,
         bypass=is_allowlisted(request, settings.allowlist_ips, settings.allowlist_identities),
+        redact=settings.redaction_enabled,
     )
 
 

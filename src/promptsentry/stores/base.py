@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
+from promptsentry.errors import PromptSentryError
 from promptsentry.stores.records import ScanRecord
+
+
+class StoreUnavailable(PromptSentryError):
+    """A store cannot be reached (server down, timeout). Callers degrade, never answer 500."""
+
+
+RateScope = Literal["tenant", "ip"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitResult:
+    """One sliding-window check: whether the request fits, and the numbers for the
+    ``X-RateLimit-*`` headers."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: float
+    """Seconds until the oldest request in the window leaves it (a slot frees up)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrikeResult:
+    """The state of an address after one more strike."""
+
+    strikes: int
+    blocked: bool
+    newly_blocked: bool
+    block_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AutoBlock:
+    ip: str
+    remaining_seconds: float
+    reason: str
 
 
 @runtime_checkable
 class HotStore(Protocol):
-    """Expiring state. Implementations: in-process (default) and Redis."""
+    """Expiring state. Implementations: in-process (default) and Redis.
+
+    Every read-modify-write here is atomic in the implementation (an asyncio section in
+    process, a Lua script in Redis), so limits hold exactly across workers.
+    """
 
     async def put_scan_record(self, record: ScanRecord, ttl_seconds: float) -> None:
         """Keep ``record`` for ``ttl_seconds``; then it is gone."""
@@ -21,6 +63,38 @@ class HotStore(Protocol):
         self, tenant_id: str, *, limit: int, offset: int
     ) -> tuple[list[ScanRecord], int]:
         """The tenant's live records, newest first, and how many live records it has."""
+
+    async def hit_rate_limit(
+        self, scope: RateScope, subject: str, limit: int, window_seconds: float
+    ) -> RateLimitResult:
+        """Count one request against ``subject``'s sliding window unless it is full."""
+
+    async def add_strike(
+        self, ip: str, *, threshold: int, window_seconds: float, block_seconds: float,
+        reason: str,
+    ) -> StrikeResult:
+        """Add a strike to ``ip``; block it for ``block_seconds`` when the strikes within
+        ``window_seconds`` reach ``threshold`` (0: never). Strike-then-block is atomic."""
+
+    async def get_strikes(self, ip: str, window_seconds: float) -> int:
+        """Strikes of ``ip`` within the window."""
+
+    async def auto_block_remaining(self, ip: str) -> float | None:
+        """Seconds left on ``ip``'s automatic block, or ``None`` when not blocked."""
+
+    async def list_auto_blocks(self) -> list[AutoBlock]:
+        """Live automatic blocks."""
+
+    async def clear_ip(self, ip: str) -> bool:
+        """Lift ``ip``'s automatic block and forget its strikes; whether a block was lifted."""
+
+    async def count_verdict(
+        self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float
+    ) -> None:
+        """Add one to the tenant's counter of ``verdict``/``action`` for epoch hour ``hour``."""
+
+    async def get_stats(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, int]]:
+        """``{hour: {"<verdict>|<action>": count}}`` for the hours that have counts."""
 
     async def ping(self) -> bool:
         """Whether the store answers."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+from collections import deque
 from collections.abc import Callable
 
+from promptsentry.stores.base import AutoBlock, RateLimitResult, RateScope, StrikeResult
 from promptsentry.stores.records import ScanRecord
 
 Clock = Callable[[], float]
@@ -26,6 +28,12 @@ class MemoryHotStore:
         self._records: dict[str, dict[str, tuple[float, int, ScanRecord]]] = {}
         self._expiry_heap: list[tuple[float, str, str]] = []
         self._seq = 0
+        # Sliding windows: (scope, subject) -> timestamps inside the window, oldest first.
+        self._windows: dict[tuple[str, str], tuple[float, deque[float]]] = {}
+        self._strikes: dict[str, tuple[float, deque[float]]] = {}
+        self._blocks: dict[str, tuple[float, str]] = {}  # ip -> (expires_at, reason)
+        self._stats: dict[tuple[str, int], tuple[float, dict[str, int]]] = {}
+        self._ops = 0
 
     async def put_scan_record(self, record: ScanRecord, ttl_seconds: float) -> None:
         async with self._lock:
@@ -53,6 +61,98 @@ class MemoryHotStore:
         live = [e for e in self._records.get(tenant_id, {}).values() if e[0] > now]
         live.sort(key=lambda e: e[1], reverse=True)
         return [e[2] for e in live[offset : offset + limit]], len(live)
+
+    # The methods below never await while touching state, so each runs atomically on the
+    # event loop; no lock is needed.
+
+    async def hit_rate_limit(
+        self, scope: RateScope, subject: str, limit: int, window_seconds: float
+    ) -> RateLimitResult:
+        now = self._clock()
+        self._maybe_sweep(now)
+        _, log = self._windows.get((scope, subject), (0.0, deque()))
+        cutoff = now - window_seconds
+        while log and log[0] <= cutoff:
+            log.popleft()
+        if len(log) < limit:
+            log.append(now)
+            self._windows[(scope, subject)] = (now + window_seconds, log)
+            return RateLimitResult(True, limit, limit - len(log), log[0] + window_seconds - now)
+        self._windows[(scope, subject)] = (log[-1] + window_seconds, log)
+        reset = log[0] + window_seconds - now if log else window_seconds
+        return RateLimitResult(False, limit, 0, max(reset, 0.0))
+
+    async def add_strike(
+        self, ip: str, *, threshold: int, window_seconds: float, block_seconds: float,
+        reason: str,
+    ) -> StrikeResult:
+        now = self._clock()
+        self._maybe_sweep(now)
+        _, log = self._strikes.get(ip, (0.0, deque()))
+        cutoff = now - window_seconds
+        while log and log[0] <= cutoff:
+            log.popleft()
+        log.append(now)
+        self._strikes[ip] = (now + window_seconds, log)
+        block = self._blocks.get(ip)
+        if block is not None and block[0] > now:
+            return StrikeResult(len(log), True, False, block[0] - now)
+        if threshold > 0 and len(log) >= threshold:
+            self._blocks[ip] = (now + block_seconds, reason)
+            return StrikeResult(len(log), True, True, block_seconds)
+        return StrikeResult(len(log), False, False, None)
+
+    async def get_strikes(self, ip: str, window_seconds: float) -> int:
+        now = self._clock()
+        _, log = self._strikes.get(ip, (0.0, deque()))
+        return sum(1 for t in log if t > now - window_seconds)
+
+    async def auto_block_remaining(self, ip: str) -> float | None:
+        block = self._blocks.get(ip)
+        if block is None:
+            return None
+        remaining = block[0] - self._clock()
+        return remaining if remaining > 0 else None
+
+    async def list_auto_blocks(self) -> list[AutoBlock]:
+        now = self._clock()
+        return [AutoBlock(ip, exp - now, reason) for ip, (exp, reason) in
+                sorted(self._blocks.items()) if exp > now]
+
+    async def clear_ip(self, ip: str) -> bool:
+        self._strikes.pop(ip, None)
+        block = self._blocks.pop(ip, None)
+        return block is not None and block[0] > self._clock()
+
+    async def count_verdict(
+        self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float
+    ) -> None:
+        now = self._clock()
+        _, counts = self._stats.get((tenant_id, hour), (0.0, {}))
+        field = f"{verdict}|{action}"
+        counts[field] = counts.get(field, 0) + 1
+        self._stats[(tenant_id, hour)] = (now + ttl_seconds, counts)
+
+    async def get_stats(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, int]]:
+        now = self._clock()
+        out: dict[int, dict[str, int]] = {}
+        for hour in hours:
+            entry = self._stats.get((tenant_id, hour))
+            if entry is not None and entry[0] > now and entry[1]:
+                out[hour] = dict(entry[1])
+        return out
+
+    def _maybe_sweep(self, now: float) -> None:
+        """Drop expired windows, strikes, blocks and counters every 4096 operations, so
+        memory stays bounded by the number of live subjects."""
+        self._ops += 1
+        if self._ops % 4096:
+            return
+        for table in (self._windows, self._strikes, self._stats):
+            for key in [k for k, (exp, _) in table.items() if exp <= now]:
+                del table[key]
+        for ip in [ip for ip, (exp, _) in self._blocks.items() if exp <= now]:
+            del self._blocks[ip]
 
     async def ping(self) -> bool:
         return True

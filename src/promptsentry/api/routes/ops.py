@@ -25,6 +25,18 @@ async def ready(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["hot_store"] = {"ok": False, "backend": type(store).__name__,
                                "error": type(exc).__name__}
+    sql = getattr(request.app.state, "sql_store", None)
+    if sql is not None:
+        try:
+            ok = bool(await sql.run(sql.ping)) and bool(request.app.state.sql_ready)
+            checks["sql"] = {"ok": ok, "backend": sql.backend}
+            if not request.app.state.sql_ready:
+                checks["sql"]["error"] = "schema not migrated yet"
+        except Exception as exc:
+            checks["sql"] = {"ok": False, "backend": sql.backend, "error": type(exc).__name__}
+    incidents = getattr(request.app.state, "incidents", None)
+    if incidents is not None and incidents.snapshot():
+        checks["incidents"] = {"ok": True, "open": incidents.snapshot()}
     pipeline = request.app.state.scan_service.pipeline
     model_ok, model_name = False, None
     for stage in pipeline.stages:
@@ -36,8 +48,13 @@ async def ready(request: Request) -> JSONResponse:
                 checks["model"] = {"ok": False, "error": type(exc).__name__}
     checks.setdefault("model", {"ok": model_ok, "name": model_name})
     ok = all(c["ok"] for c in checks.values())
+    # A hot store that fails open still answers every scan (limits and blocks skipped), so
+    # the instance stays in rotation: pulling every replica at once when the shared Redis
+    # blinks would turn a degraded firewall into an outage. Everything else is 503.
+    fail_open = request.app.state.settings.state_failure_mode == "fail_open"
+    serving = all(c["ok"] for name, c in checks.items() if not (name == "hot_store" and fail_open))
     return JSONResponse({"status": "ready" if ok else "degraded", "checks": checks},
-                        status_code=200 if ok else 503)
+                        status_code=200 if serving else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

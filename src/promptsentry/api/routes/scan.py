@@ -5,24 +5,29 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.models.request import ScanRequest
 from promptsentry.models.response import ScanResponse
 from promptsentry.service import ScanContext
 from promptsentry.stores.records import ScanRecord
 
-router = APIRouter(tags=["scan"])
+router = APIRouter(tags=["scan"], route_class=StrictJsonRoute)
 
 ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
 
 
 @router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call")
-async def scan(body: ScanRequest, request: Request, principal: ScanPrincipal) -> ScanResponse:
+async def scan(body: ScanRequest, request: Request, response: Response,
+               principal: ScanPrincipal) -> ScanResponse:
     """Judge one text. The verdict is `clean` or `malicious`; `action_taken` says what the
-    caller should do with it (`blocked` in active mode, `allowed_monitor` in monitor mode)."""
+    caller should do with it (`blocked` in active mode, `allowed_monitor` in monitor mode).
+
+    A blocked source IP gets 403 `IP_BLOCKED` and a caller over its rate limit 429
+    `RATE_LIMITED` (with `Retry-After`), both before any scanning."""
     service = request.app.state.scan_service
     ctx = ScanContext(
         tenant_id=principal.tenant_id,
@@ -30,7 +35,10 @@ async def scan(body: ScanRequest, request: Request, principal: ScanPrincipal) ->
         peer_ip=request.client.host if request.client else None,
         received_at=request.scope.get("state", {}).get("received_at", time.perf_counter()),
     )
-    return await service.scan(body, ctx)
+    admission = await service.admit(body, ctx)
+    if admission is not None:
+        response.headers.update(admission.headers())
+    return await service.scan(body, ctx, admission=admission)
 
 
 @router.get("/scans", summary="Retained scan records, newest first")

@@ -25,6 +25,8 @@ input but must not block every request.
 
 from __future__ import annotations
 
+import re
+
 from promptsentry.pipeline.base import (
     FailureMode,
     Finding,
@@ -38,6 +40,24 @@ from promptsentry.pipeline.normalize.homoglyphs import fold_homoglyphs, fold_lee
 from promptsentry.pipeline.normalize.unicode import Cleaned, clean, nfkc, original_offset
 
 CATEGORY = "obfuscation"
+
+
+_SEGMENT_BREAK = re.compile(r"(?<=[.?\n])\s+")
+
+
+def changed_segments(before: str, after: str) -> str:
+    """The sentences/lines of ``after`` that differ from ``before``, joined by newlines.
+
+    Leetspeak folding maps tokens one to one, so the two texts split into the same segments;
+    only the segments it changed can match a rule that the normalised view did not. Keeping
+    just those keeps the de-leeted view small on long documents (a 50 KB text with one leet
+    token would otherwise be scanned twice in full). Falls back to ``after`` whole when the
+    segmentations disagree.
+    """
+    old, new = _SEGMENT_BREAK.split(before), _SEGMENT_BREAK.split(after)
+    if len(old) != len(new):
+        return after
+    return "\n".join(n for o, n in zip(old, new, strict=True) if n != o)
 
 
 def normalize_text(text: str) -> str:
@@ -63,7 +83,7 @@ class NormalizeStage:
 
         views: list[TextView] = [TextView("normalized", normalized)]
         if leet_tokens and deleet != normalized:
-            views.append(TextView("deleet", deleet))
+            views.append(TextView("deleet", changed_segments(normalized, deleet)))
         if cleaned.tag_payload:
             views.append(TextView("unicode_tags", normalize_text(cleaned.tag_payload)))
 

@@ -1,0 +1,151 @@
+"""PromptSentry's detector and jailguard, side by side, on the same rows in one process run.
+
+    bash bench/setup_jailguard.sh          # once: jailguard, CPU torch, encoder export
+    .venv/bin/python bench/detectors.py [--data ../shared/data/injection/train.jsonl]
+
+For every source S of the corpus (leave-one-source-out):
+
+* ours: the shipped training recipe (same hyper-parameters, augmentation built only from the
+  fold's training rows) fitted without S, then S scored through the runtime ``Detector``;
+* jailguard 0.1.2: its fixed, pretrained model scores the very same held-out rows.
+
+A source with one class only gets the fixed benign reserve of ``promptsentry.training.loso``.
+Then the shipped model and jailguard on the published dev sets (``data/dev/``) and the
+corpus's attacks at the shipped threshold. Prints the tables (Markdown with ``--markdown``)
+and writes every figure to ``.bench-cache/detectors.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from promptsentry.detector import load_detector  # noqa: E402
+from promptsentry.training.data import read_rows  # noqa: E402
+from promptsentry.training.loso import make_folds  # noqa: E402
+from promptsentry.training.metrics import report  # noqa: E402
+from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade  # noqa: E402
+
+COLS = [("n", "n"), ("roc_auc", "AUC"), ("recall_at_1fpr", "R@1%FPR"),
+        ("recall_at_5fpr", "R@5%FPR"), ("recall", "recall"), ("fpr", "FPR"),
+        ("precision", "prec"), ("f1", "F1"), ("ece", "ECE")]
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return "—" if math.isnan(v) else f"{v:.4f}"
+    return str(v)
+
+
+def print_table(title: str, rows: dict[str, dict], markdown: bool) -> None:
+    heads = ["rows"] + [h for _, h in COLS] + ["thr"]
+    print(f"\n### {title}\n" if markdown else f"\n== {title}")
+    if markdown:
+        print("| " + " | ".join(heads) + " |")
+        print("|" + "---|" * len(heads))
+    else:
+        print("  ".join(f"{h:>9s}" for h in heads))
+    for name, r in rows.items():
+        cells = [name] + [_fmt(r[k]) for k, _ in COLS] + [_fmt(r["threshold"])]
+        if markdown:
+            print("| " + " | ".join(cells) + " |")
+        else:
+            print("  ".join(f"{c:>9s}" for c in cells))
+
+
+def jailguard_scores(texts: list[str]) -> np.ndarray:
+    import jailguard
+
+    # one text per call: detect_batch pads a batch to its longest member, which makes mixed
+    # lengths far slower; per-text calls are also how a firewall would call it
+    return np.array([jailguard.score(t) for t in texts], dtype=np.float64)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path,
+                    default=ROOT.parent / "shared" / "data" / "injection" / "train.jsonl")
+    ap.add_argument("--holdout", type=Path, action="append",
+                    default=[ROOT / "data" / "dev" / "hard_negatives.jsonl"])
+    ap.add_argument("--dev", type=Path, action="append",
+                    default=[ROOT / "data" / "dev" / "hard_negatives.jsonl",
+                             ROOT / "data" / "dev" / "indirect.jsonl"])
+    ap.add_argument("--encoder-cache", type=Path, default=ROOT / ".bench-cache" / "encoder")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / ".bench-cache" / "detectors.json")
+    args = ap.parse_args()
+
+    import jailguard
+
+    shipped = load_detector()
+    card = json.loads((Path(shipped.model_dir) / "model_card.json").read_text())
+    hp = dict(card["hyper_parameters"])
+    hp.pop("features", None)
+    cfg = TrainConfig(**hp)
+    enc = CachedEncoder(args.encoder_cache, args.encoder_cache.parent / "emb.npz",
+                        threads=2, max_tokens=cfg.max_tokens)
+
+    held = {r.text for p in args.holdout for r in read_rows(p)}
+    rows = [r for r in read_rows(args.data) if r.text not in held]
+    results: dict[str, object] = {
+        "machine": f"{platform.machine()} {platform.processor() or ''} "
+                   f"{__import__('os').cpu_count()} cores, {platform.python_version()}",
+        "jailguard_version": jailguard.__version__,
+        "shipped_model": shipped.version,
+        "data": str(args.data),
+    }
+    ours: dict[str, dict] = {}
+    peer: dict[str, dict] = {}
+    t_start = time.time()
+    for fold in make_folds(rows):
+        t0 = time.time()
+        model = fit_cascade(fold.train, cfg, enc)
+        det = model.detector(encoder=enc)
+        texts = [r.text for r in fold.test]
+        enc.embed([t for t in texts if len(t) <= cfg.window_chars])
+        enc.save()
+        y = np.array([r.label for r in fold.test])
+        p_ours = np.array([det.score(t).probability for t in texts])
+        p_jg = jailguard_scores(texts)
+        name = fold.source + (" (+benign reserve)" if fold.reserve_used else "")
+        ours[name] = report(y, p_ours, model.threshold).to_dict()
+        peer[name] = report(y, p_jg, 0.5).to_dict()
+        print(f"[{fold.source}] {len(texts)} rows, {time.time() - t0:.0f}s", file=sys.stderr)
+    print_table("Leave-one-source-out — PromptSentry (trained without the source)", ours,
+                args.markdown)
+    print_table("Leave-one-source-out — jailguard 0.1.2 (same rows)", peer, args.markdown)
+    results["loso"] = {"promptsentry": ours, "jailguard": peer}
+
+    # shipped model and jailguard on the dev sets and on the corpus attacks
+    ours_dev: dict[str, dict] = {}
+    peer_dev: dict[str, dict] = {}
+    for path in args.dev + [args.data]:
+        dev_rows = read_rows(path)
+        texts = [r.text for r in dev_rows]
+        y = np.array([r.label for r in dev_rows])
+        p_ours = np.array([shipped.score(t).probability for t in texts])
+        p_jg = jailguard_scores(texts)
+        ours_dev[path.name] = report(y, p_ours, shipped.threshold).to_dict()
+        peer_dev[path.name] = report(y, p_jg, 0.5).to_dict()
+    print_table(f"Shipped model {shipped.version} at its threshold {shipped.threshold:.4f}",
+                ours_dev, args.markdown)
+    print_table("jailguard 0.1.2 at 0.5", peer_dev, args.markdown)
+    results["shipped"] = {"promptsentry": ours_dev, "jailguard": peer_dev}
+    results["seconds"] = round(time.time() - t_start, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {args.out} ({results['seconds']} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

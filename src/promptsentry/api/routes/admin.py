@@ -1,0 +1,404 @@
+"""The admin API (``/admin``) and ``GET /api/stats``.
+
+Guarded by the admin token (``PROMPTSENTRY_ADMIN_TOKEN``, bearer). A managed key with the
+``admin`` scope is a *tenant admin*: it may read and change its own tenant and its keys and
+read its stats; tenants, blocks, the allow-list and strikes are for the admin token only.
+
+Secrets never come back twice: ``POST /admin/keys`` answers the key once; afterwards only its
+metadata (id, name, scopes, times, counters) is visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from promptsentry.api.auth import Principal, require_any_scope, require_scope
+from promptsentry.api.strict_json import StrictJsonRoute
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.observability.logging import get_logger
+from promptsentry.security.guard import parse_ip, parse_ip_or_network
+from promptsentry.security.keys import SCOPES, kind_for_scopes
+from promptsentry.stores.base import StoreUnavailable
+from promptsentry.stores.sql.store import SqlStore
+from promptsentry.stores.tenants import TenantSettings, effective_settings
+from promptsentry.text import strip_control
+
+log = get_logger("promptsentry.admin")
+
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJsonRoute)
+stats_router = APIRouter(tags=["admin"])
+
+AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
+
+
+def _is_root(principal: Principal) -> bool:
+    """The admin token (managed keys always carry a key id)."""
+    return "admin" in principal.scopes and principal.key_id is None
+
+
+def _require_root(principal: Principal) -> None:
+    if not _is_root(principal):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "this operation needs the admin token")
+
+
+def _require_tenant_access(principal: Principal, tenant_id: str) -> None:
+    if not _is_root(principal) and principal.tenant_id != tenant_id:
+        # Another tenant's objects do not exist for a tenant admin.
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
+
+
+def _clean(text: str, limit: int) -> str:
+    return strip_control(text, keep_newlines=False).strip()[:limit]
+
+
+async def _sql(request: Request, fn: Any, *args: Any) -> Any:
+    store: SqlStore = request.app.state.sql_store
+    try:
+        result = await store.run(fn, *args)
+    except StoreUnavailable as exc:
+        request.app.state.incidents.failed("sql", exc)
+        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                       "the database is unavailable; retry shortly",
+                       headers={"Retry-After": "2"}) from None
+    request.app.state.incidents.ok("sql")
+    return result
+
+
+def _store(request: Request) -> SqlStore:
+    return request.app.state.sql_store
+
+
+# --- tenants --------------------------------------------------------------------------------
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=200)
+    settings: TenantSettings | None = None
+
+
+class TenantPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides to set; a null value removes an override."
+    )
+    name: str | None = Field(None, min_length=1, max_length=200)
+
+
+def _tenant_body(request: Request, tenant: Any) -> dict[str, Any]:
+    eff = effective_settings(request.app.state.settings, tenant.settings)
+    return {"id": tenant.id, "name": tenant.name, "settings": tenant.settings,
+            "effective_settings": _eff_dict(eff),
+            "created_at": tenant.created_at, "updated_at": tenant.updated_at}
+
+
+def _eff_dict(eff: Any) -> dict[str, Any]:
+    return {name: (list(getattr(eff, name)) if isinstance(getattr(eff, name), tuple)
+                   else getattr(eff, name)) for name in eff.__slots__}
+
+
+@router.post("/tenants", status_code=201, summary="Create a tenant")
+async def create_tenant(body: TenantCreate, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    overrides = body.settings.overrides() if body.settings else {}
+    tenant = await _sql(request, _store(request).create_tenant, _clean(body.name, 200), overrides)
+    log.info("tenant_created", tenant_id=tenant.id)
+    return _tenant_body(request, tenant)
+
+
+@router.get("/tenants", summary="List tenants")
+async def list_tenants(request: Request, principal: AdminPrincipal) -> dict:
+    tenants = await _sql(request, _store(request).list_tenants)
+    if not _is_root(principal):
+        tenants = [t for t in tenants if t.id == principal.tenant_id]
+    return {"tenants": [_tenant_body(request, t) for t in tenants]}
+
+
+@router.get("/tenants/{tenant_id}", summary="One tenant")
+async def get_tenant(tenant_id: str, request: Request, principal: AdminPrincipal) -> dict:
+    _require_tenant_access(principal, tenant_id)
+    tenant = await _sql(request, _store(request).get_tenant, tenant_id)
+    if tenant is None:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
+    return _tenant_body(request, tenant)
+
+
+@router.patch("/tenants/{tenant_id}", summary="Change a tenant's settings")
+async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
+                       principal: AdminPrincipal) -> dict:
+    _require_tenant_access(principal, tenant_id)
+    current = await _sql(request, _store(request).get_tenant, tenant_id)
+    if current is None:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
+    unknown = sorted(set(body.settings) - set(TenantSettings.model_fields))
+    if unknown:
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, "unknown tenant settings",
+                       {"unknown": unknown[:20], "allowed": sorted(TenantSettings.model_fields)})
+    merged = {**current.settings, **body.settings}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    try:
+        validated = TenantSettings.model_validate(merged)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", list)()
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, "invalid tenant settings",
+                       {"errors": [{"field": ".".join(str(p) for p in e.get("loc", ())),
+                                    "message": e.get("msg")} for e in errors][:20]}) from None
+    clean = validated.overrides()
+    patch = {k: clean.get(k) for k in body.settings}
+    name = _clean(body.name, 200) if body.name else None
+    tenant = await _sql(request, _store(request).update_tenant_settings, tenant_id, patch, name)
+    if tenant is None:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
+    request.app.state.tenants.invalidate(tenant_id)
+    log.info("tenant_updated", tenant_id=tenant_id, fields=sorted(body.settings))
+    return _tenant_body(request, tenant)
+
+
+@router.delete("/tenants/{tenant_id}", summary="Delete a tenant and its keys")
+async def delete_tenant(tenant_id: str, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    if tenant_id == "default":
+        raise ApiError(409, ErrorCode.CONFLICT, "the default tenant cannot be deleted")
+    if not await _sql(request, _store(request).delete_tenant, tenant_id):
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
+    request.app.state.tenants.invalidate(tenant_id)
+    log.info("tenant_deleted", tenant_id=tenant_id)
+    return {"id": tenant_id, "deleted": True}
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str = Field("default", min_length=1, max_length=64)
+    name: str = Field(..., min_length=1, max_length=200)
+    scopes: list[str] = Field(default_factory=lambda: ["scan"], min_length=1, max_length=3)
+
+    @field_validator("scopes")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - SCOPES
+        if unknown:
+            raise ValueError(f"unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}")
+        return sorted(set(value))
+
+
+@router.post("/keys", status_code=201, summary="Create an API key (the key is shown once)")
+async def create_key(body: KeyCreate, request: Request, principal: AdminPrincipal) -> dict:
+    _require_tenant_access(principal, body.tenant_id)
+    store = _store(request)
+    if await _sql(request, store.get_tenant, body.tenant_id) is None:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant",
+                       {"tenant_id": body.tenant_id[:80]})
+    kind = kind_for_scopes(body.scopes)
+    key, plaintext = await _sql(request, store.create_key, body.tenant_id,
+                                _clean(body.name, 200), body.scopes, kind)
+    log.info("key_created", key_id=key.key_id, tenant_id=key.tenant_id, scopes=body.scopes)
+    return {**key.public(), "key": plaintext}
+
+
+@router.get("/keys", summary="List API keys (metadata only)")
+async def list_keys(request: Request, principal: AdminPrincipal,
+                    tenant_id: Annotated[str | None, Query(max_length=64)] = None) -> dict:
+    if not _is_root(principal):
+        tenant_id = principal.tenant_id
+    keys = await _sql(request, _store(request).list_keys, tenant_id)
+    return {"keys": [k.public() for k in keys]}
+
+
+@router.delete("/keys/{key_id}", summary="Revoke an API key")
+async def revoke_key(key_id: str, request: Request, principal: AdminPrincipal) -> dict:
+    store = _store(request)
+    key = await _sql(request, store.get_key, key_id)
+    if key is None or (not _is_root(principal) and key.tenant_id != principal.tenant_id):
+        raise ApiError(404, ErrorCode.NOT_FOUND, "no such key", {"key_id": key_id[:80]})
+    key = await _sql(request, store.revoke_key, key_id)
+    log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id)
+    return key.public()
+
+
+# --- blocks, allow-list, strikes --------------------------------------------------------------
+
+class IpCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ip: str = Field(..., min_length=2, max_length=64)
+    reason: str = Field("", max_length=500)
+
+
+def _ip_or_422(value: str) -> str:
+    try:
+        return parse_ip_or_network(value)
+    except ValueError:
+        raise ApiError(422, ErrorCode.INVALID_IP, "not an IPv4/IPv6 address or CIDR network",
+                       {"ip": _clean(value, 64)}) from None
+
+
+@router.post("/blocks", status_code=201, summary="Block an address or network until removed")
+async def add_block(body: IpCreate, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    ip = _ip_or_422(body.ip)
+    entry = await _sql(request, _store(request).add_block, ip, _clean(body.reason, 500))
+    request.app.state.guard.ip_lists.invalidate()
+    log.info("ip_blocked", ip=ip, type="manual")
+    return {"ip": entry.ip, "reason": entry.reason, "type": "manual",
+            "created_at": entry.created_at}
+
+
+@router.get("/blocks", summary="Manual and automatic blocks")
+async def list_blocks(request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    manual = await _sql(request, _store(request).list_blocks)
+    blocks: list[dict[str, Any]] = [
+        {"ip": e.ip, "reason": e.reason, "type": "manual", "created_at": e.created_at,
+         "expires_in_seconds": None} for e in manual]
+    degraded = False
+    try:
+        auto = await request.app.state.hot_store.list_auto_blocks()
+    except StoreUnavailable as exc:
+        request.app.state.incidents.failed("hot_store", exc)
+        auto, degraded = [], True
+    blocks += [{"ip": b.ip, "reason": b.reason, "type": "automatic", "created_at": None,
+                "expires_in_seconds": round(b.remaining_seconds, 1)} for b in auto]
+    return {"blocks": blocks, "automatic_blocks_unavailable": degraded}
+
+
+@router.delete("/blocks/{ip:path}", summary="Lift a manual or automatic block")
+async def remove_block(ip: str, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    canonical = _ip_or_422(ip)
+    manual = await _sql(request, _store(request).remove_block, canonical)
+    automatic = False
+    if "/" not in canonical:
+        try:
+            automatic = await request.app.state.hot_store.clear_ip(canonical)
+        except StoreUnavailable as exc:
+            request.app.state.incidents.failed("hot_store", exc)
+            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                           "the hot store is unavailable; retry shortly",
+                           headers={"Retry-After": "2"}) from None
+    request.app.state.guard.ip_lists.invalidate()
+    if not (manual or automatic):
+        raise ApiError(404, ErrorCode.NOT_FOUND, "this address is not blocked",
+                       {"ip": canonical})
+    log.info("ip_unblocked", ip=canonical, manual=manual, automatic=automatic)
+    return {"ip": canonical, "removed_manual": manual, "removed_automatic": automatic}
+
+
+@router.post("/allowlist", status_code=201,
+             summary="Allow-list an address or network (never limited, struck or blocked)")
+async def add_allow(body: IpCreate, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    ip = _ip_or_422(body.ip)
+    entry = await _sql(request, _store(request).add_allow, ip, _clean(body.reason, 500))
+    request.app.state.guard.ip_lists.invalidate()
+    return {"ip": entry.ip, "reason": entry.reason, "created_at": entry.created_at}
+
+
+@router.get("/allowlist", summary="The global IP allow-list")
+async def list_allow(request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    entries = await _sql(request, _store(request).list_allow)
+    return {"allowlist": [{"ip": e.ip, "reason": e.reason, "created_at": e.created_at}
+                          for e in entries]}
+
+
+@router.delete("/allowlist/{ip:path}", summary="Remove an allow-list entry")
+async def remove_allow(ip: str, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    canonical = _ip_or_422(ip)
+    if not await _sql(request, _store(request).remove_allow, canonical):
+        raise ApiError(404, ErrorCode.NOT_FOUND, "not on the allow-list", {"ip": canonical})
+    request.app.state.guard.ip_lists.invalidate()
+    return {"ip": canonical, "removed": True}
+
+
+@router.get("/strikes/{ip}", summary="Strikes and block state of an address")
+async def get_strikes(ip: str, request: Request, principal: AdminPrincipal) -> dict:
+    _require_root(principal)
+    canonical = parse_ip(ip)
+    if canonical is None:
+        raise ApiError(422, ErrorCode.INVALID_IP, "not an IPv4/IPv6 address",
+                       {"ip": _clean(ip, 64)})
+    settings = request.app.state.settings
+    store = request.app.state.hot_store
+    try:
+        strikes = await store.get_strikes(canonical, settings.strike_window_hours * 3600)
+        remaining = await store.auto_block_remaining(canonical)
+    except StoreUnavailable as exc:
+        request.app.state.incidents.failed("hot_store", exc)
+        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                       "the hot store is unavailable; retry shortly",
+                       headers={"Retry-After": "2"}) from None
+    await request.app.state.guard.ip_lists.refresh_if_due()
+    manual = request.app.state.guard.ip_lists.blocks.match(canonical)
+    return {"ip": canonical, "strikes": strikes, "threshold": settings.strike_threshold,
+            "window_hours": settings.strike_window_hours,
+            "blocked": bool(remaining) or manual is not None,
+            "block_type": "manual" if manual is not None else ("automatic" if remaining
+                                                               else None),
+            "block_remaining_seconds": round(remaining, 1) if remaining else None}
+
+
+# --- stats ----------------------------------------------------------------------------------
+
+@stats_router.get("/api/stats", summary="Scan counts by verdict and action per hour, per tenant")
+async def stats(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_any_scope("scan", "admin"))],
+    hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
+    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """Counts for the last ``hours`` hours (current hour included). The admin token sees every
+    tenant (or ``tenant_id``); any other credential sees its own tenant only."""
+    if _is_root(principal):
+        if tenant_id is not None:
+            tenant_ids = [tenant_id]
+        else:
+            tenant_ids = [t.id for t in await _sql(request, _store(request).list_tenants)]
+    else:
+        if tenant_id is not None and tenant_id != principal.tenant_id:
+            raise ApiError(403, ErrorCode.FORBIDDEN, "this credential sees only its own tenant")
+        tenant_ids = [principal.tenant_id]
+    now_hour = int(datetime.now(UTC).timestamp() // 3600)
+    hour_list = list(range(now_hour - hours + 1, now_hour + 1))
+    rows: list[dict[str, Any]] = []
+    store = request.app.state.hot_store
+    try:
+        for tid in tenant_ids:
+            counts = await store.get_stats(tid, hour_list)
+            for hour in sorted(counts):
+                for field, count in sorted(counts[hour].items()):
+                    verdict, _, action = field.partition("|")
+                    rows.append({
+                        "hour": datetime.fromtimestamp(hour * 3600, UTC).isoformat()
+                        .replace("+00:00", "Z"),
+                        "tenant_id": tid, "verdict": verdict, "action": action, "count": count})
+    except StoreUnavailable as exc:
+        request.app.state.incidents.failed("hot_store", exc)
+        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                       "the hot store is unavailable; retry shortly",
+                       headers={"Retry-After": "2"}) from None
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=["hour", "tenant_id", "verdict", "action",
+                                                 "count"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="stats.csv"'})
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[f"{row['verdict']}|{row['action']}"] = (
+            totals.get(f"{row['verdict']}|{row['action']}", 0) + row["count"])
+    return JSONResponse({"hours": hours, "tenants": tenant_ids, "rows": rows, "totals": totals})

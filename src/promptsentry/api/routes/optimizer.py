@@ -1,0 +1,412 @@
+"""The optimizer API: the reference product's public ``/api/v1`` routes and the routes its
+MCP bridge calls under ``/api/v1/mcp``, plus export.
+
+Every route needs a credential with the ``optimize`` scope (``X-API-Key`` or
+``Authorization: Bearer``); every template route is scoped to the caller's tenant. Errors use
+the service's one error shape.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from promptsentry.api.auth import Principal, require_scope
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.optimizer.goals import SUPPORTED_GOALS
+from promptsentry.optimizer.schemas import (
+    DetectBody,
+    OptimizeBody,
+    TemplateCreateBody,
+    TemplateSearchBody,
+)
+from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
+from promptsentry.optimizer.store import (
+    ImmutableContent,
+    TemplateQuery,
+    export_csv_lines,
+    export_json_lines,
+)
+
+router = APIRouter(tags=["optimizer"])
+OptPrincipal = Annotated[Principal, Depends(require_scope("optimize"))]
+
+FEATURES = {
+    "optimization": True, "context_detection": True, "template_management": True,
+    "template_search": True, "template_export": True, "llm_engine": False,
+    "rules_engine": True, "firewall_scan": True, "analytics": True,
+}
+
+
+# --------------------------------------------------------------------------- wiring
+
+def optimizer_of(request: Request) -> OptimizerService:
+    """The app's optimizer service, built on first use from the app's SQL store (or the
+    SQLite file in ``data_dir``) and its scan pipeline."""
+    app = request.app
+    svc = getattr(app.state, "optimizer", None)
+    if svc is not None:
+        return svc
+    from promptsentry.optimizer.settings import get_optimizer_settings
+    from promptsentry.optimizer.store import TemplateStore
+    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
+
+    settings = app.state.settings
+    sql = getattr(app.state, "sql_store", None)
+    if sql is not None:
+        engine = sql.engine  # migrated to head (0002_templates included) by the app
+    else:
+        url = getattr(settings, "database_url", None) or sqlite_url(settings.data_dir)
+        engine = make_engine(str(url))
+        upgrade(engine)
+    svc = OptimizerService(TemplateStore(engine), get_optimizer_settings(),
+                           firewall=pipeline_firewall(app))
+    app.state.optimizer = svc
+    return svc
+
+
+def pipeline_firewall(app: Any):
+    """The firewall verdict on a text from the app's scan pipeline (nothing recorded)."""
+    from promptsentry.models.request import ScanRequest
+    from promptsentry.pipeline.runner import policy_for
+
+    async def scan(text: str) -> ScanSummary:
+        service = app.state.scan_service
+        req = ScanRequest(prompt=text[:50 * 1024])
+        policy = policy_for(app.state.settings, req, block_threshold=service.block_threshold)
+        response, _ = await service.pipeline.run(req, policy)
+        return ScanSummary(response.verdict, float(response.risk_score),
+                           list(response.patterns_matched))
+
+    return scan
+
+
+def _rid(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid:
+        return rid
+    import uuid
+
+    return f"req_{uuid.uuid4().hex}"
+
+
+def _not_found(template_id: str) -> ApiError:
+    return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
+
+
+def _options(body: OptimizeBody) -> OptimizeOptions:
+    extra: dict[str, Any] = {}
+    if body.value_hierarchy:
+        extra["value_hierarchy"] = [v.model_dump() for v in body.value_hierarchy]
+    if body.intent_frame:
+        extra["intent_frame"] = body.intent_frame.model_dump()
+    return OptimizeOptions(prompt=body.prompt, goals=body.goals, ai_context=body.ai_context,
+                           engine=body.engine, save_template=body.save_template,
+                           title=body.title, target_model=body.target_model,
+                           domain=body.domain, target_audience=body.target_audience,
+                           extra_metadata=extra or None)
+
+
+async def _optimize(request: Request, principal: Principal, body: OptimizeBody) -> JSONResponse:
+    svc = optimizer_of(request)
+    answer, headers = await svc.optimize(principal.tenant_id, _options(body),
+                                         request_id=_rid(request))
+    return JSONResponse(answer, headers=headers)
+
+
+# --------------------------------------------------------------------------- public API
+
+@router.post("/api/v1/optimize", summary="Optimize a prompt")
+async def optimize(body: OptimizeBody, request: Request, principal: OptPrincipal) -> JSONResponse:
+    """Detect the context, apply the goals with the chosen engine, scan the result, save a
+    template (unless `save_template: false`)."""
+    return await _optimize(request, principal, body)
+
+
+@router.post("/api/v1/detect-context", summary="Detect a prompt's context")
+async def detect_context(body: DetectBody, request: Request, principal: OptPrincipal) -> dict:
+    return optimizer_of(request).detect(body.prompt)
+
+
+@router.get("/api/v1/goals", summary="Supported optimization goals")
+async def list_goals(principal: OptPrincipal) -> dict:
+    from promptsentry.optimizer.goals import GOAL_ALIASES
+
+    return {"goals": list(SUPPORTED_GOALS), "aliases": GOAL_ALIASES}
+
+
+@router.get("/api/v1/quota", summary="This tenant's optimization quota")
+async def quota(request: Request, principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    status = await svc.store.run(svc.quota.status, principal.tenant_id)
+    return status.public()
+
+
+async def _validate_key(request: Request, principal: Principal) -> dict:
+    svc = optimizer_of(request)
+    status = await svc.store.run(svc.quota.status, principal.tenant_id)
+    return {
+        "valid": True,
+        "tier": status.plan.name,
+        "api_key_type": "optimizer",
+        "tenant_id": principal.tenant_id,
+        "key_id": principal.key_id,
+        "scopes": sorted(principal.scopes),
+        "quota": {"limit": status.limit if status.limit is not None else -1,
+                  "used": status.used, "remaining": status.remaining
+                  if status.remaining is not None else -1, "unlimited": status.unlimited},
+        "features": {**FEATURES, "llm_engine": svc.llm is not None},
+    }
+
+
+@router.post("/api/v1/validate-key", summary="Check the API key")
+async def validate_key(request: Request, principal: OptPrincipal) -> dict:
+    return await _validate_key(request, principal)
+
+
+@router.get("/api/v1/templates", summary="List this tenant's templates")
+async def list_templates(
+    request: Request,
+    principal: OptPrincipal,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
+    goals: Annotated[str | None, Query(max_length=500)] = None,
+    search: Annotated[str | None, Query(max_length=500)] = None,
+    ai_context: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    svc = optimizer_of(request)
+    goal_list = [g.strip() for g in goals.split(",") if g.strip()] if goals else None
+    ctx = svc.check_ai_context(ai_context)
+    q = TemplateQuery(limit=limit, offset=offset, sort=sort, goals=goal_list, search=search,
+                      ai_context=ctx)
+    items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
+    return {
+        "templates": [t.as_dict() for t in items],
+        "total_count": total,
+        "has_more": offset + len(items) < total,
+        "limit": limit,
+        "offset": offset,
+        "filters_applied": {"sort": sort, "goals": goal_list, "search": search,
+                            "ai_context": ctx},
+    }
+
+
+@router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)")
+async def search_templates(body: TemplateSearchBody, request: Request,
+                           principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    ctx = svc.check_ai_context(body.ai_context)
+    hits = await svc.store.run(svc.store.search, principal.tenant_id, body.query,
+                               goals=body.goals, min_confidence=body.min_confidence,
+                               ai_context=ctx, limit=body.limit)
+    return {
+        "templates": [{**t.as_dict(), "relevance": rel} for t, rel in hits],
+        "total_count": len(hits),
+        "query": body.query,
+        "filters_applied": {"goals": body.goals, "min_confidence": body.min_confidence,
+                            "ai_context": ctx, "limit": body.limit},
+    }
+
+
+@router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)")
+async def export_templates(
+    request: Request,
+    principal: OptPrincipal,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> StreamingResponse:
+    svc = optimizer_of(request)
+    return _export(svc, principal.tenant_id, format)
+
+
+def _export(svc: OptimizerService, tenant_id: str, fmt: str) -> StreamingResponse:
+    from starlette.concurrency import iterate_in_threadpool
+
+    rows = svc.store.iter_all(tenant_id)
+    lines = export_csv_lines(rows) if fmt == "csv" else export_json_lines(rows)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    stamp = time.strftime("%Y%m%d", time.gmtime())
+    return StreamingResponse(
+        iterate_in_threadpool(lines), media_type=media,
+        headers={"Content-Disposition":
+                 f'attachment; filename="templates-{stamp}.{fmt}"'})
+
+
+@router.get("/api/v1/templates/{template_id}", summary="One template")
+async def get_template(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
+    if t is None:
+        raise _not_found(template_id)
+    return t.as_dict()
+
+
+@router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template")
+async def template_stats(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
+    if t is None:
+        raise _not_found(template_id)
+    d = t.as_dict()
+    meta = d["request_metadata"]
+    return {"template_id": t.id, "times_used": d["times_used"], "last_used": d["last_used"],
+            "saved_at_utc": d["saved_at_utc"], "confidence_score": d["confidence_score"],
+            "optimization_tier": d["optimization_tier"],
+            "tokens_before": meta.get("tokens_before"), "tokens_after": meta.get("tokens_after"),
+            "quality_before": meta.get("quality_before"),
+            "quality_after": meta.get("quality_after")}
+
+
+async def _patch(template_id: str, request: Request, principal: Principal,
+                 patch: dict[str, Any]) -> dict:
+    svc = optimizer_of(request)
+    if not isinstance(patch, dict):
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, "the body must be a JSON object")
+    try:
+        t = await svc.store.run(svc.store.update_metadata, principal.tenant_id, template_id,
+                                patch)
+    except ImmutableContent as exc:
+        raise ApiError(409, ErrorCode.CONFLICT,
+                       "template content is immutable; only title, description and tags may "
+                       "change (save a new template instead)",
+                       {"immutable_fields": exc.fields,
+                        "mutable_fields": ["title", "description", "tags"]}) from None
+    if t is None:
+        raise _not_found(template_id)
+    return t.as_dict()
+
+
+@router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata")
+async def patch_template(template_id: str, request: Request, principal: OptPrincipal,
+                         patch: Annotated[dict[str, Any], Body()]) -> dict:
+    return await _patch(template_id, request, principal, patch)
+
+
+async def _delete(template_id: str, request: Request, principal: Principal) -> dict:
+    svc = optimizer_of(request)
+    if not await svc.store.run(svc.store.delete, principal.tenant_id, template_id):
+        raise _not_found(template_id)
+    return {"deleted": True, "id": template_id}
+
+
+@router.delete("/api/v1/templates/{template_id}", summary="Delete a template")
+async def delete_template(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+    return await _delete(template_id, request, principal)
+
+
+# --------------------------------------------------------------------------- bridge API
+
+@router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key")
+async def bridge_validate(request: Request, principal: OptPrincipal) -> dict:
+    return await _validate_key(request, principal)
+
+
+@router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context")
+async def bridge_detect(body: DetectBody, request: Request, principal: OptPrincipal) -> dict:
+    return optimizer_of(request).detect(body.prompt)
+
+
+@router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
+async def bridge_optimize(body: OptimizeBody, request: Request,
+                          principal: OptPrincipal) -> JSONResponse:
+    return await _optimize(request, principal, body)
+
+
+@router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
+async def bridge_quota(request: Request, principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    status = await svc.store.run(svc.quota.status, principal.tenant_id)
+    return {"tier": status.plan.name, "quota": status.bridge(),
+            "features_available": {**FEATURES, "llm_engine": svc.llm is not None},
+            **status.public()}
+
+
+_BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
+                "usage_count": "usage", "title": "title"}
+
+
+@router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates")
+async def bridge_list(
+    request: Request,
+    principal: OptPrincipal,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 10,
+    sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
+    = "created_at",
+    sort_order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
+    query: Annotated[str | None, Query(max_length=500)] = None,
+    ai_context: Annotated[str | None, Query(max_length=64)] = None,
+    sophistication_level: Annotated[str | None, Query(max_length=64)] = None,
+    complexity_level: Annotated[str | None, Query(max_length=64)] = None,
+    optimization_strategy: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    svc = optimizer_of(request)
+    ctx = svc.check_ai_context(ai_context)
+    base = _BRIDGE_SORT[sort_by]
+    if base == "newest":
+        sort = "newest" if sort_order == "desc" else "oldest"
+    elif base == "title":
+        sort = "title" if sort_order == "asc" else "title_desc"
+    else:
+        sort = base if sort_order == "desc" else f"{base}_asc"
+    q = TemplateQuery(limit=per_page, offset=(page - 1) * per_page, sort=sort, search=query,
+                      ai_context=ctx)
+    items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
+    return {
+        "templates": [t.as_dict() for t in items],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "has_more": q.offset + len(items) < total,
+        "filters_applied": {"query": query, "ai_context": ctx, "sort_by": sort_by,
+                            "sort_order": sort_order},
+        "filters_ignored": {k: v for k, v in {
+            "sophistication_level": sophistication_level,
+            "complexity_level": complexity_level,
+            "optimization_strategy": optimization_strategy}.items() if v},
+    }
+
+
+@router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template")
+async def bridge_create(body: TemplateCreateBody, request: Request,
+                        principal: OptPrincipal) -> dict:
+    svc = optimizer_of(request)
+    ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "general_assistant"
+    t = await svc.store.run(
+        svc.store.create, principal.tenant_id, title=body.title,
+        original_prompt=body.original_prompt, optimized_prompt=body.optimized_prompt,
+        confidence_score=body.confidence_score, optimization_goals=body.optimization_goals,
+        optimization_tier=body.optimization_tier, ai_context=ctx,
+        description=body.description, tags=body.tags, domain=body.domain,
+        target_audience=body.target_audience, request_id=_rid(request),
+        model_used=body.model_used or "client", is_public=body.is_public,
+        request_metadata={"source": "create_template"})
+    return t.as_dict()
+
+
+@router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template")
+async def bridge_get(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+    return await get_template(template_id, request, principal)
+
+
+@router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
+async def bridge_patch(template_id: str, request: Request, principal: OptPrincipal,
+                       patch: Annotated[dict[str, Any], Body()]) -> dict:
+    return await _patch(template_id, request, principal, patch)
+
+
+@router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template")
+async def bridge_delete(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+    return await _delete(template_id, request, principal)
+
+
+@router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
+async def bridge_export(
+    request: Request, principal: OptPrincipal,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> StreamingResponse:
+    return _export(optimizer_of(request), principal.tenant_id, format)
+

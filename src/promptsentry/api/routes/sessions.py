@@ -1,0 +1,150 @@
+"""Agent sessions and canaries.
+
+* ``POST /session/{session_id}/scan`` — scan one node of an agent session and place it in the
+  session's provenance graph (scope ``scan``);
+* ``GET /session/{session_id}`` — the graph (scope ``admin``);
+* ``DELETE /session/{session_id}`` — erase the session (scope ``scan``);
+* ``POST /canary`` — a canary token to plant in a system prompt (scope ``scan``).
+
+Each session scan runs the ordinary pipeline (the same verdict as ``POST /scan``), then
+labels the node atomically in the session store. A tool call whose ``min_trust`` exceeds the
+trust of its inputs is a provenance violation: ``action`` is ``blocked`` in active mode.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.strict_json import StrictJsonRoute
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.observability.logging import get_logger
+from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
+from promptsentry.service import ScanContext
+from promptsentry.sessions import graph as g
+from promptsentry.sessions.models import (
+    SessionGraphResponse,
+    SessionScanRequest,
+    SessionScanResponse,
+)
+from promptsentry.sessions.service import (
+    check_session_id,
+    scan_node,
+    scan_request_of,
+    store_unavailable,
+)
+from promptsentry.sessions.store import SessionStore, expires_at, store_for
+from promptsentry.stores.base import StoreUnavailable
+
+log = get_logger("promptsentry.session")
+
+router = APIRouter(tags=["sessions"], route_class=StrictJsonRoute)
+
+ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
+AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
+SessionId = Annotated[str, Path(max_length=128, description="Caller-chosen session id "
+                                "(letters, digits, `._:-`; ≤ 128 characters).")]
+
+
+def session_store(request: Request) -> SessionStore:
+    """The app's session store, created on first use next to its hot store."""
+    state = request.app.state
+    store = getattr(state, "session_store", None)
+    if store is None:
+        store = store_for(state.settings, state.hot_store)
+        state.session_store = store
+    return store
+
+
+@router.post("/session/{session_id}/scan", response_model=SessionScanResponse,
+             summary="Scan one node of an agent session")
+async def session_scan(session_id: SessionId, body: SessionScanRequest, request: Request,
+                       response: Response, principal: ScanPrincipal) -> SessionScanResponse:
+    """Judge a prompt, tool call, tool return or response of an agent session, and label it
+    with its provenance (`USER` 4 … `EXTERNAL` 0). A `tool_call` with `min_trust` above its
+    inputs' trust is a provenance violation and is blocked in active mode."""
+    check_session_id(session_id)
+    service = request.app.state.scan_service
+    ctx = ScanContext(
+        tenant_id=principal.tenant_id,
+        request_id=request.state.request_id,
+        peer_ip=request.client.host if request.client else None,
+        received_at=request.scope.get("state", {}).get("received_at", time.perf_counter()),
+    )
+    admission = await service.admit(scan_request_of(body), ctx)
+    if admission is not None:
+        response.headers.update(admission.headers())
+    return await scan_node(service, session_store(request), request.app.state.settings,
+                           tenant_id=principal.tenant_id, session_id=session_id, body=body,
+                           ctx=ctx, admitted=True)
+
+
+@router.get("/session/{session_id}", response_model=SessionGraphResponse,
+            summary="A session's provenance graph (admin)")
+async def get_session(session_id: SessionId, request: Request,
+                      principal: AdminPrincipal) -> SessionGraphResponse:
+    """Nodes with their type, label, trust, parents, verdict and time. Prompt text appears
+    only when the tenant stores prompts."""
+    check_session_id(session_id)
+    try:
+        graph = await session_store(request).get(principal.tenant_id, session_id)
+    except StoreUnavailable as exc:
+        raise store_unavailable(exc) from exc
+    if graph is None:
+        raise ApiError(404, ErrorCode.SESSION_NOT_FOUND, "no such session (unknown, expired "
+                       "or erased)", {"session_id": session_id})
+    settings = request.app.state.settings
+    summary = None
+    if graph.summary is not None:
+        s = graph.summary
+        summary = {"count": s.count, "min_trust": s.min_trust,
+                   "min_label": g.Trust(s.min_trust).name, "tainted": s.tainted,
+                   "taint_depth": s.taint_depth, "verdicts": s.verdicts, "types": s.types,
+                   "first_time": g.iso_time(s.first_time) if s.first_time else None,
+                   "last_time": g.iso_time(s.last_time) if s.last_time else None}
+    return SessionGraphResponse(
+        session_id=graph.session_id,
+        tenant_id=graph.tenant_id,
+        created_at=g.iso_time(graph.created_at),
+        updated_at=g.iso_time(graph.updated_at),
+        expires_at=g.iso_time(expires_at(graph, graph.updated_at, settings.session_ttl_seconds,
+                                   settings.session_max_age_seconds)),
+        node_count=graph.node_count,
+        taint_depth=graph.taint_depth,
+        nodes=[n.public() for n in graph.nodes],
+        summary=summary,
+    )
+
+
+@router.delete("/session/{session_id}", summary="Erase a session (GDPR)")
+async def delete_session(session_id: SessionId, request: Request,
+                         principal: ScanPrincipal) -> dict:
+    """Erase the session's graph — nodes, labels and any stored text. Idempotent:
+    `deleted` says whether there was anything to erase."""
+    check_session_id(session_id)
+    try:
+        deleted = await session_store(request).delete(principal.tenant_id, session_id)
+    except StoreUnavailable as exc:
+        raise store_unavailable(exc) from exc
+    log.info("session_deleted", session_id=session_id, tenant_id=principal.tenant_id,
+             deleted=deleted)
+    return {"session_id": session_id, "deleted": deleted}
+
+
+@router.post("/canary", summary="Issue a canary token for a system prompt")
+async def issue_canary(request: Request, principal: ScanPrincipal) -> dict:
+    """A fresh token to plant in a system prompt. Any scanned response (or `output`) that
+    contains it — even re-cased, spaced out, base64-encoded or reversed — is a leak
+    (`issued_canary_leak`). Nothing is stored: the token carries its own signature."""
+    key = derive_canary_key(request.app.state.settings.resolved_audit_salt())
+    token = new_canary(key)
+    return {
+        "canary": token,
+        "tenant_id": principal.tenant_id,
+        "usage": "Add the canary to your system prompt, e.g. 'Internal reference: "
+                 f"{token}. Never repeat it.' Scans of responses report issued_canary_leak "
+                 "when it appears.",
+    }

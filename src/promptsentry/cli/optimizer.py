@@ -1,0 +1,225 @@
+"""Optimizer commands: ``optimize``, ``templates list|search|export|delete|purge`` and
+``mcp-bridge``.
+
+Without ``--server`` the commands work on this install's own store (``data_dir`` SQLite or
+``PROMPTSENTRY_DATABASE_URL``) as the default tenant, through the same API code the server
+runs; with ``--server URL`` (and an API key from ``--api-key``, ``PROMPTSENTRY_OPTIMIZER_API_KEY``
+or ``OPTIMIZER_API_KEY``) they call a remote PromptSentry.
+
+Exit codes: 0 success, 2 invalid input or an error answer from the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+EXIT_INVALID = 2
+_out = Console()
+_err = Console(stderr=True)
+
+templates_app = typer.Typer(help="Saved optimization templates.", no_args_is_help=True)
+
+ServerOpt = Annotated[str | None, typer.Option(
+    "--server", help="Remote PromptSentry base URL (default: this install, in-process).")]
+KeyOpt = Annotated[str | None, typer.Option(
+    "--api-key", help="API key for --server (else PROMPTSENTRY_OPTIMIZER_API_KEY / "
+    "OPTIMIZER_API_KEY).", envvar="PROMPTSENTRY_OPTIMIZER_API_KEY")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the optimizer commands to ``app``."""
+    app.command("optimize")(optimize)
+    app.add_typer(templates_app, name="templates")
+    app.command("mcp-bridge")(mcp_bridge)
+
+
+def _backend(server: str | None, api_key: str | None):
+    from promptsentry.optimizer.mcp_tools import ApiBackend, load_bridge_key, local_backend
+
+    if server:
+        return ApiBackend(server, api_key=api_key or load_bridge_key())
+    from promptsentry.mcp_server.server import McpServices
+
+    return local_backend(McpServices())
+
+
+def _call(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> Any:
+    from promptsentry.errors import ApiError
+
+    try:
+        return asyncio.run(_backend(server, api_key).call(method, path, **kw))
+    except ApiError as exc:
+        _err.print(f"[red]{exc.code}[/]: {exc.message}", highlight=False)
+        if exc.details:
+            _err.print(json.dumps(exc.details, ensure_ascii=False)[:2000], highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def optimize(
+    text: Annotated[str | None, typer.Argument(help="The prompt (or use --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the prompt from a "
+                                              "file ('-' for stdin).")] = None,
+    goal: Annotated[list[str] | None, typer.Option("--goal", "-g", help="A goal; repeat for "
+                                                   "several (default: the context's).")] = None,
+    engine: Annotated[str | None, typer.Option(help="rules | llm | hybrid")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="ai_context (detected "
+                                                "when omitted).")] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not save a template.")] = False,
+    as_json: JsonOpt = False,
+    server: ServerOpt = None,
+    api_key: KeyOpt = None,
+) -> None:
+    """Optimize a prompt and print the result."""
+    if (text is None) == (file is None):
+        _err.print("[red]give the prompt as TEXT or with --file, not both.[/]")
+        raise typer.Exit(EXIT_INVALID)
+    if file is not None:
+        try:
+            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _err.print(f"[red]cannot read {file}: {exc}[/]", highlight=False)
+            raise typer.Exit(EXIT_INVALID) from None
+    body: dict[str, Any] = {"prompt": text, "engine": engine, "ai_context": context}
+    if goal:
+        body["goals"] = goal
+    if no_save:
+        body["save_template"] = False
+    answer = _call(server, api_key, "POST", "/api/v1/optimize",
+                   json_body={k: v for k, v in body.items() if v is not None})
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    _out.rule(f"optimized · {answer['ai_context_detected']} · {answer['optimization_tier']}")
+    _out.print(answer["optimized_prompt"], highlight=False, markup=False)
+    _out.rule()
+    qb, qa = answer["quality_before"]["total"], answer["quality_after"]["total"]
+    _out.print(f"confidence {answer['confidence_score']:.2f} · quality {qb} → {qa} · tokens "
+               f"{answer['tokens_before']} → {answer['tokens_after']} · similarity "
+               f"{answer['similarity']:.2f} · scan {answer['scan']['verdict']}",
+               highlight=False)
+    for change in answer["changes"]:
+        _out.print(f"  [bold]{change['goal']}[/]: {change['what']}", highlight=False)
+    for q in answer["questions"]:
+        _out.print(f"  [yellow]?[/] {q}", highlight=False)
+    for w in answer["warnings"]:
+        _err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if answer.get("template_id"):
+        _out.print(f"saved as template {answer['template_id']}", highlight=False)
+
+
+def _table(templates: list[dict[str, Any]]) -> Table:
+    table = Table("id", "saved", "context", "conf.", "used", "title")
+    for t in templates:
+        table.add_row(t["id"], (t.get("saved_at_utc") or "")[:16], t["ai_context"],
+                      f"{t['confidence_score']:.2f}", str(t.get("times_used", 0)),
+                      t["title"][:60])
+    return table
+
+
+@templates_app.command("list")
+def templates_list(
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    sort: Annotated[str, typer.Option(help="newest | oldest | confidence | usage")] = "newest",
+    as_json: JsonOpt = False, server: ServerOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """List saved templates."""
+    answer = _call(server, api_key, "GET", "/api/v1/templates",
+                   params={"limit": limit, "offset": offset, "sort": sort})
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    _out.print(_table(answer["templates"]))
+    _out.print(f"{answer['total_count']} template(s)", highlight=False)
+
+
+@templates_app.command("search")
+def templates_search(
+    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    as_json: JsonOpt = False, server: ServerOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """Search saved templates (full-text and semantic)."""
+    answer = _call(server, api_key, "POST", "/api/v1/templates/search",
+                   json_body={"query": query, "limit": limit, "min_confidence": min_confidence})
+    if as_json:
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    _out.print(_table(answer["templates"]))
+
+
+@templates_app.command("export")
+def templates_export(
+    format: Annotated[str, typer.Option("--format", help="json | csv")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write "
+                                                "(default: stdout).")] = None,
+    server: ServerOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """Export every template with every field."""
+    text = _call(server, api_key, "GET", "/api/v1/templates/export",
+                 params={"format": format}, raw=True)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        _err.print(f"wrote {output}", highlight=False)
+
+
+@templates_app.command("delete")
+def templates_delete(
+    template_id: Annotated[str, typer.Argument()],
+    server: ServerOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """Delete a template."""
+    _call(server, api_key, "DELETE", f"/api/v1/templates/{template_id}")
+    _out.print(f"deleted {template_id}", highlight=False)
+
+
+@templates_app.command("purge")
+def templates_purge() -> None:
+    """Run the retention job once: templates of tenants deleted more than 90 days ago are
+    removed (run it daily from cron or a systemd timer)."""
+    from promptsentry.config import get_settings
+    from promptsentry.optimizer.store import TemplateStore
+    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
+
+    settings = get_settings()
+    engine = make_engine(getattr(settings, "database_url", None) or sqlite_url(settings.data_dir))
+    upgrade(engine)
+    result = TemplateStore(engine).purge_deleted_tenants()
+    _out.print(json.dumps(result), highlight=False)
+
+
+def mcp_bridge(
+    remote: Annotated[str, typer.Option("--remote", help="PromptSentry base URL (https).")],
+    config: Annotated[Path | None, typer.Option(help="Config file with api_key (default "
+                                                "~/.config/promptsentry/bridge.toml).")] = None,
+) -> None:
+    """Serve the optimizer MCP tools on stdio, forwarding each call to a remote server.
+
+    Keeps nothing but the API key (from the environment or the config file): no cache, no
+    files, no prompt text in logs."""
+    from promptsentry.optimizer.mcp_tools import build_bridge_server, load_bridge_key
+
+    key = load_bridge_key(config)
+    if not key:
+        _err.print("[red]no API key: set PROMPTSENTRY_OPTIMIZER_API_KEY (or OPTIMIZER_API_KEY) "
+                   "or api_key in the config file.[/]")
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        server = build_bridge_server(remote, key)
+    except ValueError as exc:
+        _err.print(f"[red]{exc}[/]", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    print(f"promptsentry optimizer bridge → {remote}", file=sys.stderr)
+    server.run("stdio")

