@@ -8,8 +8,8 @@ The fixtures defined here:
 * ``pipeline`` — the real default pipeline, built once per session (the model loads once).
 * ``settings`` — :class:`Settings` with a fresh temporary ``data_dir`` and a known audit salt
   (``audit_salt`` gives it as bytes).
-* ``app`` / ``client`` — the FastAPI app over the shared pipeline and a fresh in-process
-  store, and an ``httpx.AsyncClient`` talking to it through ``ASGITransport``.
+* ``app`` / ``client`` — the FastAPI app over the shared pipeline, once per state backend
+  (embedded and Redis + PostgreSQL), and an ``httpx.AsyncClient`` over ``ASGITransport``.
 * ``default_env`` — ``PROMPTSENTRY_*`` environment pointing at a temporary data dir, with the
   process-wide settings and default-pipeline caches cleared before and after (for code that
   reads :func:`get_settings`: the CLI, ``run_pipeline``, the SDK's in-process transport).
@@ -37,6 +37,9 @@ from promptsentry.pipeline import runner
 from promptsentry.pipeline.runner import Pipeline, build_pipeline
 
 pytest_plugins = ("fixtures_state",)
+pytest.register_assert_rewrite("fixtures_state")
+
+from fixtures_state import BACKENDS, backend_settings
 
 TEST_AUDIT_SALT = "test-audit-salt-not-a-secret"
 
@@ -63,12 +66,13 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", audit_salt=TEST_AUDIT_SALT, log_level="warning")
 
 
-@pytest.fixture
-def app(settings: Settings, pipeline: Pipeline):
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, settings: Settings, pipeline: Pipeline):
+    """The app on each state backend: embedded (in-process + SQLite) and Redis + PostgreSQL."""
     from promptsentry.api.app import create_app
-    from promptsentry.stores.memory import MemoryHotStore
 
-    return create_app(settings, pipeline=pipeline, hot_store=MemoryHotStore())
+    with backend_settings(request.param) as values:
+        yield create_app(settings.model_copy(update=values), pipeline=pipeline)
 
 
 @pytest.fixture
@@ -156,16 +160,20 @@ def _start(args: list[str], base: Path, path: str, env: dict[str, str]
     return proc, url, port
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real uvicorn serving the app on loopback (own process, own temporary data dir)."""
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn serving the app on loopback (own process, own temporary data dir), once
+    per state backend: embedded, and Redis + PostgreSQL."""
     base = tmp_path_factory.mktemp("live-server")
-    proc, url, _ = _start(["serve", "--host", "127.0.0.1", "--port", "{port}"], base,
-                          "/health", {})
-    try:
-        yield url
-    finally:
-        _stop(proc)
+    with backend_settings(request.param) as values:
+        env = {f"PROMPTSENTRY_{k.upper()}": str(v) for k, v in values.items() if v is not None}
+        proc, url, _ = _start(["serve", "--host", "127.0.0.1", "--port", "{port}"], base,
+                              "/health", env)
+        try:
+            yield url
+        finally:
+            _stop(proc)
 
 
 @pytest.fixture

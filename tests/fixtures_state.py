@@ -14,6 +14,7 @@ Other test folders reuse them: ``def test_x(app_factory): app = app_factory(...)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -62,8 +63,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema (dropped afterwards) and a URL whose search_path is it."""
     if not _reachable("127.0.0.1", 5432):
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
@@ -82,8 +83,8 @@ def pg_schema_url() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
+@contextlib.contextmanager
+def redis_key_prefix() -> Iterator[str]:
     """A unique Redis key prefix on DB 15; its keys are deleted afterwards."""
     if not _reachable("127.0.0.1", 6379):
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
@@ -98,6 +99,28 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@contextlib.contextmanager
+def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
+    """Setting values that put the stores on ``backend`` (cleaned up on exit)."""
+    if backend == "memory+sqlite":
+        yield {"database_url": None, "redis_url": None}
+        return
+    with postgres_schema() as url, redis_key_prefix() as prefix:
+        yield {"database_url": url, "redis_url": REDIS_URL, "redis_key_prefix": prefix}
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    with redis_key_prefix() as prefix:
+        yield prefix
 
 
 @pytest.fixture(params=BACKENDS)

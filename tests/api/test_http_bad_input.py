@@ -69,7 +69,7 @@ def test_identity_over_256_chars_is_413(http):
 
 
 def test_body_over_limit_is_413_before_parsing(http):
-    body = json.dumps({"prompt": "a" * (300 * 1024)}).encode()
+    body = json.dumps({"prompt": "a" * (600 * 1024)}).encode()
     resp = http.post("/scan", content=body, headers={"content-type": "application/json"})
     assert_error(resp, 413, "REQUEST_TOO_LARGE")
 
@@ -77,7 +77,7 @@ def test_body_over_limit_is_413_before_parsing(http):
 def test_chunked_body_over_limit_is_413(http):
     def chunks():
         yield b'{"prompt": "'
-        for _ in range(300):
+        for _ in range(600):
             yield b"a" * 1024
         yield b'"}'
 

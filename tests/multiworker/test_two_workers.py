@@ -51,7 +51,8 @@ def pids(responses: list[httpx.Response]) -> set[str]:
     return {r.headers["x-worker-pid"] for r in responses}
 
 
-async def test_limits_blocks_and_revocation_hold_across_two_workers(cluster):
+async def new_tenant_key(cluster: str) -> tuple[dict, dict]:
+    """A tenant limited to 25 scans/min per IP and 40/min in all, and one key of it."""
     async with httpx.AsyncClient(base_url=cluster, timeout=30) as admin:
         tenant = (await admin.post("/admin/tenants", json={"name": "mw"}, headers=H)).json()
         created = (await admin.post("/admin/keys", json={"tenant_id": tenant["id"],
@@ -59,28 +60,44 @@ async def test_limits_blocks_and_revocation_hold_across_two_workers(cluster):
         r = await admin.patch(f"/admin/tenants/{tenant['id']}", headers=H, json={
             "settings": {"ip_rate_limit_per_minute": 25, "rate_limit_per_minute": 40}})
         assert r.status_code == 200
-    hk = {"Authorization": f"Bearer {created['key']}"}
+    return tenant, created
 
-    # 1. Exactly the configured limits per window, across both workers: 25 per source IP...
-    responses = await fire(cluster, 80, hk, {"prompt": "hello", "source_ip": "198.51.100.1"})
-    codes = [r.status_code for r in responses]
-    assert codes.count(200) == 25 and codes.count(429) == 55, codes
-    assert len(pids(responses)) == 2, "both workers must have answered"
-    assert all(r.headers["retry-after"] for r in responses if r.status_code == 429)
-    assert {r.json()["error"]["details"]["scope"] for r in responses
-            if r.status_code == 429} == {"ip"}
-    # ...and 40 per tenant: another IP gets only the 15 the tenant window has left.
-    responses = await fire(cluster, 40, hk, {"prompt": "hello", "source_ip": "198.51.100.2"})
-    codes = [r.status_code for r in responses]
-    assert codes.count(200) == 15 and codes.count(429) == 25, codes
-    assert len(pids(responses)) == 2
+
+async def test_limits_blocks_and_revocation_hold_across_two_workers(cluster):
+    # 1. Exactly the configured limits per window, across both workers. Which worker accepts
+    # a connection is the kernel's choice; on a loaded machine one may take a whole burst, so
+    # a round where only one worker answered proves nothing across workers and is repeated
+    # with a fresh tenant and fresh IPs (the counts must be exact in every round).
+    for attempt in range(5):
+        _, created = await new_tenant_key(cluster)
+        hk = {"Authorization": f"Bearer {created['key']}"}
+        # 25 per source IP...
+        first = await fire(cluster, 80, hk, {"prompt": "hello",
+                                             "source_ip": f"198.51.100.{2 * attempt + 1}"})
+        codes = [r.status_code for r in first]
+        assert codes.count(200) == 25 and codes.count(429) == 55, codes
+        assert all(r.headers["retry-after"] for r in first if r.status_code == 429)
+        assert {r.json()["error"]["details"]["scope"] for r in first
+                if r.status_code == 429} == {"ip"}
+        # ...and 40 per tenant: another IP gets only the 15 the tenant window has left.
+        second = await fire(cluster, 40, hk, {"prompt": "hello",
+                                              "source_ip": f"198.51.100.{2 * attempt + 2}"})
+        codes = [r.status_code for r in second]
+        assert codes.count(200) == 15 and codes.count(429) == 25, codes
+        if len(pids(first)) == 2 and len(pids(second)) == 2:
+            break
+    assert len(pids(first)) == 2 and len(pids(second)) == 2, "both workers must have answered"
 
     # 2. The 5th malicious scan blocks the IP on both workers (default tenant, no limit).
     for i in range(5):
         async with httpx.AsyncClient(base_url=cluster, timeout=30) as c:
             r = await c.post("/scan", json={"prompt": "ATTACK", "source_ip": ATTACKER}, headers=H)
             assert r.status_code == 200 and r.json()["verdict"] == "malicious"
-    responses = await fire(cluster, 30, H, {"prompt": "hello", "source_ip": ATTACKER})
+    responses: list[httpx.Response] = []
+    for _ in range(10):
+        responses += await fire(cluster, 30, H, {"prompt": "hello", "source_ip": ATTACKER})
+        if len(pids(responses)) == 2:
+            break
     assert {r.status_code for r in responses} == {403}
     assert {r.json()["error"]["code"] for r in responses} == {"IP_BLOCKED"}
     assert len(pids(responses)) == 2

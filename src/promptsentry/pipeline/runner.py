@@ -28,7 +28,6 @@ from promptsentry.models.response import ScanResponse, StageReport
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Stage, StageResult
 from promptsentry.pipeline.verdict import Decision, decide
 
-
 # Stage details that carry (transformed) text: lifted into response fields, never echoed
 # in ``stages``.
 _TEXT_DETAILS = frozenset({"redacted_prompt", "redacted_output"})

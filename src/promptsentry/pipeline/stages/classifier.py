@@ -31,7 +31,7 @@ class ClassifierStage:
         self.failure_mode = failure_mode
 
     @property
-    def detector(self):  # noqa: ANN201 - the Detector type lives in promptsentry.detector
+    def detector(self):
         if self._detector is None:
             self._detector = self._factory()
         return self._detector
