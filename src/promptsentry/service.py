@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from promptsentry.clock import iso_z
 from promptsentry.config import Settings
 from promptsentry.models.request import ScanRequest
 from promptsentry.models.response import ScanResponse
@@ -23,8 +24,8 @@ from promptsentry.pipeline.runner import (
     policy_for,
     resolve_block_threshold,
 )
-from promptsentry.stores.base import HotStore
 from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
+from promptsentry.stores.base import HotStore
 from promptsentry.stores.records import ScanRecord
 from promptsentry.stores.tenants import EffectiveSettings
 from promptsentry.text import strip_control
@@ -103,6 +104,8 @@ class ScanService:
                 monitor_mode=eff.monitor_mode,
                 bypass=is_allowlisted(request, eff.allowlist_ips, eff.allowlist_identities),
                 redact=eff.redaction_enabled,
+                system_prompt_fingerprint=eff.system_prompt_fingerprint,
+                system_prompt_threshold=eff.system_prompt_threshold,
             )
         response, _ = await self.pipeline.run(
             request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,
@@ -151,7 +154,7 @@ class ScanService:
             context=request.context,
             latency_ms=response.latency_ms,
             prompt=strip_control(request.prompt) if store_prompt else None,
-            expires_at=expires.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            expires_at=iso_z(expires),
         )
         try:
             await self.hot_store.put_scan_record(record, retention_s)

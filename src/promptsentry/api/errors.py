@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from promptsentry.clock import now_iso
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability import metrics
 from promptsentry.observability.logging import get_logger
@@ -50,7 +50,7 @@ def error_body(code: str, message: str, details: dict[str, Any] | None, request_
     return {
         "error": {"code": code, "message": message, "details": details or {}},
         "request_id": request_id,
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": now_iso(),
     }
 
 

@@ -11,9 +11,10 @@ import json
 import re
 import time
 import uuid
-from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from promptsentry.api.errors import error_body
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -65,14 +66,9 @@ class RequestContextMiddleware:
         if self.max_body_bytes is not None and _declared_length(scope) > self.max_body_bytes:
             # Refuse before reading: answer in the service's error shape (Starlette's own
             # limiter would answer plain text for a declared Content-Length).
-            body = json.dumps({
-                "error": {"code": "REQUEST_TOO_LARGE",
-                          "message": f"request body exceeds {self.max_body_bytes} bytes",
-                          "details": {"limit": self.max_body_bytes}},
-                "request_id": request_id,
-                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z"),
-            }).encode()
+            body = json.dumps(error_body(
+                "REQUEST_TOO_LARGE", f"request body exceeds {self.max_body_bytes} bytes",
+                {"limit": self.max_body_bytes}, request_id)).encode()
             await send_with_headers({"type": "http.response.start", "status": 413, "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})

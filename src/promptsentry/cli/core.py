@@ -17,7 +17,6 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -26,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from promptsentry import __version__
+from promptsentry.clock import now_iso
 from promptsentry.config import LOOPBACK_HOSTS, Settings, get_settings
 
 EXIT_CLEAN = 0
@@ -184,7 +184,7 @@ def _url_host(host: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return now_iso()
 
 
 def error_object(code: str, message: str, details: dict[str, Any] | None = None,

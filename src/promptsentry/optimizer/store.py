@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
+from promptsentry.clock import aware, iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.similarity import lexical_similarity
 from promptsentry.optimizer.tables import TemplateRow, UsageRow
@@ -65,15 +66,8 @@ class ImmutableContent(ValueError):
         self.fields = fields
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = _aware(value)
-    return None if value is None else value.isoformat(timespec="seconds").replace("+00:00", "Z")
+_aware = aware
+_iso = iso_z
 
 
 def _clean(value: str | None, limit: int | None = None) -> str:

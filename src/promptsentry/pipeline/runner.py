@@ -19,9 +19,9 @@ import ipaddress
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 
+from promptsentry.clock import now_iso
 from promptsentry.config import Settings, get_settings
 from promptsentry.models.request import ScanRequest
 from promptsentry.models.response import ScanResponse, StageReport
@@ -125,7 +125,7 @@ class Pipeline:
             score=decision.risk_score,
             details={"gray_zone": decision.gray_zone, "threshold": policy.block_threshold},
         )
-        timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        timestamp = now_iso()
         response = ScanResponse(
             scan_id=f"scan_{uuid.uuid4().hex}",
             request_id=request_id or f"req_{uuid.uuid4().hex}",

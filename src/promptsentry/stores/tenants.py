@@ -85,6 +85,10 @@ class EffectiveSettings:
     allowlist_ips: tuple[str, ...]
     allowlist_identities: tuple[str, ...]
     redaction_enabled: bool = False
+    system_prompt_fingerprint: frozenset[str] | None = None
+    """Keyed shingle hashes of the tenant's registered system prompt (``PUT
+    /admin/tenants/{id}/system-prompt``); filled in by the tenant directory."""
+    system_prompt_threshold: float = 0.5
 
 
 def effective_settings(settings: Settings, overrides: dict[str, Any] | None) -> EffectiveSettings:

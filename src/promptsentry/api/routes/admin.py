@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from promptsentry.api.auth import Principal, require_any_scope, require_scope
 from promptsentry.api.strict_json import StrictJsonRoute
+from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
 from promptsentry.security.guard import parse_ip, parse_ip_or_network
@@ -102,7 +103,8 @@ def _tenant_body(request: Request, tenant: Any) -> dict[str, Any]:
 
 def _eff_dict(eff: Any) -> dict[str, Any]:
     return {name: (list(getattr(eff, name)) if isinstance(getattr(eff, name), tuple)
-                   else getattr(eff, name)) for name in eff.__slots__}
+                   else getattr(eff, name)) for name in eff.__slots__
+            if not name.startswith("system_prompt_")}  # see GET .../system-prompt
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant")
@@ -381,8 +383,7 @@ async def stats(
                 for field, count in sorted(counts[hour].items()):
                     verdict, _, action = field.partition("|")
                     rows.append({
-                        "hour": datetime.fromtimestamp(hour * 3600, UTC).isoformat()
-                        .replace("+00:00", "Z"),
+                        "hour": iso_z(datetime.fromtimestamp(hour * 3600, UTC)),
                         "tenant_id": tid, "verdict": verdict, "action": action, "count": count})
     except StoreUnavailable as exc:
         request.app.state.incidents.failed("hot_store", exc)

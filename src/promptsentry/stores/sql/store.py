@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from promptsentry.clock import aware, iso_z
 from promptsentry.security.keys import KeyKind, generate_key
 from promptsentry.stores.base import StoreUnavailable
 from promptsentry.stores.sql.migrate import make_engine, upgrade
@@ -40,16 +41,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every time here is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = _aware(value)
-    return None if value is None else value.isoformat(timespec="seconds").replace("+00:00", "Z")
+_aware = aware
+_iso = iso_z
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy import engine_from_config, pool
 from promptsentry.stores.sql import tables  # noqa: F401  (registers the core tables)
 from promptsentry.stores.sql.base import Base
 
-for _module in ("promptsentry.optimizer.tables",):
+for _module in ("promptsentry.optimizer.tables", "promptsentry.stores.sql.system_prompts"):
     try:
         importlib.import_module(_module)
     except ImportError:
