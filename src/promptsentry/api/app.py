@@ -23,6 +23,7 @@ from promptsentry.api.middleware import RequestContextMiddleware
 from promptsentry.api.routes import admin, ops, scan
 from promptsentry.api.routes import optimizer as optimizer_routes
 from promptsentry.api.routes import sessions as session_routes
+from promptsentry.api.routes import system_prompt as system_prompt_routes
 from promptsentry.config import Settings, get_settings
 from promptsentry.errors import ErrorCode
 from promptsentry.observability.incidents import Incidents
@@ -167,5 +168,6 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin.stats_router)
     app.include_router(session_routes.router)
+    app.include_router(system_prompt_routes.router)
     app.include_router(optimizer_routes.router)
     return app

@@ -88,6 +88,10 @@ class PipelinePolicy:
     """The caller is allow-listed: the verdict is computed but the action is allowed_bypass."""
     redact: bool = False
     """Answer a redacted copy of the text (secrets and personal data as typed placeholders)."""
+    system_prompt_fingerprint: frozenset[str] | None = None
+    """The tenant's registered system-prompt fingerprint (keyed shingle hashes), if any."""
+    system_prompt_threshold: float = 0.5
+    """Fraction of the fingerprint a response must reproduce to count as a leak."""
 
 
 @dataclass(frozen=True, slots=True)

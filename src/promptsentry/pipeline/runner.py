@@ -153,9 +153,10 @@ class Pipeline:
 
 def default_stages(settings: Settings) -> list[Stage]:
     """The default pipeline: normalise → signatures → tool call → indirect injection →
-    classifier → leak checks (request canaries, issued canaries) → redaction."""
+    classifier → leak checks (request canaries, issued canaries, the tenant's system
+    prompt) → redaction."""
     from promptsentry.detector import load_detector
-    from promptsentry.pipeline.agent.leakage import derive_canary_key
+    from promptsentry.pipeline.agent.leakage import derive_canary_key, derive_fingerprint_key
     from promptsentry.pipeline.stages.canary import IssuedCanaryStage
     from promptsentry.pipeline.stages.classifier import ClassifierStage
     from promptsentry.pipeline.stages.indirect import IndirectInjectionStage
@@ -163,6 +164,7 @@ def default_stages(settings: Settings) -> list[Stage]:
     from promptsentry.pipeline.stages.normalize import NormalizeStage
     from promptsentry.pipeline.stages.redaction import RedactionStage
     from promptsentry.pipeline.stages.signatures import SignatureStage
+    from promptsentry.pipeline.stages.system_prompt import SystemPromptLeakStage
     from promptsentry.pipeline.stages.toolcall import ToolCallStage
 
     return [
@@ -176,6 +178,7 @@ def default_stages(settings: Settings) -> list[Stage]:
         ),
         LeakStage(),
         IssuedCanaryStage(derive_canary_key(settings.resolved_audit_salt())),
+        SystemPromptLeakStage(derive_fingerprint_key(settings.resolved_audit_salt())),
         RedactionStage(),
     ]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from promptsentry.config import Settings
@@ -28,6 +28,7 @@ from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.incidents import Incidents
 from promptsentry.stores.base import HotStore, RateLimitResult, StoreUnavailable
 from promptsentry.stores.sql.store import IpEntry, SqlStore
+from promptsentry.stores.sql.system_prompts import StoredFingerprint, get_fingerprint
 from promptsentry.stores.tenants import EffectiveSettings, effective_settings
 
 WINDOW_SECONDS = 60.0
@@ -125,6 +126,24 @@ class TenantDirectory:
         self._incidents = incidents
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, EffectiveSettings]] = {}
+        self._fp_key_id: str | None = None
+
+    def _fingerprint_key_id(self) -> str:
+        if self._fp_key_id is None:
+            from promptsentry.pipeline.agent.leakage import (
+                derive_fingerprint_key,
+                fingerprint_key_id,
+            )
+
+            key = derive_fingerprint_key(self._settings.resolved_audit_salt())
+            self._fp_key_id = fingerprint_key_id(key)
+        return self._fp_key_id
+
+    def _load(self, tenant_id: str) -> tuple[Any, StoredFingerprint | None]:
+        """The tenant row and its system-prompt fingerprint (one thread hop)."""
+        assert self._sql is not None
+        tenant = self._sql.get_tenant(tenant_id)
+        return tenant, (get_fingerprint(self._sql, tenant_id) if tenant is not None else None)
 
     def invalidate(self, tenant_id: str | None = None) -> None:
         if tenant_id is None:
@@ -138,9 +157,10 @@ class TenantDirectory:
         if hit is not None and now - hit[0] < self._ttl:
             return hit[1]
         overrides: dict[str, Any] | None = None
+        fingerprint: StoredFingerprint | None = None
         if self._sql is not None:
             try:
-                tenant = await self._sql.run(self._sql.get_tenant, tenant_id)
+                tenant, fingerprint = await self._sql.run(self._load, tenant_id)
             except StoreUnavailable as exc:
                 self._incidents.failed("sql", exc)
                 # Degraded: the last known settings, else the install's defaults.
@@ -148,6 +168,10 @@ class TenantDirectory:
             self._incidents.ok("sql")
             overrides = tenant.settings if tenant is not None else None
         value = effective_settings(self._settings, overrides)
+        # A fingerprint made under another key (the install secret changed) matches nothing.
+        if fingerprint is not None and fingerprint.key_id == self._fingerprint_key_id():
+            value = replace(value, system_prompt_fingerprint=fingerprint.hashes,
+                            system_prompt_threshold=fingerprint.threshold)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[tenant_id] = (now, value)

@@ -148,3 +148,16 @@ def derive_canary_key(install_secret: bytes) -> bytes:
     """The key canaries are signed with, derived from the install's secret (the audit salt),
     so every worker of an install recognises every canary it issued."""
     return hmac.new(install_secret, b"promptsentry/canary/v1", hashlib.sha256).digest()
+
+
+def derive_fingerprint_key(install_secret: bytes) -> bytes:
+    """The key system-prompt shingles are hashed with, derived from the install's secret
+    (separate from the canary key), so stored fingerprints cannot be checked against
+    guessed phrases by anyone without the secret."""
+    return hmac.new(install_secret, b"promptsentry/system-prompt/v1", hashlib.sha256).digest()
+
+
+def fingerprint_key_id(key: bytes) -> str:
+    """A short public identifier of a fingerprint key: a stored fingerprint whose id no longer
+    matches the install's key (the secret changed) cannot match anything and is ignored."""
+    return hmac.new(key, b"key-id", hashlib.sha256).hexdigest()[:16]
