@@ -30,8 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from promptsentry.detector import load_detector  # noqa: E402
-from promptsentry.training.data import read_rows  # noqa: E402
+from promptsentry.detector import load_detector
+from promptsentry.training.data import read_rows
 
 PROSE = [
     "The committee reviewed the quarterly budget and approved the travel plan.",

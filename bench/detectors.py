@@ -30,11 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from promptsentry.detector import load_detector  # noqa: E402
-from promptsentry.training.data import read_rows  # noqa: E402
-from promptsentry.training.loso import make_folds  # noqa: E402
-from promptsentry.training.metrics import report  # noqa: E402
-from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade  # noqa: E402
+from promptsentry.detector import load_detector
+from promptsentry.training.data import read_rows
+from promptsentry.training.loso import make_folds
+from promptsentry.training.metrics import report
+from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade
 
 COLS = [("n", "n"), ("roc_auc", "AUC"), ("recall_at_1fpr", "R@1%FPR"),
         ("recall_at_5fpr", "R@5%FPR"), ("recall", "recall"), ("fpr", "FPR"),

@@ -81,7 +81,7 @@ def train_command(
         = True,
     head: Annotated[str, typer.Option(help="Encoder head: logreg or mlp.")] = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
-    target_recall: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.96,
+    target_recall: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.95,
     loso: Annotated[bool, typer.Option(help="Also run leave-one-source-out evaluation.")]
         = False,
     version: Annotated[str, typer.Option(help="Version string of the model.")] = "dev",

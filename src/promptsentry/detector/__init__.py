@@ -7,11 +7,12 @@ sentence encoder plus a small head, stacked with the fast stage's logit. Both st
 logistic calibration fitted on held-out data, so :attr:`Detection.probability` is a
 probability of attack.
 
-Long texts are cut into overlapping character windows. The fast stage scores all of them;
+Texts longer than one window are cut into sentence-sized units (see :func:`segment_spans`;
+over-long sentences into overlapping character windows). The fast stage scores every unit;
 the encoder only the ``encoder_windows`` most suspicious ones, so a 50 KB prompt costs a few
-encoder runs, not a hundred. A text's probability is the highest window probability — an
+encoder runs, not hundreds. A text's probability is the highest unit probability — an
 injection anywhere in a document makes the document an attack — and ``span`` points at that
-window.
+unit.
 
 Usage::
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +37,7 @@ import numpy as np
 
 from promptsentry.detector.features import FeatureConfig, hashed_features
 
-__all__ = ["Detection", "Detector", "DetectorError", "load_detector", "ARTIFACTS_DIR"]
+__all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "load_detector"]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 _SPEC_FILE = "model.json"
@@ -72,6 +74,51 @@ def window_spans(length: int, size: int, stride: int) -> list[tuple[int, int]]:
     return [(s, s + size) for s in starts]
 
 
+_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[.!?;][\"')\]}])\s*")
+
+
+def segment_spans(
+    text: str, size: int, stride: int, min_chars: int = 48, whole: int | None = None
+) -> list[tuple[int, int]]:
+    """The units a text is scored in: the whole text, or sentence-sized pieces of it.
+
+    A text of at most ``whole`` (default ``size``) characters is one unit. A longer one is cut
+    at sentence ends
+    and line breaks; pieces shorter than ``min_chars`` are merged with the next one, and a
+    piece longer than ``size`` is covered by overlapping ``size``-character windows every
+    ``stride`` characters. Scoring sentence-sized units keeps an injected instruction from
+    being diluted by the benign document around it.
+    """
+    n = len(text)
+    if n <= (size if whole is None else max(whole, size)):
+        return [(0, n)]
+    cuts = [0]
+    for m in _BREAK.finditer(text):
+        if m.end() > cuts[-1]:
+            cuts.append(m.end())
+    if cuts[-1] != n:
+        cuts.append(n)
+    units: list[tuple[int, int]] = []
+    start = 0
+    for end in cuts[1:]:
+        if end - start < min_chars and end != n:
+            continue
+        units.append((start, end))
+        start = end
+    if start < n:  # a short tail joins the previous unit
+        if units:
+            units[-1] = (units[-1][0], n)
+        else:
+            units.append((start, n))
+    out: list[tuple[int, int]] = []
+    for s, e in units:
+        if e - s <= size:
+            out.append((s, e))
+        else:
+            out.extend((s + a, s + b) for a, b in window_spans(e - s, size, stride))
+    return out
+
+
 class Detector:
     """A loaded cascade. Thread-safe: ``score`` keeps no state between calls."""
 
@@ -90,6 +137,7 @@ class Detector:
         win = spec["window"]
         self.window_chars = int(win["chars"])
         self.window_stride = int(win["stride"])
+        self.whole_chars = int(win.get("whole", self.window_chars))
         self.encoder_windows = int(win.get("encoder_windows", 4))
 
         fast = spec["fast"]
@@ -148,7 +196,9 @@ class Detector:
 
     def score(self, text: str) -> Detection:
         """Calibrated probability that ``text`` is (or contains) a prompt injection."""
-        spans = window_spans(len(text), self.window_chars, self.window_stride)
+        spans = segment_spans(
+            text, self.window_chars, self.window_stride, whole=self.whole_chars
+        )
         pieces = [text[s:e] for s, e in spans]
         z_fast = self.fast_logits(pieces)
         p_fast = self._fast_prob(z_fast)

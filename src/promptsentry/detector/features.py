@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FeatureConfig", "normalize", "hashed_features"]
+__all__ = ["FeatureConfig", "hashed_features", "normalize"]
 
 # Latin look-alikes used to dodge keyword filters (Cyrillic/Greek homoglyphs, a few symbols).
 _CONFUSABLES = str.maketrans(

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from promptsentry.training.data import Row
 
-__all__ = ["indirect_rows", "hard_negative_rows", "trigger_wrapped_rows", "augment"]
+__all__ = ["augment", "hard_negative_rows", "indirect_rows", "trigger_wrapped_rows"]
 
 MAX_CARRIER_CHARS = 500
 

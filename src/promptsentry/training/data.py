@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["Row", "DataError", "read_rows", "write_rows", "sha256_file"]
+__all__ = ["DataError", "Row", "read_rows", "sha256_file", "write_rows"]
 
 
 class DataError(ValueError):

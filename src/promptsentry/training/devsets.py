@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from promptsentry.training.augment import hard_negative_rows, indirect_rows, trigger_wrapped_rows
 from promptsentry.training.data import Row
 
-__all__ = ["TRIGGER", "DEV_TOPICS", "build_hard_negatives", "build_indirect"]
+__all__ = ["DEV_TOPICS", "TRIGGER", "build_hard_negatives", "build_indirect"]
 
 TRIGGER = re.compile(
     r"instruction|prompt|ignore|disregard|password|role.?play|rules?\b|system|pretend|jailbreak|"

@@ -8,7 +8,7 @@ import numpy as np
 
 from promptsentry.detector.features import FeatureConfig, hashed_features
 
-__all__ = ["featurize", "fit_fast", "fast_logits"]
+__all__ = ["fast_logits", "featurize", "fit_fast"]
 
 
 def featurize(

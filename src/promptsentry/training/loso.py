@@ -85,7 +85,9 @@ def run_loso(
             todo = encoder.count_missing(short)
             if progress is not None:
                 progress("embeddings", 0, todo)
-            encoder.embed(short, (lambda n: progress("embeddings", n, todo)) if progress else None)
+            encoder.embed(
+                short, (lambda n, t=todo: progress("embeddings", n, t)) if progress else None
+            )
             encoder.save()
         if progress is not None:
             progress("scoring", 0, len(fold.test))

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Report", "roc_auc", "recall_at_fpr", "expected_calibration_error", "report"]
+__all__ = ["Report", "expected_calibration_error", "recall_at_fpr", "report", "roc_auc"]
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -24,14 +24,9 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
         return math.nan
     order = np.argsort(p, kind="mergesort")
     ranks = np.empty(len(p), dtype=np.float64)
-    sp = p[order]
-    # average ranks for ties
-    i = 0
-    pos = np.arange(1, len(p) + 1, dtype=np.float64)
-    uniq, start_idx, counts = np.unique(sp, return_index=True, return_counts=True)
-    avg = start_idx + (counts + 1) / 2.0
-    ranks[order] = np.repeat(avg, counts)
-    del i, pos, uniq
+    # average 1-based ranks over ties
+    _, start_idx, counts = np.unique(p[order], return_index=True, return_counts=True)
+    ranks[order] = np.repeat(start_idx + (counts + 1) / 2.0, counts)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
@@ -43,7 +38,7 @@ def recall_at_fpr(y: np.ndarray, p: np.ndarray, max_fpr: float) -> float:
     pos = p[y]
     if len(neg) == 0 or len(pos) == 0:
         return math.nan
-    k = int(math.floor(max_fpr * len(neg)))  # negatives allowed above the threshold
+    k = math.floor(max_fpr * len(neg))  # negatives allowed above the threshold
     # threshold: the (k+1)-th highest negative score; flag strictly above it
     thr = neg[k] if k < len(neg) else -math.inf
     return float((pos > thr).mean())

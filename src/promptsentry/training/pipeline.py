@@ -35,7 +35,7 @@ from promptsentry.training.augment import augment
 from promptsentry.training.data import Row
 from promptsentry.training.fast import fast_logits, featurize, fit_fast
 
-__all__ = ["TrainConfig", "CachedEncoder", "FittedCascade", "fit_cascade", "write_artifacts"]
+__all__ = ["CachedEncoder", "FittedCascade", "TrainConfig", "fit_cascade", "write_artifacts"]
 
 Progress = Callable[[str, int, int], None]  # (step, advance, total)
 
@@ -57,15 +57,16 @@ class TrainConfig:
     head_hidden: int = 128
     head_alpha: float = 1e-3
     folds: int = 5
-    window_chars: int = 512
-    window_stride: int = 256
-    encoder_windows: int = 2
+    window_chars: int = 160
+    window_stride: int = 80
+    whole_chars: int = 256  # texts up to this long are one unit (see segment_spans)
+    encoder_windows: int = 3
     max_tokens: int = 256
     augment: bool = True
     n_indirect: int = 2000
     n_hard: int = 1500
     n_wrapped: int = 1500
-    target_recall: float = 0.96
+    target_recall: float = 0.95
     hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
     settle_error: float = 0.001
     settle_attacks: bool = False  # let the fast stage settle confident attacks too
@@ -193,7 +194,7 @@ class FittedCascade:
             "version": version,
             "threshold": self.threshold,
             "window": {"chars": cfg.window_chars, "stride": cfg.window_stride,
-                       "encoder_windows": cfg.encoder_windows},
+                       "whole": cfg.whole_chars, "encoder_windows": cfg.encoder_windows},
             "fast": {"file": "fast.npz", "features": cfg.features.to_dict(),
                      "calibration": list(self.fast_cal), "settle_low": self.settle_low,
                      "settle_high": self.settle_high},
@@ -268,8 +269,11 @@ def fit_cascade(
 
     data = list(rows)
     if cfg.augment:
-        data += augment(rows, seed=cfg.seed, n_indirect=cfg.n_indirect, n_hard=cfg.n_hard,
-                        n_wrapped=cfg.n_wrapped)
+        # the configured counts are for the ~20k-row corpus; small data gets proportionally less
+        scale = min(1.0, len(rows) / 10_000)
+        data += augment(rows, seed=cfg.seed, n_indirect=max(1, int(cfg.n_indirect * scale)),
+                        n_hard=max(1, int(cfg.n_hard * scale)),
+                        n_wrapped=max(1, int(cfg.n_wrapped * scale)))
     texts = [r.text for r in data]
     y = np.array([r.label for r in data], dtype=np.int64)
     if len(set(y.tolist())) < 2:
