@@ -148,3 +148,33 @@ def test_segments_split_long_text_at_sentences():
     wall = "x" * 1000  # no sentence breaks: character windows
     w = segment_spans(wall, 160, 80)
     assert all(e - s <= 160 for s, e in w) and w[-1][1] == 1000
+
+
+def test_long_benign_document_is_not_flagged_by_its_riskiest_sentence(detector):
+    """The max over many units is corrected for their number: one mildly suspicious sentence
+    ("…fail at start-up…") among many benign ones does not flag a 2 KB document, while the
+    same sentence alone keeps its own, uncorrected score."""
+    sentence = ("In the review I suggested moving validation into __post_init__ so that invalid "
+                "ports fail at start-up rather than on the first request. ")
+    doc = ("Hi team, following up on the ticket about the billing dashboard. The invoice PDFs "
+           "are correct and the exchange-rate job ran at 02:00 as usual. " + sentence +
+           "Our quarterly report covers revenue, churn and support volume. ") * 6
+    alone = detector.score(sentence.strip())
+    whole = detector.score(doc)
+    assert whole.windows > 1
+    assert whole.probability < detector.threshold
+    assert whole.probability < alone.probability or alone.probability < detector.threshold
+
+
+def test_batched_fast_logits_equal_the_per_text_features(detector):
+    """The batched fast stage computes exactly the per-text hashed features' logits."""
+    import numpy as np
+
+    from promptsentry.detector.features import hashed_features
+
+    texts = ATTACKS + BENIGN + ["", "a", "ünïcödé ∑ text 😀", "same same same same"]
+    expected = []
+    for text in texts:
+        idx, vals = hashed_features(text, detector.features)
+        expected.append(float(np.dot(detector._fast_w[idx], vals)) + float(detector._fast_b))
+    np.testing.assert_allclose(detector.fast_logits(texts), expected, rtol=1e-5, atol=1e-5)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from promptsentry.detector.features import FeatureConfig, hashed_features
+from promptsentry.detector.features import FeatureConfig, batch_logits
 
 __all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "load_detector"]
 
@@ -139,6 +139,9 @@ class Detector:
         self.window_stride = int(win["stride"])
         self.whole_chars = int(win.get("whole", self.window_chars))
         self.encoder_windows = int(win.get("encoder_windows", 4))
+        # Multiple-comparison correction of the max over units (see ``_aggregate``).
+        self.unit_penalty = float(win.get("unit_penalty", 0.0))
+        self.unit_penalty_cap = int(win.get("unit_penalty_cap", 16))
 
         fast = spec["fast"]
         self.features = FeatureConfig.from_dict(fast["features"])
@@ -173,11 +176,7 @@ class Detector:
     # --- stages ---------------------------------------------------------------------------
     def fast_logits(self, texts: list[str]) -> np.ndarray:
         """Raw (uncalibrated) fast-stage logits of each text."""
-        out = np.empty(len(texts), dtype=np.float64)
-        for i, t in enumerate(texts):
-            idx, vals = hashed_features(t, self.features)
-            out[i] = float(np.dot(self._fast_w[idx], vals)) + self._fast_b
-        return out
+        return batch_logits(texts, self.features, self._fast_w, float(self._fast_b))
 
     def encoder_logits(self, texts: list[str]) -> np.ndarray:
         """Raw head logits over the encoder embeddings (requires the encoder stage)."""
@@ -188,6 +187,24 @@ class Detector:
     def _fast_prob(self, z: np.ndarray) -> np.ndarray:
         a, b = self._fast_cal
         return _sigmoid(a * z + b)  # type: ignore[return-value]
+
+    def _aggregate(self, p_max: float, units: int) -> float:
+        """The text's probability from its riskiest unit's.
+
+        Units are calibrated one by one, so the maximum over ``n`` benign units is biased
+        upwards: a long benign document gets ``n`` chances at a false positive. The max is
+        corrected in log-odds by ``unit_penalty * ln(min(n, unit_penalty_cap))`` — a soft,
+        capped Bonferroni correction. ``n = 1`` is untouched, so short prompts keep their
+        calibration; the cap keeps an injection in a 50 KB document (hundreds of units)
+        detectable. The two numbers are heuristics set on synthetic documents (see
+        docs/MODEL.md), not fitted on document-level labels.
+        """
+        if units <= 1 or self.unit_penalty <= 0.0:
+            return p_max
+        p = min(max(p_max, 1e-9), 1 - 1e-9)
+        n = min(units, max(self.unit_penalty_cap, 1))
+        z = float(np.log(p / (1 - p))) - self.unit_penalty * float(np.log(n))
+        return float(_sigmoid(z))
 
     # --- public API -----------------------------------------------------------------------
     @property
@@ -206,7 +223,7 @@ class Detector:
         p_max = float(p_fast[best])
         if self._encoder is None or p_max < self.settle_low or p_max > self.settle_high:
             return Detection(
-                probability=p_max,
+                probability=self._aggregate(p_max, len(spans)),
                 span=spans[best] if len(spans) > 1 else None,
                 stage="fast",
                 windows=len(spans),
@@ -218,7 +235,7 @@ class Detector:
         p = _sigmoid(c_enc * z_enc + c_fast * z_fast[chosen] + c0)
         j = int(np.argmax(p))
         return Detection(
-            probability=float(p[j]),
+            probability=self._aggregate(float(p[j]), len(spans)),
             span=spans[int(chosen[j])] if len(spans) > 1 else None,
             stage="encoder",
             windows=len(spans),

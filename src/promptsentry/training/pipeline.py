@@ -60,7 +60,10 @@ class TrainConfig:
     window_chars: int = 160
     window_stride: int = 80
     whole_chars: int = 256  # texts up to this long are one unit (see segment_spans)
-    encoder_windows: int = 3
+    encoder_windows: int = 2
+    unit_penalty: float = 0.6
+    unit_penalty_cap: int = 16
+    """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
     max_tokens: int = 256
     augment: bool = True
     n_indirect: int = 2000
@@ -194,7 +197,9 @@ class FittedCascade:
             "version": version,
             "threshold": self.threshold,
             "window": {"chars": cfg.window_chars, "stride": cfg.window_stride,
-                       "whole": cfg.whole_chars, "encoder_windows": cfg.encoder_windows},
+                       "whole": cfg.whole_chars, "encoder_windows": cfg.encoder_windows,
+                       "unit_penalty": cfg.unit_penalty,
+                       "unit_penalty_cap": cfg.unit_penalty_cap},
             "fast": {"file": "fast.npz", "features": cfg.features.to_dict(),
                      "calibration": list(self.fast_cal), "settle_low": self.settle_low,
                      "settle_high": self.settle_high},
