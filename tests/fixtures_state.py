@@ -57,6 +57,14 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def _unreachable(reason: str) -> None:
+    """Skip on a developer machine without the server; fail in CI, where .ci/run starts it
+    (a backend silently skipped there would hide a broken half of the suite)."""
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI is set: .ci/run should have started it)")
+    pytest.skip(reason)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,7 +75,7 @@ def free_port() -> int:
 def postgres_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema (dropped afterwards) and a URL whose search_path is it."""
     if not _reachable("127.0.0.1", 5432):
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+        _unreachable("PostgreSQL is not reachable on 127.0.0.1:5432")
     import psycopg
 
     schema = f"ps_test_{uuid.uuid4().hex[:12]}"
@@ -87,7 +95,7 @@ def postgres_schema() -> Iterator[str]:
 def redis_key_prefix() -> Iterator[str]:
     """A unique Redis key prefix on DB 15; its keys are deleted afterwards."""
     if not _reachable("127.0.0.1", 6379):
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+        _unreachable("Redis is not reachable on 127.0.0.1:6379")
     import redis
 
     prefix = f"pstest{uuid.uuid4().hex[:10]}"

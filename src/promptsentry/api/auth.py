@@ -29,9 +29,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
@@ -285,3 +285,10 @@ def require_any_scope(*scopes: str) -> Callable[[Request], Awaitable[Principal]]
 
     return dependency
 
+
+ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
+"""A route parameter: the caller, holding the ``scan`` scope."""
+OptimizePrincipal = Annotated[Principal, Depends(require_scope("optimize"))]
+"""A route parameter: the caller, holding the ``optimize`` scope."""
+AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
+"""A route parameter: the caller, holding the ``admin`` scope."""

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from promptsentry.api.auth import Principal, require_any_scope, require_scope
+from promptsentry.api.auth import AdminPrincipal, Principal, require_any_scope
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
@@ -36,7 +36,6 @@ log = get_logger("promptsentry.admin")
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJsonRoute)
 stats_router = APIRouter(tags=["admin"])
 
-AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
 
 
 def _is_root(principal: Principal) -> bool:

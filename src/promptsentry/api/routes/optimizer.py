@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.auth import OptimizePrincipal, Principal
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
@@ -32,7 +32,6 @@ from promptsentry.optimizer.store import (
 )
 
 router = APIRouter(tags=["optimizer"])
-OptPrincipal = Annotated[Principal, Depends(require_scope("optimize"))]
 
 FEATURES = {
     "optimization": True, "context_detection": True, "template_management": True,
@@ -120,26 +119,26 @@ async def _optimize(request: Request, principal: Principal, body: OptimizeBody) 
 # --------------------------------------------------------------------------- public API
 
 @router.post("/api/v1/optimize", summary="Optimize a prompt")
-async def optimize(body: OptimizeBody, request: Request, principal: OptPrincipal) -> JSONResponse:
+async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal) -> JSONResponse:
     """Detect the context, apply the goals with the chosen engine, scan the result, save a
     template (unless `save_template: false`)."""
     return await _optimize(request, principal, body)
 
 
 @router.post("/api/v1/detect-context", summary="Detect a prompt's context")
-async def detect_context(body: DetectBody, request: Request, principal: OptPrincipal) -> dict:
+async def detect_context(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
     return optimizer_of(request).detect(body.prompt)
 
 
 @router.get("/api/v1/goals", summary="Supported optimization goals")
-async def list_goals(principal: OptPrincipal) -> dict:
+async def list_goals(principal: OptimizePrincipal) -> dict:
     from promptsentry.optimizer.goals import GOAL_ALIASES
 
     return {"goals": list(SUPPORTED_GOALS), "aliases": GOAL_ALIASES}
 
 
 @router.get("/api/v1/quota", summary="This tenant's optimization quota")
-async def quota(request: Request, principal: OptPrincipal) -> dict:
+async def quota(request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return status.public()
@@ -163,14 +162,14 @@ async def _validate_key(request: Request, principal: Principal) -> dict:
 
 
 @router.post("/api/v1/validate-key", summary="Check the API key")
-async def validate_key(request: Request, principal: OptPrincipal) -> dict:
+async def validate_key(request: Request, principal: OptimizePrincipal) -> dict:
     return await _validate_key(request, principal)
 
 
 @router.get("/api/v1/templates", summary="List this tenant's templates")
 async def list_templates(
     request: Request,
-    principal: OptPrincipal,
+    principal: OptimizePrincipal,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
@@ -197,7 +196,7 @@ async def list_templates(
 
 @router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)")
 async def search_templates(body: TemplateSearchBody, request: Request,
-                           principal: OptPrincipal) -> dict:
+                           principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     ctx = svc.check_ai_context(body.ai_context)
     hits = await svc.store.run(svc.store.search, principal.tenant_id, body.query,
@@ -215,7 +214,7 @@ async def search_templates(body: TemplateSearchBody, request: Request,
 @router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)")
 async def export_templates(
     request: Request,
-    principal: OptPrincipal,
+    principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StreamingResponse:
     svc = optimizer_of(request)
@@ -236,7 +235,7 @@ def _export(svc: OptimizerService, tenant_id: str, fmt: str) -> StreamingRespons
 
 
 @router.get("/api/v1/templates/{template_id}", summary="One template")
-async def get_template(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+async def get_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
     if t is None:
@@ -245,7 +244,7 @@ async def get_template(template_id: str, request: Request, principal: OptPrincip
 
 
 @router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template")
-async def template_stats(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+async def template_stats(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
     if t is None:
@@ -280,7 +279,7 @@ async def _patch(template_id: str, request: Request, principal: Principal,
 
 
 @router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata")
-async def patch_template(template_id: str, request: Request, principal: OptPrincipal,
+async def patch_template(template_id: str, request: Request, principal: OptimizePrincipal,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
 
@@ -293,30 +292,30 @@ async def _delete(template_id: str, request: Request, principal: Principal) -> d
 
 
 @router.delete("/api/v1/templates/{template_id}", summary="Delete a template")
-async def delete_template(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+async def delete_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await _delete(template_id, request, principal)
 
 
 # --------------------------------------------------------------------------- bridge API
 
 @router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key")
-async def bridge_validate(request: Request, principal: OptPrincipal) -> dict:
+async def bridge_validate(request: Request, principal: OptimizePrincipal) -> dict:
     return await _validate_key(request, principal)
 
 
 @router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context")
-async def bridge_detect(body: DetectBody, request: Request, principal: OptPrincipal) -> dict:
+async def bridge_detect(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
     return optimizer_of(request).detect(body.prompt)
 
 
 @router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
 async def bridge_optimize(body: OptimizeBody, request: Request,
-                          principal: OptPrincipal) -> JSONResponse:
+                          principal: OptimizePrincipal) -> JSONResponse:
     return await _optimize(request, principal, body)
 
 
 @router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
-async def bridge_quota(request: Request, principal: OptPrincipal) -> dict:
+async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return {"tier": status.plan.name, "quota": status.bridge(),
@@ -331,7 +330,7 @@ _BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
 @router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates")
 async def bridge_list(
     request: Request,
-    principal: OptPrincipal,
+    principal: OptimizePrincipal,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 10,
     sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
@@ -372,7 +371,7 @@ async def bridge_list(
 
 @router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template")
 async def bridge_create(body: TemplateCreateBody, request: Request,
-                        principal: OptPrincipal) -> dict:
+                        principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "general_assistant"
     t = await svc.store.run(
@@ -388,24 +387,24 @@ async def bridge_create(body: TemplateCreateBody, request: Request,
 
 
 @router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template")
-async def bridge_get(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+async def bridge_get(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await get_template(template_id, request, principal)
 
 
 @router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
-async def bridge_patch(template_id: str, request: Request, principal: OptPrincipal,
+async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
                        patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
 
 
 @router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template")
-async def bridge_delete(template_id: str, request: Request, principal: OptPrincipal) -> dict:
+async def bridge_delete(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await _delete(template_id, request, principal)
 
 
 @router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
 async def bridge_export(
-    request: Request, principal: OptPrincipal,
+    request: Request, principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StreamingResponse:
     return _export(optimizer_of(request), principal.tenant_id, format)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.auth import ScanPrincipal
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.models.request import ScanRequest
@@ -17,7 +17,6 @@ from promptsentry.stores.records import ScanRecord
 
 router = APIRouter(tags=["scan"], route_class=StrictJsonRoute)
 
-ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
 
 
 @router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call")

@@ -16,9 +16,9 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.auth import AdminPrincipal, ScanPrincipal
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
@@ -43,8 +43,6 @@ log = get_logger("promptsentry.session")
 
 router = APIRouter(tags=["sessions"], route_class=StrictJsonRoute)
 
-ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
-AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
 SessionId = Annotated[str, Path(max_length=128, description="Caller-chosen session id "
                                 "(letters, digits, `._:-`; ≤ 128 characters).")]
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from promptsentry.api.auth import Principal, require_scope
+from promptsentry.api.auth import AdminPrincipal, ScanPrincipal
 from promptsentry.api.routes.admin import _require_tenant_access, _sql
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
@@ -41,8 +41,6 @@ log = get_logger("promptsentry.system_prompt")
 
 router = APIRouter(tags=["system prompt"], route_class=StrictJsonRoute)
 
-AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]
-ScanPrincipal = Annotated[Principal, Depends(require_scope("scan"))]
 TenantId = Annotated[str, Path(max_length=64)]
 
 MAX_SYSTEM_PROMPT_CHARS = 100_000
