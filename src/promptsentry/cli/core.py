@@ -393,8 +393,10 @@ def mcp(
         "--remote", help="Bridge mode: serve the optimizer tools on stdio and forward them to "
         "this PromptSentry server (API key from the environment or the bridge config).")] = None,
 ) -> None:
-    """Run the MCP server (scan, session and optimizer tools), or with --remote the
-    optimizer bridge to a remote server."""
+    """Run the MCP server (scan, session and optimizer tools); --remote: optimizer bridge.
+
+    With --remote URL it serves the optimizer tools on stdio and forwards them to a remote
+    PromptSentry server, keeping nothing but the API key."""
     if remote is not None:
         from promptsentry.cli.optimizer import mcp_bridge
 
