@@ -1,7 +1,7 @@
 """Fixtures of the optimizer tests.
 
-* state-backend fixtures from ``tests/fixtures_state.py`` (``backend`` runs a test on
-  SQLite and on PostgreSQL);
+* the state-backend fixtures of ``tests/fixtures_state.py`` (a plugin of the root conftest;
+  ``backend`` runs a test on SQLite and on PostgreSQL);
 * ``opt_app`` — the app on that backend with an admin token, and ``make_key(tenant)`` to
   issue a managed ``sk-opt-…`` key with the ``optimize`` scope for a new tenant;
 * ``bridge_client(key)`` — an ``httpx.AsyncClient`` sending exactly the headers the reference
@@ -10,17 +10,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fixtures_state import *
 
 BRIDGE_HEADERS = {"Content-Type": "application/json", "Accept": "application/json",
                   "User-Agent": "mcp-prompt-optimizer/3.7.1"}

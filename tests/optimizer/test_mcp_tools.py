@@ -17,6 +17,7 @@ from promptsentry.optimizer.mcp_tools import TOOL_NAMES, load_bridge_key
 from promptsentry.service import ScanService
 from promptsentry.stores.memory import MemoryHotStore
 
+
 def payload(result) -> dict:
     assert len(result.content) == 1 and result.content[0].type == "text"
     return json.loads(result.content[0].text)
