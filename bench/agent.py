@@ -19,14 +19,6 @@ docs/BENCHMARKS.md with the machine and the command:
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Self
-
-# bench/http.py would shadow the standard library's ``http`` package (httpx imports it):
-# drop this script's directory from the import path before importing anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
 import argparse
 import asyncio
 import platform
@@ -37,6 +29,8 @@ import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
+from typing import Self
 
 import httpx
 import uvicorn

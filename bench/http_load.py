@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,7 +42,7 @@ BODIES = {
 _LUA = """\
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = {body}
+{headers}wrk.body = {body}
 done = function(summary, latency, requests)
   io.write(string.format("JSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"errors\\": %d, "
     .. "\\"non2xx\\": %d, \\"p50_us\\": %d, \\"p90_us\\": %d, \\"p99_us\\": %d, "
@@ -64,17 +65,20 @@ def _lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def start_server(workers: int, data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(workers: int, env: dict[str, str], *,
+                 timeout: float = 120.0) -> tuple[subprocess.Popen, str]:
+    """``promptsentry serve --workers N`` on a free loopback port with ``env`` as its only
+    ``PROMPTSENTRY_*`` settings, in its own process group; returns once ``/ready`` is 200."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTSENTRY_")}
-    env.update(PROMPTSENTRY_DATA_DIR=str(data_dir), PROMPTSENTRY_LOG_LEVEL="warning")
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTSENTRY_")}
+    full.update(env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "promptsentry", "serve", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -84,14 +88,23 @@ def start_server(workers: int, data_dir: Path) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("server did not become ready in 60 s")
+    stop_server(proc, signal.SIGKILL)
+    raise RuntimeError(f"server did not become ready in {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the server's whole process group (the uvicorn supervisor and its workers)."""
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=30)
 
 
 def run_wrk(url: str, body: dict, *, duration: int, connections: int, threads: int,
-            script_dir: Path) -> dict:
+            script_dir: Path, headers: dict[str, str] | None = None) -> dict:
+    """Run wrk against ``POST {url}/scan`` with ``body``; requests/s and latency figures."""
     script = script_dir / "scan.lua"
-    script.write_text(_LUA.format(body=_lua_string(json.dumps(body))))
+    header_lines = "".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}\n"
+                           for k, v in (headers or {}).items())
+    script.write_text(_LUA.format(headers=header_lines, body=_lua_string(json.dumps(body))))
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
            "-s", str(script), f"{url}/scan"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True,
@@ -129,7 +142,9 @@ def main() -> int:
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="ps-http-bench-") as tmp:
         for workers in args.workers:
-            proc, url = start_server(workers, Path(tmp) / f"data-{workers}")
+            proc, url = start_server(workers, {
+                "PROMPTSENTRY_DATA_DIR": str(Path(tmp) / f"data-{workers}"),
+                "PROMPTSENTRY_LOG_LEVEL": "warning"})
             try:
                 with httpx.Client(base_url=url) as client:  # warm every worker
                     for _ in range(50 * workers):
@@ -143,8 +158,7 @@ def main() -> int:
                           f"p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
                           f"errors {r['errors']}  non-2xx {r['non2xx']}", flush=True)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_server(proc)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

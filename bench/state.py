@@ -22,26 +22,19 @@ under a unique prefix and deleted afterwards; the PostgreSQL schema is dropped.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# bench/http.py would shadow the standard library's ``http`` package for scripts run from here.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
 import argparse
 import asyncio
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
+from pathlib import Path
+
+from http_load import run_wrk, start_server, stop_server
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -99,70 +92,11 @@ async def _state_latency(store_kind: str, iterations: int, malicious_every: int)
             "p99_ms": round(_pct(samples, 99), 4), "mean_ms": round(statistics.mean(samples), 4)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    full = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTSENTRY_")}
-    full.update(env)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "promptsentry", "serve", "--host", "127.0.0.1", "--port",
-         str(port), "--workers", str(workers)],
-        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise RuntimeError("server did not become ready")
-
-
-def _wrk(url: str, key: str, duration: int, connections: int) -> dict:
-    body = json.dumps({"prompt": "What is the capital of France, and what is it famous for?",
-                       "source_ip": "198.51.100.10"})
-    script = f"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {key}"
-wrk.body = {json.dumps(body)}
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"non2xx\\": %d, "
-    .. "\\"errors\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}}\\n", summary.requests,
-    summary.duration, summary.errors.status, summary.errors.connect + summary.errors.read
-    + summary.errors.write + summary.errors.timeout, latency:percentile(50),
-    latency:percentile(99)))
-end
-"""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
-                          "-s", fh.name, f"{url}/scan"], capture_output=True, text=True, check=False,
-                         timeout=duration + 60).stdout
-    os.unlink(fh.name)
-    data = json.loads(re.search(r"^JSON (.*)$", out, re.MULTILINE).group(1))
-    return {"rps": round(data["requests"] / (data["duration_us"] / 1e6), 1),
-            "p50_ms": data["p50_us"] / 1000, "p99_ms": data["p99_us"] / 1000,
-            "non2xx": data["non2xx"], "errors": data["errors"]}
-
-
 def _http_run(label: str, env: dict[str, str], workers: int, duration: int,
               connections: int) -> dict:
     import httpx
 
-    proc, url = _serve(env, workers)
+    proc, url = start_server(workers, env)
     try:
         admin = {"Authorization": f"Bearer {env['PROMPTSENTRY_ADMIN_TOKEN']}"}
         tenant = httpx.post(f"{url}/admin/tenants", json={"name": "bench"}, headers=admin).json()
@@ -173,10 +107,13 @@ def _http_run(label: str, env: dict[str, str], workers: int, duration: int,
         for _ in range(20):  # warm-up
             httpx.post(f"{url}/scan", json={"prompt": "warm up"},
                        headers={"Authorization": f"Bearer {key}"})
-        result = _wrk(url, key, duration, connections)
+        with tempfile.TemporaryDirectory(prefix="ps-state-bench-") as tmp:
+            result = run_wrk(url, {"prompt": "What is the capital of France, and what is it "
+                                   "famous for?", "source_ip": "198.51.100.10"},
+                             duration=duration, connections=connections, threads=2,
+                             script_dir=Path(tmp), headers={"Authorization": f"Bearer {key}"})
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop_server(proc)
     return {"setup": label, "workers": workers, **result}
 
 
