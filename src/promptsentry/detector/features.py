@@ -78,18 +78,25 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _S31)
 
 
-def _char_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
-    cps = np.frombuffer((" " + norm + " ").encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+def _ngram_hashes(base: np.ndarray, orders: tuple[int, ...], seed: int, offset: int
+                  ) -> list[np.ndarray]:
+    """Mixed polynomial hashes of every n-gram of ``base`` for each order ``n``; the order
+    is folded in as ``(n + offset) * seed`` so the orders (and char vs word grams) differ."""
     out = []
     for n in orders:
-        m = cps.size - n + 1
+        m = base.size - n + 1
         if m <= 0:
             continue
         h = np.zeros(m, dtype=np.uint64)
         for k in range(n):
-            h = h * _PRIME + cps[k : k + m]
-        out.append(_mix(h + np.uint64(n * 0x9E3779B97F4A7C15 % (1 << 64))))
+            h = h * _PRIME + base[k : k + m]
+        out.append(_mix(h + np.uint64((n + offset) * seed % (1 << 64))))
     return out
+
+
+def _char_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
+    cps = np.frombuffer((" " + norm + " ").encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    return _ngram_hashes(cps, orders, 0x9E3779B97F4A7C15, 0)
 
 
 def _word_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
@@ -99,16 +106,7 @@ def _word_hashes(norm: str, orders: tuple[int, ...]) -> list[np.ndarray]:
     base = np.fromiter(
         (zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
     )
-    out = []
-    for n in orders:
-        m = base.size - n + 1
-        if m <= 0:
-            continue
-        h = np.zeros(m, dtype=np.uint64)
-        for k in range(n):
-            h = h * _PRIME + base[k : k + m]
-        out.append(_mix(h + np.uint64((n + 101) * 0xD1B54A32D192ED03 % (1 << 64))))
-    return out
+    return _ngram_hashes(base, orders, 0xD1B54A32D192ED03, 101)
 
 
 def hashed_features(text: str, config: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
