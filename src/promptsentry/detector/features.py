@@ -126,31 +126,60 @@ def hashed_features(text: str, config: FeatureConfig) -> tuple[np.ndarray, np.nd
     return idx, vals
 
 
+def _grouped_hashes(base: np.ndarray, owner: np.ndarray, orders: tuple[int, ...], seed: int,
+                    offset: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`_ngram_hashes` over many texts' symbols laid end to end: ``owner[i]`` is the
+    text of symbol ``i``; n-grams that straddle two texts are dropped, so every text gets
+    exactly the hashes it would get alone. Returns ``(hashes, owners)`` per order."""
+    hashes, owners = [], []
+    for h in _ngram_hashes(base, orders, seed, offset):
+        n = base.size - h.size + 1
+        start = owner[: h.size]
+        inside = start == owner[n - 1 :]
+        hashes.append(h[inside])
+        owners.append(start[inside])
+    return hashes, owners
+
+
 def batch_logits(texts: list[str], config: FeatureConfig, weights: np.ndarray,
                  bias: float) -> np.ndarray:
     """``w · hashed_features(t) + b`` for every text at once.
 
-    The same features as :func:`hashed_features`, computed with one ``np.unique`` over all
-    texts (keyed by text index and bucket) instead of one per text: the per-call numpy
-    overhead dominates for the short units a long prompt is cut into.
+    The same features as :func:`hashed_features`, but the n-grams of all texts are hashed in
+    one pass over their symbols laid end to end, and counted with one ``np.unique`` keyed by
+    text and bucket: per-call numpy overhead, not arithmetic, dominates for the short units a
+    long prompt is cut into.
     """
     out = np.full(len(texts), bias, dtype=np.float64)
-    keys: list[np.ndarray] = []
-    mask = np.uint64(config.dim - 1)
-    for i, text in enumerate(texts):
-        norm = normalize(text)
-        parts = _char_hashes(norm, config.char_ngrams) + _word_hashes(norm, config.word_ngrams)
-        if parts:
-            buckets = (np.concatenate(parts) & mask).astype(np.int64)
-            keys.append(buckets + (i << config.bits))
-    if not keys:
+    if not texts:
         return out
-    uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
+    norms = [normalize(t) for t in texts]
+    ids = np.arange(len(texts), dtype=np.int64)
+    padded = [f" {n} " for n in norms]
+    cps = np.frombuffer("".join(padded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    char_owner = np.repeat(ids, [len(p) for p in padded])
+    hashes, owners = _grouped_hashes(cps, char_owner, config.char_ngrams,
+                                     0x9E3779B97F4A7C15, 0)
+    words = [_WORD.findall(n) for n in norms]
+    flat = [w for ws in words for w in ws]
+    if flat:
+        base = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in flat), dtype=np.uint64,
+                           count=len(flat))
+        word_owner = np.repeat(ids, [len(ws) for ws in words])
+        wh, wo = _grouped_hashes(base, word_owner, config.word_ngrams, 0xD1B54A32D192ED03, 101)
+        hashes += wh
+        owners += wo
+    if not hashes or sum(h.size for h in hashes) == 0:
+        return out
+    mask = np.uint64(config.dim - 1)
+    keys = (np.concatenate(hashes) & mask).astype(np.int64) + (
+        np.concatenate(owners) << config.bits)
+    uniq, counts = np.unique(keys, return_counts=True)
     owner = uniq >> config.bits
     bucket = uniq & (config.dim - 1)
     vals = (1.0 + np.log(counts)).astype(np.float32)
-    norms = np.sqrt(np.bincount(owner, weights=vals.astype(np.float64) ** 2,
-                                minlength=len(texts)))
-    contrib = weights[bucket].astype(np.float64) * vals / norms[owner]
+    norms2 = np.sqrt(np.bincount(owner, weights=vals.astype(np.float64) ** 2,
+                                 minlength=len(texts)))
+    contrib = weights[bucket].astype(np.float64) * vals / norms2[owner]
     out += np.bincount(owner, weights=contrib, minlength=len(texts))
     return out
