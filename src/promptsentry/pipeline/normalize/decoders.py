@@ -218,18 +218,40 @@ def common_word_ratio(text: str) -> tuple[float, int]:
     return before, words
 
 
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text[: _MAX_RATIO_WORDS * 12].lower())[:_MAX_RATIO_WORDS]
+
+
 def _ratios(text: str) -> tuple[float, float, int]:
     """Common-word share of ``text`` and of its rot13 decoding, and the word count."""
-    words = _WORDS.findall(text[: _MAX_RATIO_WORDS * 12].lower())[:_MAX_RATIO_WORDS]
+    words = _words(text)
     if not words:
         return 0.0, 0.0, 0
-    plain = sum(1 for w in words if w in COMMON_WORDS)
-    rotated = sum(1 for w in words if w in _ROT13_COMMON_WORDS)
+    plain = sum(map(COMMON_WORDS.__contains__, words))
+    rotated = sum(map(_ROT13_COMMON_WORDS.__contains__, words))
     return plain / len(words), rotated / len(words), len(words)
 
 
 def _reads_as_rot13(before: float, after: float, words: int) -> bool:
     return words >= 3 and after >= 0.3 and after >= before + 0.2
+
+
+def _segment_reads_as_rot13(segment: str) -> bool:
+    """``_reads_as_rot13(*_ratios(segment))``, rejecting most segments before counting the
+    plain common words (an English segment has almost no rot13-common words)."""
+    # A segment holds only ASCII letters and " ,'-", so its words are what splitting on those
+    # separators leaves: the same list as ``_words(segment)``, without the regex.
+    lowered = segment[: _MAX_RATIO_WORDS * 12].lower()
+    words = lowered.replace(",", " ").replace("'", " ").replace("-", " ").split()
+    words = words[:_MAX_RATIO_WORDS]
+    count = len(words)
+    if count < 3:
+        return False
+    rotated = sum(map(_ROT13_COMMON_WORDS.__contains__, words))
+    if rotated / count < 0.3:
+        return False
+    plain = sum(map(COMMON_WORDS.__contains__, words))
+    return _reads_as_rot13(plain / count, rotated / count, count)
 
 
 def rot13(text: str) -> str:
@@ -244,19 +266,52 @@ def looks_like_rot13(text: str) -> str | None:
 
 def rot13_runs(text: str, *, max_runs: int) -> list[tuple[int, int, str]]:
     """Whole-text or per-segment rot13 decodings that read as English."""
-    whole = looks_like_rot13(text)
-    if whole is not None:
-        return [(0, len(text), whole)]
+    scanned = text[: _MAX_RATIO_WORDS * 12]
+    all_words = _WORDS.findall(scanned.lower())
+    words = all_words[:_MAX_RATIO_WORDS]
+    if words:
+        plain = sum(map(COMMON_WORDS.__contains__, words))
+        rotated = sum(map(_ROT13_COMMON_WORDS.__contains__, words))
+        if _reads_as_rot13(plain / len(words), rotated / len(words), len(words)):
+            return [(0, len(text), rot13(text))]
+    if len(scanned) == len(text) and text.isascii() and _ROT13_COMMON_WORDS.isdisjoint(all_words):
+        return []  # every segment's words are among these: none can read as rot13
     found: list[tuple[int, int, str]] = []
     for i, match in enumerate(_ROT13_SEGMENT.finditer(text)):
         if i >= _MAX_ROT13_SEGMENTS or len(found) >= max_runs:
             break
-        if _reads_as_rot13(*_ratios(match.group())):
+        if _segment_reads_as_rot13(match.group()):
             found.append((match.start(), match.end(), rot13(match.group())))
     return found
 
 
 # --------------------------------------------------------------------------- driver
+
+# Byte classes for a cheap look before the hex and base64 regexes: a translated copy of the
+# text is searched for the shortest shape a run can have (bytes.translate and ``in`` run in C,
+# much faster than stepping a regex through every position of an ordinary text).
+_HEX_SHAPES = bytes(
+    ord("h") if chr(b) in "0123456789abcdefABCDEF" else ord("s") if chr(b) in " :,-" else ord(".")
+    for b in range(256)
+)
+_BASE64_SHAPES = bytes(
+    ord("b") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/_-") else ord(".")
+    for b in range(256)
+)
+_HEX_BARE = b"h" * 16  # [0-9A-Fa-f]{2} + [0-9A-Fa-f]{14,}
+_HEX_SEPARATED = b"hhshhshhshhshh"  # [0-9A-Fa-f]{2} + (?:[ :,-][0-9A-Fa-f]{2}){4,}
+_BASE64_SHAPE = b"b" * 16  # [A-Za-z0-9+/_-]{16,}
+
+
+def _runs_possible(text: str) -> tuple[bool, bool]:
+    """Whether a bare/separated hex run, and a base64 run, can occur in ``text`` at all."""
+    raw = text.encode("utf-8", "surrogatepass")
+    hex_shapes = raw.translate(_HEX_SHAPES)
+    return (
+        _HEX_BARE in hex_shapes or _HEX_SEPARATED in hex_shapes,
+        _BASE64_SHAPE in raw.translate(_BASE64_SHAPES),
+    )
+
 
 
 def _decode_level(text: str, limits: DecodeLimits, budget: int) -> list[tuple[str, int, int, str]]:
@@ -275,8 +330,9 @@ def _decode_level(text: str, limits: DecodeLimits, budget: int) -> list[tuple[st
     def full() -> bool:
         return len(found) >= budget or attempts >= limits.max_attempts
 
+    hex_possible, base64_possible = _runs_possible(text)
     for needle, pattern in _HEX_RUNS:
-        if needle and needle not in text:
+        if (needle and needle not in text) or (not needle and not hex_possible):
             continue
         for match in pattern.finditer(text):
             if full():
@@ -288,7 +344,7 @@ def _decode_level(text: str, limits: DecodeLimits, budget: int) -> list[tuple[st
             decoded = decode_hex(match.group()[: limits.max_candidate_chars])
             if decoded is not None:
                 add("hex", start, end, decoded)
-    for match in _BASE64_RUN.finditer(text):
+    for match in _BASE64_RUN.finditer(text) if base64_possible else ():
         if full():
             break
         start, end = match.span()

@@ -90,8 +90,22 @@ def fold_homoglyphs(text: str) -> tuple[str, int, int]:
     return _WORD.sub(fold, text), changed, mixed
 
 
+# For ASCII text, a translated copy answers "does a leet character touch a letter?" in C.
+_LEET_SHAPES = bytes(
+    ord("L") if chr(b).isascii() and chr(b).isalpha()
+    else ord("D") if chr(b) in "0123456789@$|!+" else ord(".")
+    for b in range(128)
+) + b"." * 128
+_TOKEN_SYMBOLS = frozenset("$@€|!+")
+_TOKEN_REST = re.compile(r"[\w$@€|!+]*")
+"""The rest of a run of token characters: every character ``_LEET_TOKEN`` can consume."""
+
+
 def _leet_next_to_letter(text: str) -> bool:
     """Whether some leet character touches a letter (else there is nothing to fold)."""
+    if text.isascii():
+        shapes = text.encode("ascii").translate(_LEET_SHAPES)
+        return b"LD" in shapes or b"DL" in shapes
     n = len(text)
     for match in _HAS_LEET.finditer(text):
         i = match.start()
@@ -118,4 +132,26 @@ def fold_leetspeak(text: str) -> tuple[str, int]:
         changed += 1
         return token.translate(_LEET_TABLE)
 
-    return _LEET_TOKEN.sub(fold, text), changed
+    # Tokens are made of word characters and leet symbols, and the token pattern's look-arounds
+    # treat any other character like the ends of the string. So folding each run of token
+    # characters that holds a leet character on its own gives exactly ``_LEET_TOKEN.sub``
+    # over the whole text — without stepping the pattern through every word of a long text.
+    pieces: list[str] = []
+    done = 0
+    for hit in _HAS_LEET.finditer(text):
+        position = hit.start()
+        if position < done:
+            continue
+        start = position
+        while start > done and _is_token_char(text[start - 1]):
+            start -= 1
+        end = _TOKEN_REST.match(text, position).end()
+        pieces.append(text[done:start])
+        pieces.append(_LEET_TOKEN.sub(fold, text[start:end]))
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces), changed
+
+
+def _is_token_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_" or ch in _TOKEN_SYMBOLS

@@ -39,6 +39,8 @@ _VS_SUPPLEMENT = "\U000e0100-\U000e01ef"
 _INVISIBLE = re.compile(
     f"[{_ZERO_WIDTH_CLASS}{_BIDI_CLASS}{_CONTROL_CLASS}{_VARIATION}{_TAG_CLASS}{_VS_SUPPLEMENT}]"
 )
+_ASCII_KEPT = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+"""The ASCII characters :func:`clean` keeps (its other ASCII targets are the C0 controls/DEL)."""
 _TAG_RUN = re.compile(f"[{_TAG_CLASS}]+")
 _BLACK_FLAG = "\U0001f3f4"  # 🏴 — emoji subdivision flags are 🏴 + tag letters + cancel tag
 
@@ -92,6 +94,8 @@ def clean(text: str) -> Cleaned:
     Tabs, newlines and carriage returns are kept. No other character is changed; see
     :func:`nfkc` for compatibility folding.
     """
+    if text.isascii() and not text.encode("ascii").translate(None, _ASCII_KEPT):
+        return Cleaned(text, 0, 0, 0, 0, 0, 0, "", ())  # fast path: plain ASCII, no controls
     removed = [m.start() for m in _INVISIBLE.finditer(text)]
     if not removed:
         return Cleaned(text, 0, 0, 0, 0, 0, 0, "", ())

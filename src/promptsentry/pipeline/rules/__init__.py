@@ -22,12 +22,20 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from promptsentry.errors import PromptSentryError
 from promptsentry.pipeline.base import Severity
+from promptsentry.pipeline.rules.prefilter import (
+    anchored_search,
+    fold,
+    literal_prefixes,
+    prefix_scanner,
+    word_start_prefixes,
+)
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _KNOWN_FIELDS = frozenset(
@@ -57,6 +65,34 @@ class Rule:
     counter_examples: tuple[str, ...] = ()
     word_triggers: frozenset[str] = frozenset()
     substring_triggers: tuple[str, ...] = ()
+    scanner: re.Pattern[str] | None = dataclass_field(default=None, init=False, repr=False, compare=False)
+    """Finds, in :func:`~promptsentry.pipeline.rules.prefilter.fold` ed text, where a match can
+    start (derived from ``pattern``; ``None`` when no literal prefix is known)."""
+
+    prefixes: tuple[str, ...] | None = dataclass_field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The literal prefixes ``scanner`` looks for (see :func:`literal_prefixes`)."""
+
+    word_prefixes: tuple[bytes, ...] | None = dataclass_field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """See :func:`~promptsentry.pipeline.rules.prefilter.word_start_prefixes`."""
+
+    def __post_init__(self) -> None:
+        prefixes = literal_prefixes(self.pattern)
+        object.__setattr__(self, "prefixes", None if prefixes is None else tuple(sorted(prefixes)))
+        object.__setattr__(self, "scanner", prefix_scanner(self.pattern))
+        object.__setattr__(self, "word_prefixes", word_start_prefixes(self.pattern))
+
+    def search(
+        self, text: str, folded: str | None = None, shapes: bytes | None = None
+    ) -> re.Match[str] | None:
+        """Exactly ``self.pattern.search(text)``, faster when ``folded`` = ``fold(text)`` (and,
+        for ASCII text, ``shapes`` = ``word_shapes(folded)``) is given: the pattern is then
+        tried only where one of its literal prefixes occurs."""
+        return anchored_search(self.pattern, self.scanner, text, folded, self.prefixes,
+                               self.word_prefixes, shapes)
 
     @property
     def has_triggers(self) -> bool:
@@ -74,8 +110,15 @@ class Rule:
         return any(trigger in lowered for trigger in self.substring_triggers)
 
 
+_ASCII_WORD_CHARS = bytes(
+    b if chr(b).isascii() and chr(b).isalnum() else 0x20 for b in range(256)
+)
+
+
 def words_of(lowered: str) -> frozenset[str]:
     """The distinct words of a lower-cased text, as trigger look-ups see them."""
+    if lowered.isascii():  # the same words, split in C: for ASCII, [^\W_] is [A-Za-z0-9]
+        return frozenset(lowered.encode("ascii").translate(_ASCII_WORD_CHARS).decode().split())
     return frozenset(WORDS.findall(lowered))
 
 
@@ -169,6 +212,7 @@ __all__ = [
     "DEFAULT_RULES_FILE",
     "Rule",
     "RuleFileError",
+    "fold",
     "load_rules",
     "parse_rules",
     "words_of",

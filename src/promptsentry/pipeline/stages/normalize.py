@@ -42,7 +42,10 @@ from promptsentry.pipeline.normalize.unicode import Cleaned, clean, nfkc, origin
 CATEGORY = "obfuscation"
 
 
-_SEGMENT_BREAK = re.compile(r"(?<=[.?\n])\s+")
+_SEGMENT_BREAK = re.compile(r"[.?\n](\s+)")
+r"""Group 1 is where a segment breaks: the whitespace after ``.``, ``?`` or a newline. (The same
+breaks as splitting on ``(?<=[.?\n])\s+``, found faster: the pattern starts with a literal
+character class, so the regex engine skips to candidates in C.)"""
 
 
 def changed_segments(before: str, after: str) -> str:
@@ -54,10 +57,22 @@ def changed_segments(before: str, after: str) -> str:
     token would otherwise be scanned twice in full). Falls back to ``after`` whole when the
     segmentations disagree.
     """
-    old, new = _SEGMENT_BREAK.split(before), _SEGMENT_BREAK.split(after)
+    old, new = _segments(before), _segments(after)
     if len(old) != len(new):
         return after
     return "\n".join(n for o, n in zip(old, new, strict=True) if n != o)
+
+
+def _segments(text: str) -> list[str]:
+    """``text`` split at :data:`_SEGMENT_BREAK` (the breaks themselves dropped)."""
+    parts: list[str] = []
+    last = 0
+    for match in _SEGMENT_BREAK.finditer(text):
+        start, end = match.span(1)
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return parts
 
 
 def normalize_text(text: str) -> str:

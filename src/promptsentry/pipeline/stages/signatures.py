@@ -19,41 +19,96 @@ the one deterministic check, failing open would turn that crash into a bypass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, StageResult, TextView
-from promptsentry.pipeline.rules import Rule, load_rules, words_of
+from promptsentry.pipeline.rules import Rule, fold, load_rules, words_of
+from promptsentry.pipeline.rules.prefilter import (
+    PrefixIndex,
+    build_index,
+    first_match,
+    word_shapes,
+)
+
+ANCHOR_MIN_CHARS = 256
+"""Views shorter than this run each gated rule's pattern directly: the anchoring's set-up
+costs more than it saves on a sentence."""
+SHARED_SCAN_MIN_RULES = 6
+"""With fewer candidate rules than this, each rule runs its own anchored search instead of
+the one shared scan (which costs about as much as two or three rule scans)."""
 
 
-def scan_views(rules: Sequence[Rule], views: Iterable[TextView]) -> tuple[Finding, ...]:
+def scan_views(
+    rules: Sequence[Rule], views: Iterable[TextView], index: PrefixIndex | None = None
+) -> tuple[Finding, ...]:
     """Match every rule against every view; one finding per rule, first view wins.
 
-    A rule whose triggers do not occur in a view is skipped for that view.
+    A rule whose triggers do not occur in a view is skipped for that view. The others are
+    tried only where a match can begin: one shared scan of the view (``index``, built from
+    ``rules`` when not given) finds where each rule's literal prefixes occur, and the rule's
+    pattern is matched there (see :mod:`promptsentry.pipeline.rules.prefilter`). The result
+    is exactly that of ``rule.pattern.search`` on every view.
     """
+    rules = tuple(rules)
+    if index is None:
+        index = rule_index(rules)
     findings: dict[str, Finding] = {}
     scanned: set[str] = set()
     for view in views:
         if view.text in scanned:
             continue
         scanned.add(view.text)
-        lowered = view.text.lower()
-        words = words_of(lowered)
-        for rule in rules:
-            if rule.id in findings or not rule.may_match(words, lowered):
+        text = view.text
+        folded = fold(text)
+        words = words_of(folded)
+        active = [
+            i for i, rule in enumerate(rules)
+            if rule.id not in findings and rule.may_match(words, folded)
+        ]
+        if not active:
+            continue
+        if len(text) < ANCHOR_MIN_CHARS:  # short: a plain search is cheapest
+            for i in active:
+                rule = rules[i]
+                if rule.id not in findings and (match := rule.pattern.search(text)) is not None:
+                    findings[rule.id] = _finding(rule, view, match)
+            continue
+        positions: dict[int, list[int]] = {}
+        shapes = word_shapes(folded) if len(folded) == len(text) else None
+        if len(folded) == len(text) and sum(i in index.shared for i in active) >= (
+            SHARED_SCAN_MIN_RULES
+        ):
+            positions = index.candidates(folded, active, shapes)
+        for i in active:
+            rule = rules[i]
+            if rule.id in findings:
                 continue
-            match = rule.pattern.search(view.text)
-            if match is None:
-                continue
-            span = view.span if view.span is not None else match.span()
-            findings[rule.id] = Finding(
-                pattern=rule.id,
-                category=rule.category,
-                severity=rule.severity,
-                view=view.origin,
-                span=span,
-            )
+            if i in positions:
+                match = first_match(rule.pattern, text, positions[i])
+            else:
+                match = rule.search(text, folded, shapes)
+            if match is not None:
+                findings[rule.id] = _finding(rule, view, match)
     return tuple(findings.values())
+
+
+def _finding(rule: Rule, view: TextView, match: re.Match[str]) -> Finding:
+    return Finding(
+        pattern=rule.id,
+        category=rule.category,
+        severity=rule.severity,
+        view=view.origin,
+        span=view.span if view.span is not None else match.span(),
+    )
+
+
+@lru_cache(maxsize=8)
+def rule_index(rules: tuple[Rule, ...]) -> PrefixIndex:
+    """The shared prefix scan for ``rules`` (built once per rule set)."""
+    return build_index([rule.pattern for rule in rules])
 
 
 def views_to_scan(state: ScanState) -> tuple[TextView, ...]:
@@ -73,10 +128,11 @@ class SignatureStage:
         self, rules: Sequence[Rule] | None = None, *, path: str | Path | None = None
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else load_rules(path)
+        self.index = rule_index(self.rules)
 
     async def run(self, state: ScanState) -> StageResult:
         views = views_to_scan(state)
-        findings = scan_views(self.rules, views)
+        findings = scan_views(self.rules, views, self.index)
         return StageResult(
             name=self.name,
             findings=findings,
