@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from promptsentry.detector import load_detector
 from promptsentry.training.data import read_rows
+from promptsentry.training.finetune import FinetuneConfig
 from promptsentry.training.loso import make_folds
 from promptsentry.training.metrics import report
 from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade
@@ -63,6 +64,21 @@ def print_table(title: str, rows: dict[str, dict], markdown: bool) -> None:
             print("  ".join(f"{c:>9s}" for c in cells))
 
 
+def _progress(fold: str):  # type: ignore[no-untyped-def]
+    """A (step, advance, total) callback printing one stderr line per 10 % of each step."""
+    state: dict[str, list[int]] = {}
+
+    def update(step: str, advance: int, total: int) -> None:
+        done, last = state.setdefault(step, [0, -1])
+        done += advance
+        decile = 10 * done // max(total, 1)
+        if decile != last:
+            print(f"[{fold}] {step} {done}/{total}", file=sys.stderr, flush=True)
+        state[step] = [done, decile]
+
+    return update
+
+
 def jailguard_scores(texts: list[str]) -> np.ndarray:
     import jailguard
 
@@ -91,11 +107,16 @@ def main() -> None:
     card = json.loads((Path(shipped.model_dir) / "model_card.json").read_text())
     hp = dict(card["hyper_parameters"])
     hp.pop("features", None)
+    hp["finetune"] = FinetuneConfig(**hp.get("finetune", {}))
     cfg = TrainConfig(**hp)
-    enc = CachedEncoder(args.encoder_cache, args.encoder_cache.parent / "emb.npz",
-                        threads=2, max_tokens=cfg.max_tokens)
+    enc = None
+    if cfg.use_encoder and cfg.encoder_mode == "frozen":
+        enc = CachedEncoder(args.encoder_cache, args.encoder_cache.parent / "emb.npz",
+                            threads=2, max_tokens=cfg.max_tokens)
 
     held = {r.text for p in args.holdout for r in read_rows(p)}
+    # the shipped recipe's extra benign rows (recorded in the model card), in every fold
+    extra = [r for e in card.get("extra_benign") or [] for r in read_rows(ROOT / e["path"])]
     rows = [r for r in read_rows(args.data) if r.text not in held]
     results: dict[str, object] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} "
@@ -109,11 +130,12 @@ def main() -> None:
     t_start = time.time()
     for fold in make_folds(rows):
         t0 = time.time()
-        model = fit_cascade(fold.train, cfg, enc)
+        model = fit_cascade(fold.train, cfg, enc, _progress(fold.source), extra=extra)
         det = model.detector(encoder=enc)
         texts = [r.text for r in fold.test]
-        enc.embed([t for t in texts if len(t) <= cfg.window_chars])
-        enc.save()
+        if enc is not None:  # frozen mode: embed the held-out rows in batches first
+            enc.embed([t for t in texts if len(t) <= cfg.window_chars])
+            enc.save()
         y = np.array([r.label for r in fold.test])
         p_ours = np.array([det.score(t).probability for t in texts])
         p_jg = jailguard_scores(texts)

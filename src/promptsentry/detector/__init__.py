@@ -155,21 +155,30 @@ class Detector:
         self.settle_high = float(fast.get("settle_high", 1.0))
 
         self._encoder = None
+        self._head: dict[str, np.ndarray] | None = None
         enc = spec.get("encoder")
         if enc:
+            # "classifier": a fine-tuned graph that outputs logits itself; "embedding" (the
+            # 1.x models): a frozen sentence encoder plus a head stored in ``head.npz``.
+            self.encoder_kind = str(enc.get("kind", "embedding"))
+            if self.encoder_kind not in ("classifier", "embedding"):
+                raise DetectorError(f"unknown encoder kind {self.encoder_kind!r}")
             if encoder is None:
-                from promptsentry.detector.encoder import Encoder
+                from promptsentry.detector.encoder import Encoder, SequenceClassifier
 
-                encoder = Encoder(
+                cls = SequenceClassifier if self.encoder_kind == "classifier" else Encoder
+                encoder = cls(
                     model_dir / enc["onnx"],
                     model_dir / enc["tokenizer"],
                     max_tokens=int(enc.get("max_tokens", 256)),
                     intra_op_threads=intra_op_threads,
                 )
-            # anything with ``embed(list[str]) -> ndarray`` (training injects a cached one)
+            # anything with ``logits(list[str])`` resp. ``embed(list[str])`` (training injects
+            # its own)
             self._encoder = encoder
-            with np.load(model_dir / enc["head"]) as npz:
-                self._head = {k: npz[k].astype(np.float32) for k in npz.files}
+            if self.encoder_kind == "embedding":
+                with np.load(model_dir / enc["head"]) as npz:
+                    self._head = {k: npz[k].astype(np.float32) for k in npz.files}
             # stacked calibration: sigmoid(c[0] * z_encoder + c[1] * z_fast + c[2])
             self._stack = tuple(float(v) for v in enc["stack"])
 
@@ -179,10 +188,12 @@ class Detector:
         return batch_logits(texts, self.features, self._fast_w, float(self._fast_b))
 
     def encoder_logits(self, texts: list[str]) -> np.ndarray:
-        """Raw head logits over the encoder embeddings (requires the encoder stage)."""
+        """Raw logits of the encoder stage (requires one)."""
         if self._encoder is None:
             raise DetectorError("this model has no encoder stage")
-        return head_logits(self._head, self._encoder.embed(texts))
+        if self._head is None:
+            return np.asarray(self._encoder.logits(texts), dtype=np.float64)  # type: ignore[attr-defined]
+        return head_logits(self._head, self._encoder.embed(texts))  # type: ignore[attr-defined]
 
     def _fast_prob(self, z: np.ndarray) -> np.ndarray:
         a, b = self._fast_cal

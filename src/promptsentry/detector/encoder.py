@@ -1,9 +1,13 @@
-"""The sentence encoder stage: int8 ONNX ``all-MiniLM-L6-v2`` + mean pooling.
+"""ONNX transformer stages: a sentence encoder and a fine-tuned sequence classifier.
 
-CPU only, onnxruntime + tokenizers + numpy. The session is created once per
-:class:`Encoder`; ``onnxruntime.InferenceSession.run`` is thread-safe, and the tokenizer is
-used through ``encode_batch`` with a private truncation setting, so one encoder may serve
-concurrent callers.
+CPU only, onnxruntime + tokenizers + numpy. The session is created once per object;
+``onnxruntime.InferenceSession.run`` is thread-safe, and the tokenizer is used through
+``encode_batch`` with a private truncation setting, so one object may serve concurrent callers.
+
+* :class:`Encoder` — a graph with output ``last_hidden_state`` (``all-MiniLM-L6-v2``), mean
+  pooled to unit-length 384-d vectors.
+* :class:`SequenceClassifier` — a graph with output ``logits`` ``[batch]`` (the detector's
+  fine-tuned stage, pooling and head inside the graph).
 """
 
 from __future__ import annotations
@@ -12,12 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Encoder"]
+__all__ = ["Encoder", "SequenceClassifier"]
 
 
-class Encoder:
-    """Embeds texts as unit-length 384-d mean-pooled MiniLM vectors."""
-
+class _OnnxTextModel:
     def __init__(
         self,
         onnx_path: str | Path,
@@ -43,10 +45,8 @@ class Encoder:
         self._tokenizer = tok
         self.max_tokens = max_tokens
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """``[len(texts), 384]`` float32 embeddings, one run per call (padded batch)."""
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+    def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Token ids and attention mask of ``texts`` as one right-padded batch."""
         encs = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
@@ -58,8 +58,30 @@ class Encoder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
+        return feeds
+
+
+class Encoder(_OnnxTextModel):
+    """Embeds texts as unit-length 384-d mean-pooled MiniLM vectors."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """``[len(texts), 384]`` float32 embeddings, one run per call (padded batch)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        feeds = self._feeds(texts)
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
-        m = mask[:, :, None].astype(np.float32)
+        m = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class SequenceClassifier(_OnnxTextModel):
+    """Scores texts with a fine-tuned classifier graph (one raw logit per text)."""
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """``[len(texts)]`` float64 logits, one run per call (padded batch)."""
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        (z,) = self._session.run(["logits"], self._feeds(texts))
+        return np.asarray(z, dtype=np.float64).reshape(-1)

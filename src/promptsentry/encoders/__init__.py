@@ -16,7 +16,7 @@ from promptsentry.detector.encoder import Encoder
 
 __all__ = ["SENTENCE_ENCODER_DIR", "sentence_encoder"]
 
-SENTENCE_ENCODER_DIR = Path(__file__).resolve().parent.parent / "detector" / "artifacts"
+SENTENCE_ENCODER_DIR = Path(__file__).resolve().parent / "minilm"
 
 _LOCK = threading.Lock()
 _ENCODER: Encoder | None = None

@@ -1,10 +1,19 @@
 """Context detection: which precision lock a prompt belongs to, with calibrated confidence.
 
-The model is a multinomial logistic regression over :mod:`promptsentry.optimizer.features`
-(hashed n-grams + named signals), trained by
-``python -m promptsentry.optimizer.training.train_context`` and shipped as
-``optimizer/artifacts/context_model.npz``. Probabilities are temperature-scaled on a held-out
-calibration split, so ``confidence`` ≈ the chance the top lock is right.
+Two multinomial logistic regressions, fused in logit space:
+
+* a lexical one over :mod:`promptsentry.optimizer.features` (hashed word and byte n-grams plus
+  the named signals: code fences, stack traces, file paths, SQL, dataframe words, image-style
+  and camera/lighting vocabulary, citation requests, narrative words);
+* a semantic one over the bundled sentence encoder's embedding of the prompt's head
+  (:func:`~promptsentry.optimizer.features.embedding_input`, first 512 characters) plus the
+  same signals.
+
+``logits = lexical + alpha * semantic``; ``alpha`` and a softmax temperature are fitted on a
+held-out calibration split, so ``confidence`` ≈ the chance the top lock is right. Both are
+trained by ``python -m promptsentry.optimizer.training.train_context`` and shipped in
+``optimizer/artifacts/context_model.npz``; an artifact without the semantic half (or
+``alpha == 0``) never loads the encoder.
 """
 
 from __future__ import annotations
@@ -13,13 +22,20 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from promptsentry.optimizer.contexts import LOCK_DEFAULT_AI_CONTEXT, Lock, refine_ai_context
-from promptsentry.optimizer.features import HASH_DIM, SIGNALS, featurize
+from promptsentry.optimizer.features import (
+    EMBED_CHARS,
+    HASH_DIM,
+    SIGNALS,
+    embedding_input,
+    featurize,
+)
 
-__all__ = ["ARTIFACT", "ContextDetection", "ContextDetector", "default_detector"]
+__all__ = ["ARTIFACT", "ContextDetection", "ContextDetector", "Embedder", "default_detector"]
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "context_model.npz"
 
@@ -64,36 +80,93 @@ class ContextDetection:
                 if v and k in _PARAMETER_NAMES}
 
 
+class Embedder(Protocol):
+    """Anything with the sentence encoder's ``embed`` (texts → unit-length rows)."""
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
 class ContextDetector:
-    """Scores a prompt against the six locks with a trained linear model."""
+    """Scores a prompt against the six locks with the fused lexical + semantic linear model.
+
+    ``embed_weights`` (``[dim + len(SIGNALS), n_labels]``), ``embed_bias`` and ``alpha`` are the
+    semantic half; leave them out for a lexical-only detector. ``encoder`` defaults to the
+    bundled sentence encoder, loaded on first use.
+    """
 
     def __init__(self, weights: np.ndarray, signal_weights: np.ndarray, bias: np.ndarray,
                  labels: list[str], temperature: float = 1.0,
-                 metadata: dict | None = None) -> None:
+                 metadata: dict | None = None, *, embed_weights: np.ndarray | None = None,
+                 embed_bias: np.ndarray | None = None, alpha: float = 0.0,
+                 embed_chars: int = EMBED_CHARS, encoder: Embedder | None = None) -> None:
         if weights.shape != (HASH_DIM, len(labels)):
             raise ValueError(f"weights shape {weights.shape} does not match "
                              f"({HASH_DIM}, {len(labels)})")
         if signal_weights.shape != (len(SIGNALS), len(labels)):
             raise ValueError("signal weights do not match the signal set of this version")
+        if embed_weights is not None and (embed_weights.ndim != 2
+                                          or embed_weights.shape[1] != len(labels)
+                                          or embed_weights.shape[0] <= len(SIGNALS)):
+            raise ValueError(f"embed weights shape {embed_weights.shape} does not match "
+                             f"(dim + {len(SIGNALS)}, {len(labels)})")
         self._w = weights.astype(np.float32)
         self._s = signal_weights.astype(np.float32)
         self._b = bias.astype(np.float32)
+        self._ew = None if embed_weights is None else embed_weights.astype(np.float32)
+        self._eb = (np.zeros(len(labels), np.float32) if embed_bias is None
+                    else embed_bias.astype(np.float32))
+        self.alpha = float(alpha) if embed_weights is not None else 0.0
+        self.embed_chars = int(embed_chars)
+        self._encoder = encoder
         self.labels = [Lock(lab) for lab in labels]
         self.temperature = float(temperature)
         self.metadata = metadata or {}
 
     @classmethod
-    def load(cls, path: str | Path = ARTIFACT) -> ContextDetector:
+    def load(cls, path: str | Path = ARTIFACT, *, encoder: Embedder | None = None
+             ) -> ContextDetector:
         """Load a trained artifact (``.npz`` written by the training script)."""
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["metadata"]))
+            semantic = "embed_weights" in z.files
             return cls(z["weights"], z["signal_weights"], z["bias"], meta["labels"],
-                       float(z["temperature"]), meta)
+                       float(z["temperature"]), meta,
+                       embed_weights=z["embed_weights"] if semantic else None,
+                       embed_bias=z["embed_bias"] if semantic else None,
+                       alpha=float(z["alpha"]) if semantic else 0.0,
+                       embed_chars=int(meta.get("embed_chars", EMBED_CHARS)),
+                       encoder=encoder)
 
-    def logits(self, text: str) -> tuple[np.ndarray, dict[str, int]]:
+    @property
+    def uses_encoder(self) -> bool:
+        """Whether :meth:`detect` runs the sentence encoder."""
+        return self._ew is not None and self.alpha != 0.0
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self._encoder is None:
+            from promptsentry.encoders import sentence_encoder
+
+            self._encoder = sentence_encoder()
+        return self._encoder.embed([embedding_input(t, self.embed_chars) for t in texts])
+
+    def lexical_logits(self, text: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """The lexical half's logits, the signal vector and the raw signal counts."""
         fv = featurize(text)
         z = fv.values @ self._w[fv.indices] + fv.signals @ self._s + self._b
-        return z, fv.signal_counts
+        return z, fv.signals, fv.signal_counts
+
+    def semantic_logits(self, embedding: np.ndarray, signals: np.ndarray) -> np.ndarray:
+        """The semantic half's logits for one embedding and signal vector."""
+        if self._ew is None:
+            raise ValueError("this detector has no semantic half")
+        return np.concatenate([embedding, signals]) @ self._ew + self._eb
+
+    def logits(self, text: str) -> tuple[np.ndarray, dict[str, int]]:
+        """Fused, uncalibrated logits (lexical + ``alpha`` × semantic) and the signal counts."""
+        z, signals, counts = self.lexical_logits(text)
+        if self.uses_encoder:
+            z = z + self.alpha * self.semantic_logits(self._embed([text])[0], signals)
+        return z, counts
 
     def detect(self, text: str) -> ContextDetection:
         """The lock of ``text`` with calibrated probabilities."""

@@ -123,7 +123,9 @@ def optimize_rules(
 
     ``goals``: goal names or aliases (unknown → ``ApiError`` 422 ``INVALID_GOALS``); empty or
     ``None`` picks the defaults of the context. ``injection_flagged``: the firewall judged the
-    prompt malicious, so ``safety`` runs even when not asked for.
+    prompt malicious, so ``safety`` runs even when not asked for. ``embedder``: the sentence
+    encoder for the meaning checks and the reported similarity (default: the bundled encoder;
+    the lexical measure only when it cannot load).
     """
     detection, ctx_name, source = resolve_context(prompt, ai_context, detector)
     lock = lock_of(ctx_name)
@@ -134,7 +136,8 @@ def optimize_rules(
         chosen = sorted([*chosen, "safety"], key=GOAL_ORDER.index)
         warnings.append("the prompt contains injection-like content; the safety goal ran "
                         "although it was not requested")
-    gctx = GoalContext(lock=lock, ai_context=ctx_name, injection_flagged=injection_flagged)
+    gctx = GoalContext(lock=lock, ai_context=ctx_name, injection_flagged=injection_flagged,
+                       embedder=embedder)
     text = prompt
     changes: list[Change] = []
     questions: list[str] = []

