@@ -247,24 +247,10 @@ def anchored_search(
     if word_prefixes is not None and shapes is not None:
         # Every match starts at a word start with one of these: look for " " + prefix in
         # :func:`word_shapes` ``(folded)``, where the space sits at the match's position.
-        found: list[int] = []
-        for prefix in word_prefixes:
-            position = shapes.find(prefix)
-            while position != -1:
-                found.append(position)
-                position = shapes.find(prefix, position + 1)
-        found.sort()
-        return first_match(pattern, text, found)
+        return first_match(pattern, text, _occurrences(shapes, word_prefixes))
     if prefixes is not None and len(prefixes) <= FIND_MAX_PREFIXES:
         # No prefix of a minimal set starts another, so no position is found twice.
-        positions: list[int] = []
-        for prefix in prefixes:
-            position = folded.find(prefix)
-            while position != -1:
-                positions.append(position)
-                position = folded.find(prefix, position + 1)
-        positions.sort()
-        return first_match(pattern, text, positions)
+        return first_match(pattern, text, _occurrences(folded, prefixes))
     find = scanner.search
     match_at = pattern.match
     position = 0
@@ -460,6 +446,18 @@ def build_index(patterns: Sequence[re.Pattern[str]]) -> PrefixIndex:
         {k.encode("ascii"): v for k, v in word_rules.items()},
         tuple((prefix, tuple(rules)) for prefix, rules in sorted(other_rules.items())),
     )
+
+
+def _occurrences(haystack: str, needles: Iterable[str]) -> list[int]:
+    """Sorted start positions of every occurrence of every needle in ``haystack``."""
+    found: list[int] = []
+    for needle in needles:
+        position = haystack.find(needle)
+        while position != -1:
+            found.append(position)
+            position = haystack.find(needle, position + 1)
+    found.sort()
+    return found
 
 
 def first_match(
