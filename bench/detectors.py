@@ -65,18 +65,10 @@ def print_table(title: str, rows: dict[str, dict], markdown: bool) -> None:
 
 
 def _progress(fold: str):  # type: ignore[no-untyped-def]
-    """A (step, advance, total) callback printing one stderr line per 10 % of each step."""
-    state: dict[str, list[int]] = {}
+    """One stderr line per 10 % of each training step of a fold."""
+    from promptsentry.training.progress import decile_progress
 
-    def update(step: str, advance: int, total: int) -> None:
-        done, last = state.setdefault(step, [0, -1])
-        done += advance
-        decile = 10 * done // max(total, 1)
-        if decile != last:
-            print(f"[{fold}] {step} {done}/{total}", file=sys.stderr, flush=True)
-        state[step] = [done, decile]
-
-    return update
+    return decile_progress(lambda line: print(line, file=sys.stderr, flush=True), f"[{fold}] ")
 
 
 def jailguard_scores(texts: list[str]) -> np.ndarray:

@@ -31,18 +31,9 @@ def _progress():
     10 % of each step otherwise (logs and CI, where a live display shows nothing until the
     end)."""
     if not console.is_terminal:
-        state: dict[str, tuple[int, int]] = {}
-        started = time.monotonic()
+        from promptsentry.training.progress import decile_progress
 
-        def log(step: str, advance: int, total: int) -> None:
-            done, last = state.get(step, (0, -1))
-            done += advance
-            decile = 10 * done // max(total, 1)
-            if decile != last:
-                console.print(f"[{time.monotonic() - started:7.0f}s] {step}: {done}/{total}")
-            state[step] = (done, decile)
-
-        yield log
+        yield decile_progress(console.print)
         return
     with Progress(
         TextColumn("[bold]{task.description}"),
