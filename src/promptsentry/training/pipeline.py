@@ -1,19 +1,24 @@
-"""Fitting the whole cascade and writing its artifacts (training time: sklearn + numpy).
+"""Fitting the whole cascade and writing its artifacts (training time: sklearn, numpy, torch).
 
 The recipe, all with one seed:
 
-1. rows → (optionally) the train-pool augmentation of :mod:`promptsentry.training.augment`;
-2. fast stage: hashed n-gram logistic regression; encoder stage: a head over cached int8
-   MiniLM embeddings (logistic regression or a one-hidden-layer MLP);
-3. ``folds``-fold out-of-fold logits of both stages → Platt calibration of the fast stage, and
-   Platt calibration of the equal-weight sum ``z_encoder + z_fast`` — the encoder stage's
-   output (chosen over a fitted stacker by leave-one-source-out);
-4. cascade band: the fast stage settles a text alone only where, out of fold, its calibrated
+1. rows → (optionally) the train-pool augmentation of :mod:`promptsentry.training.augment`,
+   plus any ``extra`` rows (the public benign units) as they are;
+2. fast stage: hashed n-gram logistic regression. Encoder stage, ``encoder_mode``:
+   ``finetune`` (default) — a truncated MiniLM fine-tuned as a classifier
+   (:mod:`promptsentry.training.finetune`); ``frozen`` — a head over cached int8 MiniLM
+   embeddings (logistic regression or a one-hidden-layer MLP);
+3. held-out logits of both stages — a 10 % calibration split (finetune) or ``folds``-fold
+   out-of-fold logits (frozen) → Platt calibration of the fast stage, and Platt calibration of
+   the equal-weight sum ``z_encoder + z_fast`` (chosen over a fitted stacker by
+   leave-one-source-out; ``stack="fit"`` for the other);
+4. cascade band: the fast stage settles a text alone only where its held-out calibrated
    probability is below ``settle_low`` (and, with ``settle_attacks``, above
    ``settle_high``), chosen so that at most ``settle_error`` of the rows it settles are wrong;
-5. block threshold: the highest threshold whose out-of-fold recall on attacks is at least
+5. block threshold: the highest threshold whose held-out recall on attacks is at least
    ``target_recall``;
-6. final fits on all rows, artifacts + model card.
+6. frozen mode refits both stages on all rows; finetune mode ships the models fitted on the
+   training split (the ones the calibration describes); artifacts + model card.
 """
 
 from __future__ import annotations
@@ -285,6 +290,44 @@ def _threshold(p: np.ndarray, y: np.ndarray, target_recall: float) -> float:
     return float(min(max(pos[k] - 1e-9, 1e-6), 0.99))
 
 
+@dataclass
+class _Calibration:
+    fast: tuple[float, float]  # Platt (a, b) of the fast stage
+    stack: tuple[float, float, float] | None  # (a_encoder, a_fast, c) of the encoder stage
+    low: float
+    high: float
+    threshold: float
+    p_fast: np.ndarray
+    p_final: np.ndarray
+
+
+def _calibrate(z_fast: np.ndarray, z_enc: np.ndarray | None, y: np.ndarray,
+               cfg: TrainConfig) -> _Calibration:
+    """Platt scalings, settle band and block threshold from held-out logits and labels."""
+    fa, fb = _platt(z_fast, y)
+    p_fast = _sigmoid(fa * z_fast + fb)
+    if z_enc is None:
+        return _Calibration((fa, fb), None, 0.0, 1.0, _threshold(p_fast, y, cfg.target_recall),
+                            p_fast, p_fast)
+    if cfg.stack == "fit":
+        a_enc, a_fast, c0 = _platt(np.column_stack([z_enc, z_fast]), y)
+    else:
+        # Equal weights, then one Platt scaling of the sum. A stacker fitted on the training
+        # sources learns how much to trust each stage *there*; under leave-one-source-out it
+        # generalised worse than the plain sum of logits (docs/MODEL.md).
+        a, c0 = _platt(z_enc + z_fast, y)
+        a_enc = a_fast = a
+    p_stack = _sigmoid(a_enc * z_enc + a_fast * z_fast + c0)
+    low, high = _settle_bounds(p_fast, y, cfg.settle_error)
+    if not cfg.settle_attacks:
+        # Under leave-one-source-out the fast stage's confident *attack* calls were the
+        # cascade's main error on a new source; only confident benign calls are settled.
+        high = 1.0
+    p_final = cascade_probs(p_fast, p_stack, low, high)
+    return _Calibration((fa, fb), (a_enc, a_fast, c0), low, high,
+                        _threshold(p_final, y, cfg.target_recall), p_fast, p_final)
+
+
 def fit_cascade(
     rows: Sequence[Row],
     cfg: TrainConfig,
@@ -348,26 +391,10 @@ def fit_cascade(
             z_enc[te] = head_logits(_fit_head(E[tr], y[tr], cfg, sw[tr]), E[te])
         progress("cross-fitting", 1, folds)
 
-    fa, fb = _platt(z_fast, y)
-    p_fast = _sigmoid(fa * z_fast + fb)
-    stack = None
-    p_stack = None
-    if E is not None:
-        # Equal weights, then one Platt scaling of the sum. A stacker fitted on the training
-        # sources learns how much to trust each stage *there*; under leave-one-source-out it
-        # generalised worse than the plain sum of logits (docs/MODEL.md).
-        a, c0 = _platt(z_enc + z_fast, y)
-        stack = (a, a, c0)
-        p_stack = _sigmoid(a * (z_enc + z_fast) + c0)
-        low, high = _settle_bounds(p_fast, y, cfg.settle_error)
-        if not cfg.settle_attacks:
-            # Under leave-one-source-out the fast stage's confident *attack* calls were the
-            # cascade's main error on a new source; only confident benign calls are settled.
-            high = 1.0
-    else:
-        low, high = 0.0, 1.0
-    p_final = cascade_probs(p_fast, p_stack, low, high)
-    thr = _threshold(p_final, y, cfg.target_recall)
+    cal = _calibrate(z_fast, z_enc if E is not None else None, y, cfg)
+    fa, fb = cal.fast
+    stack, low, high, thr = cal.stack, cal.low, cal.high, cal.threshold
+    p_fast, p_final = cal.p_fast, cal.p_final
 
     progress("final fit", 0, 2 if E is not None else 1)
     w, b = fit_fast(X, y, C=cfg.fast_C, seed=cfg.seed, sample_weight=sw)
@@ -377,7 +404,7 @@ def fit_cascade(
 
     from promptsentry.training.metrics import report
 
-    settled = float(np.mean((p_fast < low) | (p_fast > high))) if p_stack is not None else 1.0
+    settled = float(np.mean((p_fast < low) | (p_fast > high))) if stack is not None else 1.0
     oof = {
         "rows": len(y),
         "augmented_rows": len(data) - len(rows),
@@ -442,20 +469,10 @@ def _fit_finetuned(
         z_enc[[pos[i] for i in chunk]] = scorer.logits([texts[i] for i in chunk])
         progress("calibration", len(chunk), len(order))
 
-    fa, fb = _platt(z_fast, yc)
-    p_fast = _sigmoid(fa * z_fast + fb)
-    if cfg.stack == "fit":
-        a_enc, a_fast, c0 = _platt(np.column_stack([z_enc, z_fast]), yc)
-    else:
-        a, c0 = _platt(z_enc + z_fast, yc)
-        a_enc = a_fast = a
-    stack = (a_enc, a_fast, c0)
-    p_stack = _sigmoid(a_enc * z_enc + a_fast * z_fast + c0)
-    low, high = _settle_bounds(p_fast, yc, cfg.settle_error)
-    if not cfg.settle_attacks:
-        high = 1.0
-    p_final = cascade_probs(p_fast, p_stack, low, high)
-    thr = _threshold(p_final, yc, cfg.target_recall)
+    cal = _calibrate(z_fast, z_enc, yc, cfg)
+    fa, fb = cal.fast
+    stack, low, high, thr = cal.stack, cal.low, cal.high, cal.threshold
+    p_fast, p_final = cal.p_fast, cal.p_final
     oof = {
         "rows": len(y),
         "augmented_rows": len(data) - n_rows,
