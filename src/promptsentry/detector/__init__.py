@@ -2,17 +2,18 @@
 
 Stage ``fast`` is a logistic regression over hashed character and word n-grams (pure numpy);
 it scores every window of the text in well under a millisecond each and settles the clear
-cases. Texts it cannot settle go to stage ``encoder``: the int8 ONNX ``all-MiniLM-L6-v2``
-sentence encoder plus a small head, stacked with the fast stage's logit. Both stages end in a
+cases. Texts it cannot settle go to stage ``encoder``: since model 2.0 a fine-tuned 3-layer
+``all-MiniLM-L6-v2`` classifier (int8 ONNX, logits out of the graph; 1.x models: the frozen
+encoder plus a small head), stacked with the fast stage's logit. Both stages end in a
 logistic calibration fitted on held-out data, so :attr:`Detection.probability` is a
 probability of attack.
 
 Texts longer than one window are cut into sentence-sized units (see :func:`segment_spans`;
 over-long sentences into overlapping character windows). The fast stage scores every unit;
 the encoder only the ``encoder_windows`` most suspicious ones, so a 50 KB prompt costs a few
-encoder runs, not hundreds. A text's probability is the highest unit probability — an
-injection anywhere in a document makes the document an attack — and ``span`` points at that
-unit.
+encoder runs, not hundreds. A text's probability is the highest unit probability, corrected
+for the number of units (see ``Detector._aggregate``) — an injection anywhere in a document
+makes the document an attack — and ``span`` points at that unit.
 
 Usage::
 
@@ -156,6 +157,7 @@ class Detector:
 
         self._encoder = None
         self._head: dict[str, np.ndarray] | None = None
+        self.encoder_kind: str | None = None  # "classifier", "embedding", or None (fast only)
         enc = spec.get("encoder")
         if enc:
             # "classifier": a fine-tuned graph that outputs logits itself; "embedding" (the
