@@ -11,6 +11,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.texts import repeated_to_size
 from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Severity, Stage
 from promptsentry.pipeline.normalize.decoders import DecodeLimits, find_payloads
@@ -276,12 +277,7 @@ async def test_any_text_normalizes_within_bounds(text: str) -> None:
     st.integers(min_value=500, max_value=48_000),
 )
 async def test_adversarial_50kb_inputs_complete(fragments: list[str], size: int) -> None:
-    unit = "".join(fragments)
-    text = (unit * (size // len(unit) + 1))[:size]
-    while len(text.encode("utf-8")) > 50 * 1024:
-        text = text[:-1000]
-    if not text.strip():
-        text = "x" + text
+    text = repeated_to_size(fragments, size)
     result = await normalize(text)
     assert view(result, "normalized") is not None
     assert result.details["payloads_decoded"] <= DecodeLimits().max_payloads

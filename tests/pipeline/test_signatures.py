@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.texts import repeated_to_size
 from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import (
     FailureMode,
@@ -323,12 +324,7 @@ ADVERSARIAL_FRAGMENTS = [
     st.integers(min_value=1_000, max_value=50_000),
 )
 async def test_adversarial_50kb_inputs_complete(fragments: list[str], size: int) -> None:
-    unit = "".join(fragments)
-    text = (unit * (size // len(unit) + 1))[:size]
-    while len(text.encode("utf-8")) > 50 * 1024:
-        text = text[:-1000]
-    if not text.strip():
-        text = "x" + text
+    text = repeated_to_size(fragments, size)
     _, findings = await scan(text)
     assert len(ids(findings)) == len(findings)
     assert all(f.pattern in RULES_BY_ID for f in findings)
