@@ -116,6 +116,20 @@ def test_every_goal_keeps_protected_spans_and_reports_a_check(goal):
         assert missing_spans(text, out.text, ordered=goal != "structure") == []
 
 
+def test_clarity_keeps_list_commas_keys_and_indentation():
+    # A comma right after a protected name, front-matter keys and nested-list indentation
+    # were all damaged once (", security" lost its comma, "name:" became "Name:").
+    text = ("---\nname: Backend Architect\ncolor: blue\n---\n"
+            "- **Personality**: Strategic, security-focused, scalable\n"
+            "    - nested  item\nwrite a function. then test it.")
+    out, check = apply_goal("clarity", text, GoalContext(Lock.CODE, "code_generation"))
+    assert check.passed
+    assert "Strategic, security-focused, scalable" in out.text
+    assert "\nname: Backend Architect\ncolor: blue\n" in out.text
+    assert "\n    - nested item\n" in out.text
+    assert out.text.endswith("Write a function. Then test it.")
+
+
 def test_specificity_asks_instead_of_inventing():
     out, _ = apply_goal("specificity", "Write a blog post about dogs.",
                         GoalContext(Lock.GENERAL, "general_assistant"))

@@ -36,7 +36,7 @@ from promptsentry.optimizer.similarity import (
 )
 from promptsentry.optimizer.spans import find_spans, segments
 
-__all__ = ["LEVEL_NAMES", "Compression", "compress", "rewrite_line"]
+__all__ = ["LEVEL_NAMES", "Compression", "compress", "rewrite_line", "tidy"]
 
 LEVEL_NAMES = ("unchanged", "plain", "compact", "telegraphic")
 
@@ -205,12 +205,20 @@ def _apply(piece: str, rules: Iterable[Rule], hits: set[str]) -> str:
     return piece
 
 
-def _tidy(piece: str) -> str:
+def tidy(piece: str) -> str:
+    """Normalise the spacing and punctuation a rewrite of a free piece leaves behind.
+
+    Runs of blanks inside a line become one (indentation is kept), blanks before punctuation
+    go, doubled ``,;:`` collapse, a comma or semicolon left at the start of a line goes,
+    trailing blanks and more than one empty line go. ``piece`` may start mid-line (after a
+    protected span), so nothing here anchors on the start of ``piece`` itself.
+    """
     piece = re.sub(r"(?<=\S)[ \t]{2,}", " ", piece)
     piece = re.sub(r"[ \t]+([,.;:!?])(?=\s|$)", r"\1", piece)
     piece = re.sub(r"([,;:]){2,}", r"\1", piece)
+    piece = re.sub(r"(?<=\n)[ \t]*[,;][ \t]*", "", piece)
     piece = re.sub(r"[ \t]+\n", "\n", piece)
-    return piece
+    return re.sub(r"\n{3,}", "\n\n", piece)
 
 
 _CODE_LINE = re.compile(
@@ -249,7 +257,7 @@ def rewrite_line(line: str, level: int, hits: set[str] | None = None) -> str:
     if level >= 3 and _TABLE_RULE.match(body):
         return re.sub(r"[ \t]*:?-{2,}:?[ \t]*", "-", body) + nl
     rules = [r for table in _LEVEL_RULES[:level] for r in table]
-    out = "".join(piece if protected else _tidy(_apply(piece, rules, hits))
+    out = "".join(piece if protected else tidy(_apply(piece, rules, hits))
                   for protected, piece in segments(_strip_emphasis(body)))
     return _capitalise_start(_resolve_caps(out), body) + nl
 

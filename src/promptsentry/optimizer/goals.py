@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.optimizer.compress import compress
+from promptsentry.optimizer.compress import compress, tidy
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.quality import score_prompt
 from promptsentry.optimizer.similarity import Embedder
@@ -92,6 +92,11 @@ def _rewrite_free(text: str, fn: Callable[[str], str]) -> str:
 _SENT_END = re.compile(r"(^|[.!?:]\s+|\n\s*)$")
 
 
+#: A lower-case letter starting a sentence or a line — unless it starts a ``key:``,
+#: ``key=`` or ``call(`` (front matter, configuration and code keep their case).
+_SENTENCE_START = re.compile(r"(^|(?<=[.!?]) +|\n[ \t]*)([a-z])(?![\w-]*(?::(?:[ \t]|$)|=|\())")
+
+
 def _recapitalise(text: str) -> str:
     """Capitalise a lower-case letter that now starts a sentence (free pieces only)."""
     out: list[str] = []
@@ -107,19 +112,9 @@ def _recapitalise(text: str) -> str:
                     return m.group(1) + m.group(2).upper()
                 return m.group(0)
 
-            piece = re.sub(r"(^|(?<=[.!?]) +|\n[ \t]*)([a-z])", upper, piece)
+            piece = _SENTENCE_START.sub(upper, piece)
         out.append(piece)
     return "".join(out)
-
-
-def _tidy(piece: str) -> str:
-    piece = re.sub(r"[ \t]{2,}", " ", piece)
-    piece = re.sub(r"[ \t]+([,.;:!?])", r"\1", piece)
-    piece = re.sub(r"([,;:]){2,}", r"\1", piece)
-    piece = re.sub(r"^[ \t]*[,;][ \t]*", "", piece, flags=re.MULTILINE)
-    piece = re.sub(r"[ \t]+\n", "\n", piece)
-    piece = re.sub(r"\n{3,}", "\n\n", piece)
-    return piece
 
 
 _TEXTSPEAK: list[tuple[re.Pattern[str], str]] = [
@@ -177,7 +172,7 @@ def _clarity(text: str, ctx: GoalContext) -> GoalOutcome:
 
     def fix(piece: str) -> str:
         piece = _apply_table(piece, _TEXTSPEAK, hits)
-        return _tidy(piece)
+        return tidy(piece)
 
     new = _recapitalise(_rewrite_free(_requests_to_instructions(text), fix)).strip()
     if new and new[-1].isalnum() and not find_spans(new[-1:]):
