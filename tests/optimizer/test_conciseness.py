@@ -179,6 +179,27 @@ def test_aligned_similarity_of_an_unchanged_text_is_one_and_embeds_nothing():
     assert enc.seen == []
 
 
+def test_a_recased_line_reads_the_same_to_the_uncased_encoder_and_is_not_embedded():
+    from promptsentry.encoders import sentence_encoder
+
+    clear_cache()
+    inner = sentence_encoder()
+    enc = _Counting(inner)
+    enc.token_ids = inner.token_ids  # what the encoder reads, as its exact cache key
+    recased = _DOC.replace("Step 4: write", "STEP 4: Write")
+    assert aligned_similarity(_DOC, recased, enc) == 1.0
+    assert unit_similarities([(_LINES[3], recased.split("\n")[3])], enc) == [1.0]
+    assert enc.seen == []
+    # a changed character the tokenizer does see is still embedded and costs something
+    edited = _DOC.replace("Step 4: write", "Step 4: rewrite")
+    assert aligned_similarity(_DOC, edited, enc) < 1.0
+    assert sorted(enc.seen) == sorted([_LINES[3], edited.split("\n")[3]])
+    # without ``token_ids`` the text itself is the key: the re-cased line is embedded
+    plain = _Counting(inner)
+    assert aligned_similarity(_DOC, recased, plain) == pytest.approx(1.0, abs=1e-6)
+    assert len(plain.seen) == 2
+
+
 def test_one_changed_line_scores_its_own_cosine_weighted_by_its_share():
     from promptsentry.encoders import sentence_encoder
 

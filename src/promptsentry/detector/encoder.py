@@ -45,6 +45,14 @@ class _OnnxTextModel:
         self._tokenizer = tok
         self.max_tokens = max_tokens
 
+    def token_ids(self, texts: list[str]) -> list[tuple[int, ...]]:
+        """The word-piece ids the model reads for each text (after truncation).
+
+        Two texts with the same ids get the same output, so callers may use them as an exact
+        cache key (an uncased tokenizer maps ``"Write"`` and ``"write"`` to one id).
+        """
+        return [tuple(e.ids) for e in self._tokenizer.encode_batch(texts)] if texts else []
+
     def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Token ids and attention mask of ``texts`` as one right-padded batch."""
         encs = self._tokenizer.encode_batch(texts)

@@ -10,8 +10,9 @@ so a unit's vector depends on its own text only (the int8 model quantises activa
 batch) and can be cached, and the result never depends on what ran before.
 
 :func:`similarity` embeds only what changed (:func:`aligned_similarity`): the two unit lists
-are aligned (:class:`difflib.SequenceMatcher`); units common to both texts — unchanged,
-moved or repeated — score 1 and are never embedded; each changed region scores the encoder
+are aligned (:class:`difflib.SequenceMatcher`) on what the encoder reads of them
+(:func:`unit_keys`: word-piece ids, so a re-cased line is unchanged to an uncased model); units
+common to both texts — unchanged, moved or repeated — score 1 and are never embedded; each changed region scores the encoder
 cosine of its two sides (a pure deletion or insertion is compared together with its
 neighbouring units, so dropping a pleasantry costs little and dropping an instruction a
 lot), and the score is ``1 - Σ share·(1 - cosine)`` over the changed regions, where a
@@ -32,7 +33,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Protocol
@@ -51,6 +52,7 @@ __all__ = [
     "similarity",
     "split_units",
     "text_vector",
+    "unit_keys",
     "unit_similarities",
     "whole_text_similarity",
 ]
@@ -109,12 +111,23 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def embed_units(units: Sequence[str], embedder: Embedder) -> np.ndarray:
-    """``[len(units), d]`` unit-length vectors, one encoder call per unit (cached)."""
+def unit_keys(units: Sequence[str], embedder: Embedder) -> list[Hashable]:
+    """What the encoder reads of each unit: its word-piece ids when ``embedder`` exposes
+    ``token_ids`` (so ``"Write it."`` and ``"write it."`` are one unit to an uncased model and
+    share a vector exactly), else the text itself."""
+    ids = getattr(embedder, "token_ids", None)
+    return list(ids(list(units))) if ids is not None and units else list(units)
+
+
+def embed_units(units: Sequence[str], embedder: Embedder,
+                keys: Sequence[Hashable] | None = None) -> np.ndarray:
+    """``[len(units), d]`` unit-length vectors, one encoder call per unit, cached by
+    :func:`unit_keys` (pass ``keys`` when already computed)."""
     out: list[np.ndarray] = []
     key_base = id(embedder)
-    for unit in units:
-        key = (key_base, unit)
+    for unit, unit_key in zip(units, unit_keys(units, embedder) if keys is None else keys,
+                              strict=True):
+        key = (key_base, unit_key)
         with _cache_lock:
             vec = _cache.get(key)
             if vec is not None:
@@ -144,10 +157,16 @@ def text_vector(text: str, embedder: Embedder) -> np.ndarray | None:
 
 
 def unit_similarities(pairs: Sequence[tuple[str, str]], embedder: Embedder) -> list[float]:
-    """Encoder cosine of each ``(original, rewrite)`` pair (1.0 for identical texts)."""
-    todo = sorted({t for pair in pairs if pair[0] != pair[1] for t in pair})
-    vecs = dict(zip(todo, embed_units(todo, embedder), strict=True)) if todo else {}
-    return [1.0 if a == b else float(np.clip(vecs[a] @ vecs[b], 0.0, 1.0)) for a, b in pairs]
+    """Encoder cosine of each ``(original, rewrite)`` pair (1.0 when the encoder reads both
+    the same, see :func:`unit_keys`)."""
+    distinct = sorted({t for pair in pairs if pair[0] != pair[1] for t in pair})
+    keys = dict(zip(distinct, unit_keys(distinct, embedder), strict=True))
+    same = [a == b or keys[a] == keys[b] for a, b in pairs]
+    todo = sorted({t for pair, s in zip(pairs, same, strict=True) if not s for t in pair})
+    vecs = dict(zip(todo, embed_units(todo, embedder, [keys[t] for t in todo]), strict=True)) \
+        if todo else {}
+    return [1.0 if s else float(np.clip(vecs[a] @ vecs[b], 0.0, 1.0))
+            for (a, b), s in zip(pairs, same, strict=True)]
 
 
 # --------------------------------------------------------------------------- lexical
@@ -215,6 +234,16 @@ def _mean_cosine(xs: Sequence[str], ys: Sequence[str], embedder: Embedder) -> fl
     return float(np.clip(means[0] @ means[1] / norm, 0.0, 1.0)) if norm > 0 else 0.0
 
 
+def _alignment_keys(ua: list[str], ub: list[str], embedder: Embedder
+                    ) -> tuple[list[Hashable], list[Hashable]]:
+    """Keys to align two unit lists on: a unit found verbatim in the other list is its own
+    key; only the rest are tokenised (:func:`unit_keys`), so a re-cased unit still matches."""
+    sa, sb = set(ua), set(ub)
+    odd = sorted({u for u in ua if u not in sb} | {u for u in ub if u not in sa})
+    keyed: dict[str, Hashable] = dict(zip(odd, unit_keys(odd, embedder), strict=True))
+    return [keyed.get(u, u) for u in ua], [keyed.get(u, u) for u in ub]
+
+
 def aligned_similarity(a: str, b: str, embedder: Embedder) -> float:
     """Encoder similarity of ``a`` and ``b`` that embeds only the changed units, unrounded.
 
@@ -227,16 +256,18 @@ def aligned_similarity(a: str, b: str, embedder: Embedder) -> float:
     total = sum(map(len, ua)) + sum(map(len, ub))
     if total == 0:
         return 1.0
-    in_a, in_b = set(ua), set(ub)
+    ka, kb = _alignment_keys(ua, ub, embedder)
+    in_a, in_b = set(ka), set(kb)
     regions: list[tuple[list[str], list[str], list[str]]] = []  # (a side, b side, context)
     changed = 0
-    matcher = SequenceMatcher(None, ua, ub, autojunk=False)
+    matcher = SequenceMatcher(None, ka, kb, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        # a unit the other text still holds somewhere (moved, repeated) is unchanged
-        xs = [u for u in ua[i1:i2] if u not in in_b]
-        ys = [u for u in ub[j1:j2] if u not in in_a]
+        # a unit the other text still holds somewhere (moved, repeated, or only re-cased
+        # for an uncased encoder) reads the same to the encoder: unchanged
+        xs = [u for u, k in zip(ua[i1:i2], ka[i1:i2], strict=True) if k not in in_b]
+        ys = [u for u, k in zip(ub[j1:j2], kb[j1:j2], strict=True) if k not in in_a]
         if not xs and not ys:
             continue
         changed += sum(map(len, xs)) + sum(map(len, ys))
