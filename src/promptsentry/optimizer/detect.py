@@ -6,7 +6,7 @@ Two multinomial logistic regressions, fused in logit space:
   the named signals: code fences, stack traces, file paths, SQL, dataframe words, image-style
   and camera/lighting vocabulary, citation requests, narrative words);
 * a semantic one over the bundled sentence encoder's embedding of the prompt's head
-  (:func:`~promptsentry.optimizer.features.embedding_input`, first 512 characters) plus the
+  (:func:`~promptsentry.optimizer.features.embedding_input`, first 384 characters) plus the
   same signals.
 
 ``logits = lexical + alpha * semantic``; ``alpha`` and a softmax temperature are fitted on a

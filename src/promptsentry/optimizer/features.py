@@ -20,9 +20,10 @@ __all__ = ["EMBED_CHARS", "HASH_DIM", "SIGNALS", "FeatureVector", "detect_signal
            "embedding_input", "featurize"]
 
 HASH_DIM = 1 << 17
-#: Characters of the prompt the sentence encoder reads (≈ 110 MiniLM tokens of prose): the
-#: encoder's cost grows with length, and the head of a prompt carries its task.
-EMBED_CHARS = 512
+#: Characters of the prompt the sentence encoder reads (≈ 85 MiniLM tokens of prose): the
+#: encoder's cost grows with length, and the head of a prompt carries its task (384 scored
+#: the same as 512 on dev and the external sets, 2–3 ms less per prompt; docs/BENCHMARKS.md).
+EMBED_CHARS = 384
 _WORD = re.compile(r"[a-z0-9_]+|[^\sa-z0-9_]", re.IGNORECASE)
 
 #: Named signals: name → pattern. Counts are case-insensitive, multiline.

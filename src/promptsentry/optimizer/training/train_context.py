@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="400-character windows (every 500 characters) added per long prompt")
     ap.add_argument("--embed-skip", default="s-labs-weak",
                     help="comma-separated sources left out of the semantic half")
+    ap.add_argument("--embed-chars", type=int, default=EMBED_CHARS,
+                    help="characters of the prompt's head the sentence encoder reads")
     ap.add_argument("--no-semantic", action="store_true", help="lexical half only")
     ap.add_argument("--loso", default="writingbench,persistbench",
                     help="comma-separated sources for leave-one-source-out runs ('' for none)")
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     split = {s: [r for r in rows if r["split"] == s] for s in splits}
     config = TrainConfig(C=args.C, C_embed=args.C_embed, windows=args.windows,
                          embed_skip=tuple(s for s in args.embed_skip.split(",") if s),
-                         semantic=not args.no_semantic)
+                         semantic=not args.no_semantic, embed_chars=args.embed_chars)
     cache: dict[str, np.ndarray] = {}
     detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
     metrics: dict = {
