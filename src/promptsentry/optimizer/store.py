@@ -41,6 +41,10 @@ __all__ = [
     "Template",
     "TemplateQuery",
     "TemplateStore",
+    "escape_csv_formula",
+    "export_csv_lines",
+    "export_json_lines",
+    "unescape_csv_formula",
 ]
 
 R = TypeVar("R")
@@ -421,10 +425,42 @@ def export_json_lines(templates: Iterator[Template]) -> Iterator[str]:
     yield "]"
 
 
-def export_csv_lines(templates: Iterator[Template]) -> Iterator[str]:
-    """RFC 4180 CSV, header first; list and dict fields are JSON-encoded in their cell."""
+#: A text cell a spreadsheet would evaluate as a formula (OWASP "CSV injection") starts with
+#: one of ``= + - @ TAB CR``; prefixed apostrophes are counted so escaping can be undone.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def escape_csv_formula(value: str) -> str:
+    """``value`` with one ``'`` prepended when a spreadsheet could run it as a formula.
+
+    Prompts are untrusted text — an attacker's ``=HYPERLINK(…)`` saved as a template must not
+    execute when an analyst opens the export. Values already starting with apostrophes before
+    such a character get one more, so :func:`unescape_csv_formula` restores every value exactly.
+    """
+    return "'" + value if _FORMULA_START.match(value) else value
+
+
+def unescape_csv_formula(value: str) -> str:
+    """Inverse of :func:`escape_csv_formula` (for programs reading an escaped export back)."""
+    return value[1:] if value.startswith("'") and _FORMULA_START.match(value[1:]) else value
+
+
+def export_csv_lines(templates: Iterator[Template], *,
+                     escape_formulas: bool = True) -> Iterator[str]:
+    """RFC 4180 CSV, header first; list and dict fields are JSON-encoded in their cell.
+
+    Text cells that a spreadsheet would evaluate are escaped (:func:`escape_csv_formula`)
+    unless ``escape_formulas`` is false.
+    """
     import csv
     import io
+
+    def cell(v: Any) -> Any:
+        if isinstance(v, (list, dict)):
+            v = json.dumps(v, ensure_ascii=False)
+        if v is None:
+            return ""
+        return escape_csv_formula(v) if escape_formulas and isinstance(v, str) else v
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -433,8 +469,7 @@ def export_csv_lines(templates: Iterator[Template]) -> Iterator[str]:
     for t in templates:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict))
-                         else "" if v is None else v for v in (t.row[k] for k in TEMPLATE_FIELDS)])
+        writer.writerow([cell(t.row[k]) for k in TEMPLATE_FIELDS])
         yield buf.getvalue()
 
 

@@ -216,16 +216,22 @@ async def export_templates(
     request: Request,
     principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    csv_formulas: Annotated[str, Query(
+        pattern="^(escape|keep)$",
+        description="CSV only: `escape` (default) prefixes `'` to text cells a spreadsheet "
+                    "would evaluate (`= + - @`, tab, CR); `keep` writes them verbatim")] = "escape",
 ) -> StreamingResponse:
     svc = optimizer_of(request)
-    return _export(svc, principal.tenant_id, format)
+    return _export(svc, principal.tenant_id, format, escape_formulas=csv_formulas == "escape")
 
 
-def _export(svc: OptimizerService, tenant_id: str, fmt: str) -> StreamingResponse:
+def _export(svc: OptimizerService, tenant_id: str, fmt: str, *,
+            escape_formulas: bool = True) -> StreamingResponse:
     from starlette.concurrency import iterate_in_threadpool
 
     rows = svc.store.iter_all(tenant_id)
-    lines = export_csv_lines(rows) if fmt == "csv" else export_json_lines(rows)
+    lines = export_csv_lines(rows, escape_formulas=escape_formulas) if fmt == "csv" \
+        else export_json_lines(rows)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     stamp = time.strftime("%Y%m%d", time.gmtime())
     return StreamingResponse(
