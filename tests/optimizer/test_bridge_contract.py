@@ -1,5 +1,9 @@
 """Replay the requests the reference MCP bridge (v3.7.1) really sends — recorded in
-``shared/contracts/optimizer-bridge.md`` — and assert the fields it reads, with their types."""
+``shared/contracts/optimizer-bridge.md`` — and assert the fields it reads, with their types.
+
+The regressions at the end come from running the bridge itself (its public source, 3.7.4,
+driven over stdio) against a server: each asserts what the bridge's code does with a field,
+where an earlier answer made it fall back to mock data or print a false or bare message."""
 
 from __future__ import annotations
 
@@ -74,7 +78,9 @@ async def test_detect_context(asgi, make_key):
     assert d["primary_context"] == "image_generation"
     assert 0.0 <= d["confidence"] <= 1.0
     assert isinstance(d["secondary_contexts"], list)
-    assert isinstance(d["detected_parameters"], dict)
+    assert all(isinstance(c, str) for c in d["secondary_contexts"])  # it joins them
+    assert isinstance(d["detected_parameters"], list)
+    assert all(isinstance(p["name"], str) for p in d["detected_parameters"])
     assert d["context"]["category"] == "image_video"
     assert d["context"]["runner_up"]["category"] != "image_video"
 
@@ -101,7 +107,13 @@ async def test_optimize_with_default_goal_and_no_context(asgi, make_key):
     assert isinstance(d["optimization_insights"]["improvement_metrics"], dict)
     assert isinstance(d["optimization_insights"]["recommendations"], list)
     assert isinstance(d["templates_found"], list)
-    assert d["rules_based"] is True and d["fallback_mode"] is False
+    # false: the answer is the server's, not the bridge's local-rules fallback
+    assert d["rules_based"] is False and d["fallback_mode"] is False
+    assert d["optimization_tier"] == "rules" and meta["routing_tier"] == "RULES"
+    metrics = d["optimization_insights"]["improvement_metrics"]  # the two the bridge prints
+    for dim in ("clarity", "specificity"):
+        assert metrics[f"{dim}_improvement"] == pytest.approx(
+            (d["quality_after"][dim] - d["quality_before"][dim]) / 20.0)
     # our richer answer
     assert '"log.txt"' in d["optimized_prompt"] and "not use regex" in d["optimized_prompt"]
     assert d["scan"]["verdict"] == "clean"
@@ -192,3 +204,118 @@ async def test_create_update_delete_template(asgi, make_key):
     assert r.status_code == 200 and r.json()["deleted"] is True
     r = await asgi.get(f"/api/v1/mcp/templates/{tid}", headers=_h(key))
     assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+
+
+# --- regressions found by running the reference bridge against the server ------------------
+
+def _bridge_parameter_names(answer: dict) -> list[str]:
+    """What the bridge's ``detect_ai_context`` does with ``detected_parameters``: ``(x ?? [])``,
+    ``.filter(d => d && d.name)``, ``.map(d => d.name)`` — an object has no ``.filter``, the
+    bridge threw and printed its offline mock detection instead of the server's."""
+    params = answer.get("detected_parameters")
+    params = [] if params is None else params
+    if not isinstance(params, list):
+        raise TypeError("detections.filter is not a function")
+    return [p["name"] for p in params if isinstance(p, dict) and p.get("name")]
+
+
+async def test_detected_parameters_are_a_list_the_bridge_can_filter(asgi, make_key):
+    _, key = make_key()
+    r = await asgi.post("/api/v1/mcp/detect-context", headers=_h(key), content=_chunked(
+        {"prompt": "Why is this slow?\n```sql\nSELECT name FROM users WHERE id = 3;\n```"}))
+    assert r.status_code == 200
+    d = r.json()
+    names = _bridge_parameter_names(d)
+    assert "sql" in names
+    assert all(isinstance(p["count"], int) and p["count"] >= 1
+               for p in d["detected_parameters"])
+    # a prompt without signals: an empty list, still filterable
+    r = await asgi.post("/api/v1/mcp/detect-context", headers=_h(key),
+                        content=_chunked({"prompt": "Tell me a joke."}))
+    assert isinstance(r.json()["detected_parameters"], list)
+    _bridge_parameter_names(r.json())
+
+
+def _bridge_usage_line(answer: dict) -> str:
+    """The bridge's usage line after an optimization (``formatOptimizationResult``)."""
+    used, limit = answer.get("quota_used"), answer.get("quota_limit")
+    if used is None:
+        return ""
+    if limit is None:
+        return f"{used} optimizations - Unlimited plan"
+    if used >= limit:
+        return f"{used}/{limit} - quota reached"
+    return f"{used}/{limit}"
+
+
+async def test_unlimited_plan_is_a_null_quota_limit(asgi, make_key):
+    _, key = make_key({"plan": "enterprise"})
+    r = await asgi.post("/api/v1/mcp/optimize", headers=_h(key), content=_chunked(
+        {"prompt": "Write a haiku about autumn leaves.", "goals": ["clarity"],
+         "ai_context": "creative_writing"}))
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["quota_limit"] is None and d["quota_used"] == 1  # -1 printed "quota reached"
+    assert _bridge_usage_line(d) == "1 optimizations - Unlimited plan"
+    r = await asgi.get("/api/v1/mcp/quota-status", headers=_h(key))
+    assert r.json()["quota"]["unlimited"] is True
+    # a limited plan keeps its integer limit
+    _, key = make_key()
+    r = await asgi.post("/api/v1/mcp/optimize", headers=_h(key), content=_chunked(
+        {"prompt": "Write a haiku about autumn leaves.", "goals": ["clarity"]}))
+    assert _bridge_usage_line(r.json()) == "1/10000"
+
+
+def _bridge_error_text(status: int, body: dict) -> str:
+    """The bridge's error text for a non-2xx answer (``callBackendAPI``)."""
+    detail = body.get("detail")
+    if isinstance(detail, dict):
+        import json as _json
+        return _json.dumps(detail)
+    return detail or body.get("message") or f"HTTP {status}"
+
+
+async def test_bridge_errors_carry_a_readable_detail(asgi, make_key):
+    _, key = make_key()
+    r = await asgi.post("/api/v1/mcp/templates", headers=_h(key), content=_chunked({
+        "title": "T", "original_prompt": "o", "optimized_prompt": "Do the thing.",
+        "confidence_score": 0.5}))
+    tid = r.json()["id"]
+    # update_template with content: our templates are immutable (409), and the bridge says why
+    r = await asgi.patch(f"/api/v1/mcp/templates/{tid}", headers=_h(key),
+                         content=_chunked({"optimized_prompt": "changed"}))
+    assert r.status_code == 409
+    body = r.json()
+    assert body["error"]["code"] == "CONFLICT" and body["request_id"]  # the one shape, kept
+    text = _bridge_error_text(409, body)
+    assert text.startswith("HTTP 409 CONFLICT: ") and "immutable_fields" in text
+    assert "optimized_prompt" in text
+    # get_template of a missing id: the bridge looks for "404" to say "not found"
+    r = await asgi.get("/api/v1/mcp/templates/tpl_missing", headers=_h(key))
+    assert r.status_code == 404 and "404" in _bridge_error_text(404, r.json())
+    # an unknown goal
+    r = await asgi.post("/api/v1/mcp/optimize", headers=_h(key), content=_chunked(
+        {"prompt": "Analyse churn.", "goals": ["deep_magic"], "ai_context": None}))
+    assert r.status_code == 422
+    text = _bridge_error_text(422, r.json())
+    assert "INVALID_GOALS" in text and "deep_magic" in text and "clarity" in text
+    # a body that fails validation (rendered by the app's validation handler)
+    r = await asgi.post("/api/v1/mcp/optimize", headers=_h(key), content=_chunked({}))
+    assert r.status_code == 422 and _bridge_error_text(422, r.json()).startswith("HTTP 422")
+    # a rejected key at start-up: the key manager reads ``detail`` too
+    r = await asgi.post("/api/v1/api-keys/validate",
+                        headers={**_h("sk-opt-0000000000000000-notavalidsecretatall"),
+                                 "Content-Length": "0"})
+    assert r.status_code == 401 and _bridge_error_text(401, r.json()).startswith("HTTP 401")
+    # the public API keeps the plain error shape
+    r = await asgi.get("/api/v1/templates/tpl_missing", headers=_h(key))
+    assert r.status_code == 404 and "detail" not in r.json()
+
+
+async def test_features_name_auto_save_and_insights(asgi, make_key):
+    _, key = make_key()
+    for path in ("/api/v1/mcp/quota-status",):
+        f = (await asgi.get(path, headers=_h(key))).json()["features_available"]
+        assert f["template_auto_save"] is True and f["optimization_insights"] is True
+    r = await asgi.post("/api/v1/api-keys/validate", headers={**_h(key), "Content-Length": "0"})
+    assert r.json()["features"]["template_auto_save"] is True

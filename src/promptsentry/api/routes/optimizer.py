@@ -8,11 +8,14 @@ the service's one error shape.
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
 from promptsentry.errors import ApiError, ErrorCode
@@ -37,7 +40,14 @@ FEATURES = {
     "optimization": True, "context_detection": True, "template_management": True,
     "template_search": True, "template_export": True, "llm_engine": False,
     "rules_engine": True, "firewall_scan": True, "analytics": True,
+    "optimization_insights": True,
 }
+
+
+def _features(svc: OptimizerService) -> dict[str, bool]:
+    """The feature flags of validate and quota-status (the bridge lists the true ones)."""
+    return {**FEATURES, "llm_engine": svc.llm is not None,
+            "template_auto_save": bool(svc.settings.save_templates)}
 
 
 # --------------------------------------------------------------------------- wiring
@@ -157,7 +167,7 @@ async def _validate_key(request: Request, principal: Principal) -> dict:
         "quota": {"limit": status.limit if status.limit is not None else -1,
                   "used": status.used, "remaining": status.remaining
                   if status.remaining is not None else -1, "unlimited": status.unlimited},
-        "features": {**FEATURES, "llm_engine": svc.llm is not None},
+        "features": _features(svc),
     }
 
 
@@ -303,29 +313,124 @@ async def delete_template(template_id: str, request: Request, principal: Optimiz
 
 
 # --------------------------------------------------------------------------- bridge API
+#
+# The reference npm bridge renders what it reads, so these routes answer in the shapes its
+# code expects (checked end to end against the bridge itself, see
+# tests/optimizer/test_bridge_contract.py):
+# * errors also carry a top-level ``detail`` string — the bridge builds its error text from
+#   ``detail`` or ``message`` only, else shows a bare ``HTTP <status>``; the string starts
+#   with ``HTTP <status>`` because the bridge looks for "404"/"403" in it;
+# * ``detected_parameters`` is a list of ``{name, count}`` (it calls ``.filter`` on it and
+#   reads ``.name``; an object made it throw and show its offline mock detection instead);
+# * ``rules_based`` is false: to the bridge it means "optimized by the bridge's own local
+#   rules because the key was not validated", and it prints exactly that; our engine is
+#   reported by ``optimization_tier`` and ``metadata.routing_tier`` (shown as "(RULES)");
+# * an unlimited plan's ``quota_limit`` is null (the bridge's "unlimited" case; -1 made it
+#   print "quota reached");
+# * ``improvement_metrics`` also has ``clarity_improvement`` / ``specificity_improvement``,
+#   the only metrics it prints (from our rubric).
 
-@router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key")
+
+class _BridgeRoute(APIRoute):
+    """Adds the bridge-readable ``detail`` to the service's error shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                render = _exception_handler(request, exc)
+                if render is None:
+                    raise
+                return _with_detail(await render(request, exc))
+
+        return route
+
+
+def _exception_handler(request: Request, exc: Exception) -> Any:
+    handlers = request.app.exception_handlers
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None  # unexpected errors stay with the app's own 500 handling
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def _with_detail(response: Response) -> Response:
+    try:
+        body = json.loads(bytes(response.body))
+        err = body["error"]
+    except (ValueError, KeyError, TypeError):
+        return response
+    detail = f"HTTP {response.status_code} {err.get('code')}: {err.get('message')}"
+    if err.get("details"):
+        detail += " " + json.dumps(err["details"], separators=(",", ":"))
+    headers = {k: v for k, v in response.headers.items()
+               if k.lower() not in ("content-length", "content-type")}
+    return JSONResponse({**body, "detail": detail}, status_code=response.status_code,
+                        headers=headers, background=response.background)
+
+
+bridge_router = APIRouter(route_class=_BridgeRoute)
+
+
+def _bridge_detection(answer: dict[str, Any]) -> dict[str, Any]:
+    params = answer.get("detected_parameters") or {}
+    if isinstance(params, dict):
+        answer["detected_parameters"] = [{"name": name, "count": count}
+                                         for name, count in params.items()]
+    return answer
+
+
+def _bridge_metrics(answer: dict[str, Any]) -> None:
+    """The two improvement metrics the bridge prints (fractions of the 20-point rubric
+    dimension, after minus before); our other metrics stay beside them."""
+    before, after = answer.get("quality_before"), answer.get("quality_after")
+    metrics = (answer.get("optimization_insights") or {}).get("improvement_metrics")
+    if not isinstance(before, dict) or not isinstance(after, dict) or metrics is None:
+        return
+    for dim in ("clarity", "specificity"):
+        if isinstance(before.get(dim), int) and isinstance(after.get(dim), int):
+            metrics[f"{dim}_improvement"] = round((after[dim] - before[dim]) / 20.0, 4)
+
+
+@bridge_router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key")
 async def bridge_validate(request: Request, principal: OptimizePrincipal) -> dict:
     return await _validate_key(request, principal)
 
 
-@router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context")
+@bridge_router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context")
 async def bridge_detect(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
-    return optimizer_of(request).detect(body.prompt)
+    """As ``/api/v1/detect-context`` with ``detected_parameters`` as ``[{name, count}]``."""
+    return _bridge_detection(optimizer_of(request).detect(body.prompt))
 
 
-@router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
+@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
 async def bridge_optimize(body: OptimizeBody, request: Request,
                           principal: OptimizePrincipal) -> JSONResponse:
-    return await _optimize(request, principal, body)
+    """As ``/api/v1/optimize``; ``rules_based`` false (the answer is the server's, not the
+    bridge's local fallback), ``quota_limit``/``quota_remaining`` null when unlimited."""
+    svc = optimizer_of(request)
+    answer, headers = await svc.optimize(principal.tenant_id, _options(body),
+                                         request_id=_rid(request))
+    answer["rules_based"] = False
+    _bridge_metrics(answer)
+    if answer.get("quota_limit") == -1:
+        answer["quota_limit"] = None
+    if answer.get("quota_remaining") == -1:
+        answer["quota_remaining"] = None
+    return JSONResponse(answer, headers=headers)
 
 
-@router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
+@bridge_router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
 async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return {"tier": status.plan.name, "quota": status.bridge(),
-            "features_available": {**FEATURES, "llm_engine": svc.llm is not None},
+            "features_available": _features(svc),
             **status.public()}
 
 
@@ -333,7 +438,7 @@ _BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
                 "usage_count": "usage", "title": "title"}
 
 
-@router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates")
+@bridge_router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates")
 async def bridge_list(
     request: Request,
     principal: OptimizePrincipal,
@@ -375,7 +480,7 @@ async def bridge_list(
     }
 
 
-@router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template")
+@bridge_router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template")
 async def bridge_create(body: TemplateCreateBody, request: Request,
                         principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
@@ -392,26 +497,29 @@ async def bridge_create(body: TemplateCreateBody, request: Request,
     return t.as_dict()
 
 
-@router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template")
+@bridge_router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template")
 async def bridge_get(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await get_template(template_id, request, principal)
 
 
-@router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
+@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
 async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
                        patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
 
 
-@router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template")
+@bridge_router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template")
 async def bridge_delete(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await _delete(template_id, request, principal)
 
 
-@router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
+@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
 async def bridge_export(
     request: Request, principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StreamingResponse:
     return _export(optimizer_of(request), principal.tenant_id, format)
 
+
+# After every bridge route is defined: the app includes ``router`` alone.
+router.include_router(bridge_router)
