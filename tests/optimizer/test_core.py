@@ -98,6 +98,9 @@ def test_unknown_goals_are_a_422_listing_the_supported_ones():
 def test_goal_aliases_and_order():
     assert validate_goals(["structure", "Technical_Accuracy", "clarity", "clarity"]) == [
         "clarity", "logic_preservation", "structure"]
+    # the goals the reference bridge's tool descriptions suggest to MCP clients
+    assert validate_goals(["analytical_depth", "creative_enhancement"]) == [
+        "logic_preservation", "style_coherence"]
     assert set(SUPPORTED_GOALS) >= {
         "clarity", "specificity", "structure", "conciseness", "token_efficiency", "safety",
         "logic_preservation", "security_standard_alignment", "tone_consistency",

@@ -640,6 +640,9 @@ GOAL_ALIASES: dict[str, str] = {
     "accuracy": "factual_accuracy",
     "citations": "citation_requirements",
     "creativity": "style_coherence",
+    # suggested by the reference bridge's tool descriptions, so MCP clients send them
+    "creative_enhancement": "style_coherence",
+    "analytical_depth": "logic_preservation",
     "tone": "tone_consistency",
     "visual_details": "visual_detail",
 }
