@@ -92,6 +92,38 @@ def conciseness(rows: list[dict]) -> dict:
     return out
 
 
+#: Function words: articles, auxiliaries, pronouns, prepositions, modals, conjunctions.
+FUNCTION_WORDS = frozenset(
+    "a an the is are was were be been being am to of in on at by for with from as that this "
+    "these those it its which who whom whose there here then than so such very really just also "
+    "any some each every all both either or and but if while when where what how why would "
+    "could should shall will may might must can do does did have has had i me my we our you "
+    "your he she they them their his her".split())
+
+
+def function_word_share(rows: list[dict]) -> dict:
+    """How much a rewrite could save without touching content: the share of a prompt's tokens
+    that are function words in free text (outside protected spans, fenced code and code-like
+    lines), over the prompts of 150+ tokens — each such word counted as one token."""
+    import re
+
+    from promptsentry.optimizer.compress import _CODE_LINE
+    from promptsentry.optimizer.spans import segments
+
+    fence = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+    shares = []
+    for text in (r["text"] for r in rows if count_tokens(r["text"]) >= 150):
+        words = 0
+        for line in fence.sub("", text).split("\n"):
+            if _CODE_LINE.search(line):
+                continue
+            words += sum(w.lower() in FUNCTION_WORDS for protected, piece in segments(line)
+                         if not protected for w in re.findall(r"[A-Za-z']+", piece))
+        shares.append(100.0 * words / count_tokens(text))
+    return {"prompts": len(shares), "median_pct": round(statistics.median(shares), 1),
+            "p90_pct": round(pct(shares, 0.9), 1)}
+
+
 def rubric_gain(rows: list[dict], limit: int) -> dict:
     sample = rows[:limit]
     gains: dict[str, dict] = {}
@@ -184,6 +216,8 @@ def table(m: dict) -> str:
     lines = ["| true \\ predicted | " + " | ".join(labels) + " |",
              "|---|" + "---|" * len(labels)]
     for lab, row in zip(labels, m["confusion"]):
+        if not any(row):
+            continue  # no example of this class in the set
         lines.append(f"| {lab} | " + " | ".join(str(v) for v in row) + " |")
     return "\n".join(lines)
 
@@ -201,6 +235,8 @@ def main() -> None:
         "machine": f"{platform.machine()} {platform.processor() or ''} Python "
                    f"{platform.python_version()}",
         "conciseness": conciseness([r for r in rows if r["split"] != "test_external"]),
+        "function_words": function_word_share([r for r in rows
+                                               if r["split"] != "test_external"]),
         "rubric_gain": rubric_gain(dev, args.rubric_sample),
         "detection": detection(rows, det),
         "latency_2kb": latency(dev, args.latency_runs),
@@ -217,6 +253,10 @@ def main() -> None:
               f"{v['median_token_reduction_pct']} % | {v['mean_token_reduction_pct']} % | "
               f"{v['p90_token_reduction_pct']} % | {v['median_similarity']} | "
               f"{v['p5_similarity']} | {v['p5_window_similarity']} |")
+    fw = report["function_words"]
+    print(f"\nFunction words in free text: {fw['median_pct']} % of the tokens at the median, "
+          f"{fw['p90_pct']} % at p90 ({fw['prompts']} prompts) — what deleting every one of "
+          "them would save at most.")
     print(f"\n### Rubric gain per goal (first {args.rubric_sample} dev prompts, 0–100 scale)\n")
     print("| goal | mean gain | median gain | prompts changed |\n|---|---|---|---|")
     for goal, v in report["rubric_gain"].items():
