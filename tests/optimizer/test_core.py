@@ -54,6 +54,10 @@ def test_every_reference_ai_context_maps_to_a_lock():
       "plot a histogram"), "data_analysis"),
     ("Write a haiku about autumn", "creative"),
     ("generate an image of a cat astronaut, watercolor", "image_video"),
+    # a plain request for an image or a video, no style vocabulary (the media_request signal)
+    (("Create an image of a private security guard. The guard should be depicted wearing a "
+      "tactical helmet and a bulletproof vest."), "image_video"),
+    ("Make me a logo for a coffee shop called Bean There.", "image_video"),
     ("Could you please write a python function to parse logs?", "code"),
     ("Find peer-reviewed studies on intermittent fasting and cite them", "research"),
     (("Conduct a literature review of peer-reviewed studies on sleep and memory since 2015; "

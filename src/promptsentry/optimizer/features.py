@@ -57,6 +57,13 @@ SIGNALS: dict[str, re.Pattern[str]] = {
                             r"|stanza|rhyme|dialogue|narrat\w*|fiction|novel|tone|villain"
                             r"|scene)\b", re.IGNORECASE),
     "question": re.compile(r"\?\s*$", re.MULTILINE),
+    "media_request": re.compile(
+        r"\b(?:create|generate|make|draw|design|render|produce|paint|sketch|imagine)\s+(?:me\s+)?"
+        r"(?:an?\s+|the\s+|some\s+|\d+\s+)?(?:[\w-]+\s+){0,3}?(?:image|picture|photo(?:graph)?"
+        r"|illustration|drawing|portrait|logo|poster|wallpaper|icon|artwork|painting|video"
+        r"|animation|clip|thumbnail)s?\b|\b(?:midjourney|stable diffusion|sdxl|dall[- ]?e|sora"
+        r"|runway|text[- ]to[- ](?:image|video)|image prompt|video prompt|negative prompt)\b",
+        re.IGNORECASE),
 }
 _SIGNAL_NAMES = tuple(SIGNALS)
 
