@@ -11,13 +11,14 @@ batch) and can be cached, and the result never depends on what ran before.
 
 :func:`similarity` embeds only what changed (:func:`aligned_similarity`): the two unit lists
 are aligned (:class:`difflib.SequenceMatcher`) on what the encoder reads of them
-(:func:`unit_keys`: word-piece ids, so a re-cased line is unchanged to an uncased model); units
-common to both texts — unchanged, moved or repeated — score 1 and are never embedded; each changed region scores the encoder
-cosine of its two sides (a pure deletion or insertion is compared together with its
-neighbouring units, so dropping a pleasantry costs little and dropping an instruction a
-lot), and the score is ``1 - Σ share·(1 - cosine)`` over the changed regions, where a
-region's share is its characters in both texts over all characters. When more than half of
-the characters changed (a wholesale restructure) it is :func:`whole_text_similarity` instead.
+(:func:`unit_keys`: word-piece ids, so a re-cased line is unchanged to an uncased model);
+units common to both texts — unchanged, moved or repeated — score 1 and are never embedded;
+each changed region scores the encoder cosine of its two sides (a pure deletion or
+insertion is compared together with its neighbouring units, so dropping a pleasantry costs
+little and dropping an instruction a lot), and the score is ``1 - Σ share·(1 - cosine)``
+over the changed regions, where a region's share is its characters in both texts over all
+characters. When more than half of the characters changed (a wholesale restructure) it is
+:func:`whole_text_similarity` instead.
 
 :func:`unit_similarities` exposes the per-unit cosines, which is what the ``conciseness``
 goal uses to check each rewritten sentence on its own.
