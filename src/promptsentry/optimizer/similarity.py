@@ -102,22 +102,47 @@ def split_units(text: str) -> list[str]:
 
 
 _CACHE_SIZE = 8192
-_cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_cache: OrderedDict[tuple[int, Hashable], np.ndarray] = OrderedDict()  # unit key → vector
+_keys: OrderedDict[tuple[int, str], Hashable] = OrderedDict()  # unit text → unit key
 _cache_lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget cached unit vectors (benchmarks call this to time cold requests)."""
+    """Forget cached unit vectors and keys (benchmarks call this to time cold requests)."""
     with _cache_lock:
         _cache.clear()
+        _keys.clear()
+
+
+def _recall(store: OrderedDict, key: tuple) -> object | None:
+    with _cache_lock:
+        value = store.get(key)
+        if value is not None:
+            store.move_to_end(key)
+        return value
+
+
+def _remember(store: OrderedDict, key: tuple, value: object) -> None:
+    with _cache_lock:
+        store[key] = value
+        while len(store) > _CACHE_SIZE:
+            store.popitem(last=False)
 
 
 def unit_keys(units: Sequence[str], embedder: Embedder) -> list[Hashable]:
     """What the encoder reads of each unit: its word-piece ids when ``embedder`` exposes
     ``token_ids`` (so ``"Write it."`` and ``"write it."`` are one unit to an uncased model and
-    share a vector exactly), else the text itself."""
+    share a vector exactly), else the text itself. Keys are cached like the vectors."""
     ids = getattr(embedder, "token_ids", None)
-    return list(ids(list(units))) if ids is not None and units else list(units)
+    if ids is None or not units:
+        return list(units)
+    base = id(embedder)
+    known = {u: _recall(_keys, (base, u)) for u in set(units)}
+    todo = sorted(u for u, k in known.items() if k is None)
+    for unit, key in zip(todo, ids(todo) if todo else [], strict=True):
+        known[unit] = key
+        _remember(_keys, (base, unit), key)
+    return [known[u] for u in units]
 
 
 def embed_units(units: Sequence[str], embedder: Embedder,
@@ -125,20 +150,13 @@ def embed_units(units: Sequence[str], embedder: Embedder,
     """``[len(units), d]`` unit-length vectors, one encoder call per unit, cached by
     :func:`unit_keys` (pass ``keys`` when already computed)."""
     out: list[np.ndarray] = []
-    key_base = id(embedder)
+    base = id(embedder)
     for unit, unit_key in zip(units, unit_keys(units, embedder) if keys is None else keys,
                               strict=True):
-        key = (key_base, unit_key)
-        with _cache_lock:
-            vec = _cache.get(key)
-            if vec is not None:
-                _cache.move_to_end(key)
+        vec = _recall(_cache, (base, unit_key))
         if vec is None:
             vec = np.asarray(embedder.embed([unit])[0], dtype=np.float32)
-            with _cache_lock:
-                _cache[key] = vec
-                while len(_cache) > _CACHE_SIZE:
-                    _cache.popitem(last=False)
+            _remember(_cache, (base, unit_key), vec)
         out.append(vec)
     if not out:
         return np.zeros((0, 1), dtype=np.float32)
