@@ -164,6 +164,15 @@ async def test_templates_listing_search_and_get(asgi, make_key):
     assert r.status_code == 200
     d = r.json()
     assert d["total"] == 1 and "revenue" in d["templates"][0]["original_prompt"]
+    assert d["filters_applied"]["ranking"] == "relevance"
+    # search_templates is semantic: a paraphrase sharing no word with the prompt finds it
+    r = await asgi.get("/api/v1/mcp/templates", headers=_h(key), params={
+        "page": 1, "per_page": 10, "sort_by": "created_at", "sort_order": "desc",
+        "query": "short Japanese poem on the fall season"})
+    assert r.status_code == 200
+    found = r.json()["templates"]
+    assert found and "haiku" in found[0]["original_prompt"]
+    assert 0 < found[0]["relevance"] <= 1
     # get_template
     tid = d["templates"][0]["id"]
     r = await asgi.get(f"/api/v1/mcp/templates/{tid}", headers=_h(key))

@@ -8,13 +8,20 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from sqlalchemy import inspect, text
 
+from promptsentry.optimizer import store as store_module
+from promptsentry.optimizer.features import embedding_input
+from promptsentry.optimizer.similarity import lexical_similarity
 from promptsentry.optimizer.store import (
+    MIN_SEMANTIC,
     TEMPLATE_FIELDS,
     ImmutableContent,
     TemplateQuery,
     TemplateStore,
+    unpack_vector,
 )
 from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 from promptsentry.stores.sql.store import SqlStore
@@ -125,6 +132,260 @@ def test_semantic_search_ranks_related_prompts_first(store):
     hits = store.search("t1", "revenue summary per region")
     assert hits and hits[0][0].id == a.id
     assert 0 < hits[0][1] <= 1
+
+
+#: (stored prompt, paraphrased query): no content word in common, so the lexical measure
+#: (content words + byte 4-grams) cannot connect them and the old ranking found nothing.
+PARAPHRASES = [
+    ("Summarise quarterly revenue by region as a table", "financial results per area, tabulated"),
+    ("Write a lullaby about the moon and the stars", "bedtime song for kids"),
+    ("Fix the null pointer exception in this Java stack trace", "debug crashing code"),
+    ("Draft a polite email declining a meeting invitation",
+     "turn down an appointment courteously"),
+    ("Generate a photorealistic image of a mountain lake at sunrise",
+     "picture of alpine scenery at dawn"),
+]
+
+
+def _raw_embedding(engine, template_id):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT embedding FROM optimizer_templates WHERE id = :i"),
+                            {"i": template_id}).scalar()
+
+
+def test_semantic_search_finds_paraphrases_the_lexical_ranking_misses(store, monkeypatch):
+    ids = {q: _make(store, "t1", original_prompt=p).id for p, q in PARAPHRASES}
+    for prompt, query in PARAPHRASES:
+        hits = store.search("t1", query)
+        assert hits and hits[0][0].id == ids[query], query
+        assert MIN_SEMANTIC / 1.5 <= hits[0][1] <= 1
+        assert all(rel < hits[0][1] for _, rel in hits[1:])
+        # the lexical measure gives the right prompt less than the old inclusion floor
+        assert lexical_similarity(query, prompt) < 0.05
+    # so the previous ranking (lexical measure + term bonus), which a store without the
+    # encoder still uses, finds none of them
+    monkeypatch.setattr(store, "_embedder", None)
+    monkeypatch.setattr(store_module, "default_embedder", lambda: None)
+    for _, query in PARAPHRASES:
+        assert store.search("t1", query) == []
+
+
+def test_search_keeps_the_full_text_bonus_and_filters(store):
+    a = _make(store, "t1", original_prompt="Summarise the memo", title="Zebra-42 board memo",
+              optimization_goals=["clarity"], confidence_score=0.9)
+    b = _make(store, "t1", original_prompt="Summarise the memo for the board",
+              optimization_goals=["structure"], confidence_score=0.4)
+    top = store.search("t1", "zebra memo")
+    assert top[0][0].id == a.id and {t.id for t, _ in top} == {a.id, b.id}
+    assert [t.id for t, _ in store.search("t1", "zebra memo", goals=["structure"])] == [b.id]
+    assert [t.id for t, _ in store.search("t1", "memo", min_confidence=0.5)] == [a.id]
+    assert store.search("t1", "memo", ai_context="code_generation") == []
+    assert len(store.search("t1", "memo", limit=1)) == 1
+    assert store.search("t1", "memo") == store.search("t1", "memo")  # deterministic
+
+
+def test_saved_vector_is_the_prompt_head_embedding(store, engine):
+    from promptsentry.encoders import sentence_encoder
+
+    prompt = "  Write   a haiku\nabout autumn leaves " + "and wind " * 80
+    t = _make(store, "t1", original_prompt=prompt)
+    vec = unpack_vector(_raw_embedding(engine, t.id))
+    assert vec is not None and vec.dtype == np.float32
+    np.testing.assert_allclose(vec, sentence_encoder().embed([embedding_input(prompt)])[0],
+                               atol=1e-6)
+    assert len(_raw_embedding(engine, t.id)) == 384 * 4
+
+
+def test_missing_vectors_are_filled_at_search_time(store, engine):
+    a = _make(store, "t1", original_prompt=PARAPHRASES[0][0])
+    b = _make(store, "t1", original_prompt=PARAPHRASES[1][0])
+    with engine.begin() as conn:  # as a row saved before migration 0004
+        conn.execute(text("UPDATE optimizer_templates SET embedding = NULL"))
+    assert _raw_embedding(engine, a.id) is None
+    hits = store.search("t1", PARAPHRASES[0][1])
+    assert hits[0][0].id == a.id
+    filled = unpack_vector(_raw_embedding(engine, a.id))
+    assert filled is not None and unpack_vector(_raw_embedding(engine, b.id)) is not None
+    assert store.search("t1", PARAPHRASES[0][1]) == hits  # the stored vectors rank the same
+
+
+def test_backfill_is_capped_per_search_and_can_run_up_front(store, engine, monkeypatch):
+    ids = [_make(store, "t1", original_prompt=p).id for p, _ in PARAPHRASES[:3]]
+    _make(store, "t2", original_prompt=PARAPHRASES[3][0])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE optimizer_templates SET embedding = NULL"))
+    monkeypatch.setattr(store_module, "BACKFILL_PER_SEARCH", 1)
+    hits = store.search("t1", "lullaby about the moon")  # rows still without a vector: lexical
+    assert hits[0][0].id == ids[1]
+    filled = [i for i in ids if _raw_embedding(engine, i) is not None]
+    assert filled == [ids[2]]  # the most recent one only
+    assert store.backfill_embeddings(batch=2) == 3  # the two of t1 left and the one of t2
+    assert all(unpack_vector(_raw_embedding(engine, i)) is not None for i in ids)
+    assert store.backfill_embeddings() == 0
+    assert store.search("t1", PARAPHRASES[0][1])[0][0].id == ids[0]
+
+
+def test_cli_backfill_embeds_this_installs_templates(default_env):
+    from typer.testing import CliRunner
+
+    from promptsentry.cli import app
+
+    engine = make_engine(sqlite_url(default_env))
+    upgrade(engine)
+    local = TemplateStore(engine)
+    ids = [_make(local, "t1", original_prompt=p).id for p, _ in PARAPHRASES[:2]]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE optimizer_templates SET embedding = NULL"))
+    result = CliRunner().invoke(app, ["templates", "backfill"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"embedded": 2}
+    assert all(unpack_vector(_raw_embedding(engine, i)) is not None for i in ids)
+    again = CliRunner().invoke(app, ["templates", "backfill"], catch_exceptions=False)
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == {"embedded": 0}
+    engine.dispose()
+
+
+class CountingEmbedder:
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+
+class BrokenEmbedder:
+    def embed(self, texts):
+        raise RuntimeError("onnxruntime is gone")
+
+
+def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
+    monkeypatch.setattr(store_module, "default_embedder", lambda: None)
+    bare = TemplateStore(engine)
+    t = _make(bare, "t1")
+    assert _raw_embedding(engine, t.id) is None  # saved all the same
+    assert [x.id for x, _ in bare.search("t1", "poem about the sea")] == [t.id]
+    broken = TemplateStore(engine, embedder=BrokenEmbedder())
+    assert [x.id for x, _ in broken.search("t1", "poem about the sea")] == [t.id]
+    assert _raw_embedding(engine, t.id) is None
+    _make(broken, "t1")
+
+
+@pytest.mark.parametrize("ai_context", [None, "creative_writing"])
+async def test_optimize_saves_the_detection_vector_without_a_second_encoder_call(
+        engine, ai_context):
+    from promptsentry.encoders import sentence_encoder
+    from promptsentry.optimizer.detect import ARTIFACT, ContextDetector
+    from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
+    from promptsentry.optimizer.settings import OptimizerSettings
+
+    counter = CountingEmbedder(sentence_encoder())
+    detector = ContextDetector.load(ARTIFACT, encoder=counter)
+    assert detector.uses_encoder
+    store = TemplateStore(engine, embedder=counter)
+    svc = OptimizerService(store, OptimizerSettings(), detector=detector, llm=None)
+    prompt = "Write a short story about a lighthouse keeper who befriends a storm."
+    body, _ = await svc.optimize("t1", OptimizeOptions(prompt=prompt, ai_context=ai_context),
+                                 request_id="req-1")
+    assert body["template_saved"]
+    assert counter.calls == [[embedding_input(prompt)]]  # detection's call, and no other
+    detection_vec = detector.detect(prompt).embedding
+    stored = unpack_vector(_raw_embedding(engine, body["template_id"]))
+    np.testing.assert_array_equal(stored, detection_vec.astype(np.float32))
+    # a template saved without detection (bridge/REST create_template) embeds at save time
+    counter.calls.clear()
+    other = store.create("t1", title="x", original_prompt="Tabulate sales by region",
+                         optimized_prompt="Tabulate sales by region.")
+    assert counter.calls == [[embedding_input("Tabulate sales by region")]]
+    assert unpack_vector(_raw_embedding(engine, other.id)) is not None
+
+
+def test_template_answers_and_exports_carry_no_vector(store):
+    from promptsentry.optimizer.store import export_csv_lines, export_json_lines
+
+    t = _make(store, "t1")
+    assert "embedding" not in TEMPLATE_FIELDS
+    assert "embedding" not in t.as_dict() and "embedding" not in store.get("t1", t.id).row
+    [(hit, _)] = store.search("t1", "poem about the sea")
+    assert "embedding" not in hit.as_dict()
+    assert "embedding" not in json.loads("".join(export_json_lines(store.iter_all("t1"))))[0]
+    assert "embedding" not in "".join(export_csv_lines(store.iter_all("t1"))).split("\r\n")[0]
+
+
+async def test_api_answers_carry_no_vector(asgi, make_key, opt_app):
+    _, key = make_key()
+    h = {**BRIDGE_HEADERS, "X-API-Key": key}
+    r = await asgi.post("/api/v1/optimize", headers=h, json={
+        "prompt": "Write a lullaby about the moon and the stars"})
+    assert r.status_code == 200, r.text
+    tid = r.json()["template_id"]
+    stored = unpack_vector(_raw_embedding(opt_app.state.sql_store.engine, tid))
+    assert stored is not None  # saved with its vector
+    answers = [
+        await asgi.post("/api/v1/templates/search", headers=h,
+                        json={"query": "bedtime song for kids"}),
+        await asgi.get("/api/v1/mcp/templates", headers=h, params={"query": "lullaby"}),
+        await asgi.get("/api/v1/templates", headers=h),
+        await asgi.get(f"/api/v1/templates/{tid}", headers=h),
+        await asgi.get("/api/v1/templates/export", headers=h, params={"format": "json"}),
+        await asgi.get("/api/v1/templates/export", headers=h, params={"format": "csv"}),
+    ]
+    assert answers[0].json()["templates"][0]["id"] == tid
+    for answer in answers:
+        assert answer.status_code == 200 and tid in answer.text
+        assert "embedding" not in answer.text
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ps.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+def test_migration_0004_adds_the_vector_column_to_existing_rows(sql_url):
+    from alembic import command
+
+    from promptsentry.stores.sql.migrate import alembic_config
+
+    eng = make_engine(sql_url)
+    try:
+        upgrade(eng, "0003_system_prompts")
+        assert "embedding" not in {c["name"] for c in
+                                   inspect(eng).get_columns("optimizer_templates")}
+        with eng.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO optimizer_templates (id, tenant_id, title, description, tags, "
+                "is_public, optimization_tier, confidence_score, original_prompt, "
+                "optimized_prompt, optimization_goals, ai_context, request_metadata, "
+                "model_used, times_used, created_at, updated_at, search_text) VALUES "
+                "('tpl_old', 'acme', 'old', '', '[]', false, 'rules', 0.5, :p, :p, "
+                "'[\"clarity\"]', 'general_assistant', '{}', 'rules-engine', 3, "
+                ":now, :now, lower(:p))"),
+                {"p": PARAPHRASES[1][0], "now": datetime(2025, 6, 1, tzinfo=UTC)})
+        upgrade(eng)
+        assert "embedding" in {c["name"] for c in
+                               inspect(eng).get_columns("optimizer_templates")}
+        store = TemplateStore(eng)
+        old = store.get("acme", "tpl_old")
+        assert old.row["times_used"] == 3 and old.row["original_prompt"] == PARAPHRASES[1][0]
+        assert _raw_embedding(eng, "tpl_old") is None
+        new = _make(store, "acme", original_prompt=PARAPHRASES[0][0])
+        hits = store.search("acme", PARAPHRASES[1][1])
+        assert hits[0][0].id == "tpl_old" and new.id not in [t.id for t, _ in hits[:1]]
+        assert unpack_vector(_raw_embedding(eng, "tpl_old")) is not None
+        # and back down (the column goes, the rows stay)
+        cfg = alembic_config()
+        with eng.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003_system_prompts")
+        assert "embedding" not in {c["name"] for c in
+                                   inspect(eng).get_columns("optimizer_templates")}
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM optimizer_templates")).scalar() == 2
+    finally:
+        eng.dispose()
 
 
 def test_export_round_trip_json_and_csv(store):

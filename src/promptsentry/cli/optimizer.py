@@ -1,4 +1,4 @@
-"""Optimizer commands: ``optimize``, ``templates list|search|export|delete|purge`` and
+"""Optimizer commands: ``optimize``, ``templates list|search|export|delete|purge|backfill`` and
 ``mcp-bridge``.
 
 Without ``--server`` the commands work on this install's own store (``data_dir`` SQLite or
@@ -185,10 +185,8 @@ def templates_delete(
     _out.print(f"deleted {template_id}", highlight=False)
 
 
-@templates_app.command("purge")
-def templates_purge() -> None:
-    """Run the retention job once: templates of tenants deleted more than 90 days ago are
-    removed (run it daily from cron or a systemd timer)."""
+def _local_template_store() -> Any:
+    """This install's template store (its configured database, migrated to head)."""
     from promptsentry.config import get_settings
     from promptsentry.optimizer.store import TemplateStore
     from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
@@ -196,8 +194,27 @@ def templates_purge() -> None:
     settings = get_settings()
     engine = make_engine(getattr(settings, "database_url", None) or sqlite_url(settings.data_dir))
     upgrade(engine)
-    result = TemplateStore(engine).purge_deleted_tenants()
+    return TemplateStore(engine)
+
+
+@templates_app.command("purge")
+def templates_purge() -> None:
+    """Run the retention job once: templates of tenants deleted more than 90 days ago are
+    removed (run it daily from cron or a systemd timer)."""
+    result = _local_template_store().purge_deleted_tenants()
     _out.print(json.dumps(result), highlight=False)
+
+
+@templates_app.command("backfill")
+def templates_backfill() -> None:
+    """Compute the search vectors of templates saved before migration 0004 (searches do it
+    lazily, 256 per search; this does all of them now). Prints progress per 256."""
+    store = _local_template_store()
+    total = 0
+    while done := store.backfill_embeddings(limit=256):
+        total += done
+        _err.print(f"embedded {total} templates…", highlight=False)
+    _out.print(json.dumps({"embedded": total}), highlight=False)
 
 
 def mcp_bridge(

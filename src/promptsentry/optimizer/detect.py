@@ -59,6 +59,9 @@ class ContextDetection:
     ai_context: str
     probabilities: dict[str, float]
     signals: dict[str, int] = field(default_factory=dict)
+    #: The sentence encoder's vector of the prompt head (``embedding_input``) when the
+    #: semantic half ran, else ``None``; reused as the saved template's search vector.
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def context_object(self) -> dict[str, object]:
         """Our ``context`` object: ``{category, confidence, runner_up}``."""
@@ -138,6 +141,11 @@ class ContextDetector:
                        encoder=encoder)
 
     @property
+    def encoder(self) -> Embedder | None:
+        """The sentence encoder once loaded (or injected), else ``None``."""
+        return self._encoder
+
+    @property
     def uses_encoder(self) -> bool:
         """Whether :meth:`detect` runs the sentence encoder."""
         return self._ew is not None and self.alpha != 0.0
@@ -161,16 +169,23 @@ class ContextDetector:
             raise ValueError("this detector has no semantic half")
         return np.concatenate([embedding, signals]) @ self._ew + self._eb
 
+    def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
+        z, signals, counts = self.lexical_logits(text)
+        embedding = None
+        if self.uses_encoder:
+            embedding = self._embed([text])[0]
+            z = z + self.alpha * self.semantic_logits(embedding, signals)
+        return z, counts, embedding
+
     def logits(self, text: str) -> tuple[np.ndarray, dict[str, int]]:
         """Fused, uncalibrated logits (lexical + ``alpha`` × semantic) and the signal counts."""
-        z, signals, counts = self.lexical_logits(text)
-        if self.uses_encoder:
-            z = z + self.alpha * self.semantic_logits(self._embed([text])[0], signals)
+        z, counts, _ = self._fused(text)
         return z, counts
 
     def detect(self, text: str) -> ContextDetection:
-        """The lock of ``text`` with calibrated probabilities."""
-        z, signals = self.logits(text)
+        """The lock of ``text`` with calibrated probabilities (and the head embedding when the
+        semantic half ran)."""
+        z, signals, embedding = self._fused(text)
         z = z / self.temperature
         p = np.exp(z - z.max())
         p /= p.sum()
@@ -185,6 +200,7 @@ class ContextDetector:
             ai_context=refine_ai_context(lock, text),
             probabilities={lab.value: float(pi) for lab, pi in zip(self.labels, p)},
             signals=signals,
+            embedding=embedding,
         )
 
 

@@ -17,6 +17,7 @@ from promptsentry.observability.logging import get_logger
 from promptsentry.optimizer.contexts import AI_CONTEXTS, normalise_ai_context
 from promptsentry.optimizer.detect import ContextDetector, default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
+from promptsentry.optimizer.features import EMBED_CHARS
 from promptsentry.optimizer.goals import INJECTION_PATTERNS, strip_boilerplate, validate_goals
 from promptsentry.optimizer.llm import LLMClient, optimize_llm
 from promptsentry.optimizer.quota import QuotaService, QuotaStatus
@@ -150,6 +151,7 @@ class OptimizerService:
                 optimization_tier=result.optimization_tier, ai_context=result.ai_context,
                 domain=opts.domain, target_audience=opts.target_audience,
                 request_id=request_id, model_used=result.model_used,
+                embedding=self._search_vector(result),
                 request_metadata={
                     "engine": engine, "tokens_before": result.tokens_before,
                     "tokens_after": result.tokens_after, "similarity": result.similarity,
@@ -166,6 +168,16 @@ class OptimizerService:
                            template_id=template_id, output_scan=output_scan,
                            input_scan=input_scan)
         return body, headers
+
+    def _search_vector(self, result: OptimizationResult) -> Any:
+        """The template's search vector when context detection already computed it with the
+        store's encoder over the same prompt head (no second encoder call); ``None`` lets
+        the store compute it."""
+        vec = result.detection.embedding
+        if vec is None or self.detector.embed_chars != EMBED_CHARS:
+            return None
+        encoder = self.detector.encoder
+        return vec if encoder is not None and encoder is self.store.embedder else None
 
     def answer(self, result: OptimizationResult, status: QuotaStatus, *, request_id: str,
                ms: float, template_id: str | None, output_scan: ScanSummary,

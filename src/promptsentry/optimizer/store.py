@@ -5,6 +5,14 @@ tenant's template. Prompt content (``original_prompt``, ``optimized_prompt``) is
 and never updated; :meth:`TemplateStore.update_metadata` changes title, description and tags
 only. Control characters are stripped before anything is stored.
 
+Search (:meth:`TemplateStore.search`) is full-text plus semantic: the cosine between the
+sentence encoder's vector of the query and the stored vector of each template's original
+prompt head (``TemplateRow.embedding``), plus a bonus for query terms found verbatim in the
+title, description, tags or prompts. The vector is written with the template (the service
+hands over the one context detection already computed, so saving costs no encoder call);
+rows without one (saved before migration 0004) get it on the first search that reads them.
+Without the encoder (a stripped install) search ranks with the lexical measure instead.
+
 Synchronous SQLAlchemy; the async routes call through :meth:`TemplateStore.run` (a thread
 hop), as :class:`promptsentry.stores.sql.store.SqlStore` does. The clock is injectable so the
 90-day purge after tenant deletion can be tested without waiting.
@@ -22,19 +30,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio.to_thread
+import numpy as np
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import sessionmaker, undefer
 
 from promptsentry.clock import aware, iso_z
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.optimizer.similarity import lexical_similarity
+from promptsentry.optimizer.features import embedding_input
+from promptsentry.optimizer.similarity import Embedder, default_embedder, lexical_similarity
 from promptsentry.optimizer.tables import TemplateRow, UsageRow
 from promptsentry.stores.sql.tables import TenantRow
 from promptsentry.text import strip_control
 
 __all__ = [
+    "BACKFILL_PER_SEARCH",
+    "EMBEDDING_DIM",
+    "MIN_SEMANTIC",
     "RETENTION_AFTER_TENANT_DELETE",
     "TEMPLATE_FIELDS",
     "ImmutableContent",
@@ -48,6 +61,16 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+#: Dimension of the stored search vectors (the bundled all-MiniLM-L6-v2).
+EMBEDDING_DIM = 384
+#: Cosine below which a template is not a semantic match (unrelated MiniLM pairs score
+#: about -0.1 to 0.3): it is listed only when a query term occurs in it verbatim.
+MIN_SEMANTIC = 0.30
+_BACKFILL_BATCH = 64
+#: Vectors a search computes at most for rows saved without one (≈ 4 ms each on one core);
+#: the rest of such rows are scored lexically until later searches (or
+#: :meth:`TemplateStore.backfill_embeddings`) fill them.
+BACKFILL_PER_SEARCH = 256
 RETENTION_AFTER_TENANT_DELETE = timedelta(days=90)
 METADATA_FIELDS = frozenset({"title", "description", "tags"})
 CONTENT_FIELDS = frozenset({"original_prompt", "optimized_prompt", "optimization_goals",
@@ -162,15 +185,54 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def pack_vector(vector: np.ndarray) -> bytes:
+    """A search vector as stored: float32 little-endian bytes."""
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+def unpack_vector(blob: bytes | None, dim: int = EMBEDDING_DIM) -> np.ndarray | None:
+    """The stored vector, or ``None`` when missing or not ``dim`` float32 values."""
+    if not blob or len(blob) != 4 * dim:
+        return None
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
 class TemplateStore:
     """Tenant-scoped template repository and usage counters over one SQL engine."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None,
-                 default_tenant: str = "default") -> None:
+                 default_tenant: str = "default", embedder: Embedder | None = None) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.default_tenant = default_tenant
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The sentence encoder of template search (``None`` when it cannot be loaded)."""
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    def embed_prompts(self, texts: list[str]) -> np.ndarray | None:
+        """Search vectors of prompts (``[n, EMBEDDING_DIM]``), one encoder call each, or
+        ``None`` when the encoder is unavailable or fails — callers then fall back to the
+        lexical measure."""
+        enc = self.embedder
+        if enc is None or not texts:
+            return None
+        try:
+            # one text per encoder call: the int8 model quantises activations per batch, so
+            # a vector must not depend on what it was batched with (same as similarity.py)
+            vecs = np.stack([np.asarray(enc.embed([embedding_input(t)])[0], dtype=np.float32)
+                             for t in texts])
+        except Exception as exc:  # noqa: BLE001 - a broken runtime must not fail a request
+            _log().warning("template_embedding_failed", error=type(exc).__name__)
+            return None
+        if vecs.shape != (len(texts), EMBEDDING_DIM):
+            return None
+        return vecs
 
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run a sync method in the thread pool; a database failure becomes a 503."""
@@ -189,7 +251,11 @@ class TemplateStore:
                tags: list[str] | None = None, domain: str | None = None,
                target_audience: str | None = None, request_id: str | None = None,
                request_metadata: dict[str, Any] | None = None,
-               model_used: str = "rules-engine", is_public: bool = False) -> Template:
+               model_used: str = "rules-engine", is_public: bool = False,
+               embedding: np.ndarray | None = None) -> Template:
+        """Save a template. ``embedding``: the search vector of ``original_prompt`` when the
+        caller already has it (context detection's head vector); else it is computed here
+        (and left ``NULL`` — filled by the next search — when the encoder is unavailable)."""
         now = self.clock()
         tags = [_clean(t, 50) for t in (tags or []) if isinstance(t, str) and t.strip()][:20]
         original = _clean(original_prompt)
@@ -208,6 +274,15 @@ class TemplateStore:
             created_at=now, updated_at=now, tenant_deleted_at=None,
             search_text=_search_text(title, description, tags, original, optimized),
         )
+        vector = None
+        if embedding is not None:
+            vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
+            if vector.shape != (EMBEDDING_DIM,):
+                vector = None
+        if vector is None:
+            computed = self.embed_prompts([original])
+            vector = None if computed is None else computed[0]
+        row.embedding = None if vector is None else pack_vector(vector)
         with self._sessions.begin() as s:
             s.add(row)
         return Template.of(row)
@@ -297,9 +372,17 @@ class TemplateStore:
     def search(self, tenant_id: str, text: str, *, goals: list[str] | None = None,
                min_confidence: float | None = None, ai_context: str | None = None,
                limit: int = 10, candidates: int = 2000) -> list[tuple[Template, float]]:
-        """Full-text plus semantic search: every template of the tenant (most recent
-        ``candidates``) ranked by similarity of its prompts and title to ``text``; exact
-        term matches get a bonus. Returns ``(template, relevance)`` pairs, best first."""
+        """Full-text plus semantic search over the tenant's most recent ``candidates``
+        templates. Returns ``(template, relevance)`` pairs, best first (ties by id).
+
+        ``relevance = (cos + 0.5 * hits / terms) / 1.5`` in 0–1: ``cos`` is the cosine between
+        the query's vector and the template's stored one, clipped to 0–1; ``hits`` counts the
+        query's words (3+ characters) found verbatim in the title, description, tags or
+        prompts. A template is listed when ``cos >= MIN_SEMANTIC`` or a word hits. Vectors
+        missing in the store are computed and written back (up to
+        :data:`BACKFILL_PER_SEARCH` per search); without the encoder, or for a row whose
+        vector is still missing, ``cos`` is the lexical measure of the prompt and of the
+        title, description and tags (listed when the sum exceeds 0.05)."""
         conds = [TemplateRow.tenant_id == tenant_id]
         if min_confidence is not None:
             conds.append(TemplateRow.confidence_score >= min_confidence)
@@ -307,21 +390,99 @@ class TemplateStore:
             conds.append(TemplateRow.ai_context == ai_context)
         with self._sessions() as s:
             rows = s.scalars(select(TemplateRow).where(*conds)
+                             .options(undefer(TemplateRow.embedding))
                              .order_by(TemplateRow.created_at.desc()).limit(candidates)).all()
         if goals:
             rows = [r for r in rows if set(goals) & set(r.optimization_goals or [])]
         terms = [t for t in re.findall(r"\w+", text.lower()) if len(t) > 2]
+        cosines = self._cosines(tenant_id, text, rows) if rows else None
         scored = []
-        for r in rows:
-            sem = max(lexical_similarity(text, r.original_prompt),
-                      lexical_similarity(text, f"{r.title} {r.description} "
-                                               f"{' '.join(r.tags or [])}"))
+        for i, r in enumerate(rows):
             hits = sum(1 for t in terms if t in r.search_text)
-            rel = sem + (0.5 * hits / len(terms) if terms else 0.0)
-            if rel > 0.05:
-                scored.append((r, round(min(1.0, rel / 1.5), 4)))
+            bonus = 0.5 * hits / len(terms) if terms else 0.0
+            sem = float(cosines[i]) if cosines is not None else float("nan")
+            if sem == sem:  # a vector: semantic floor
+                if sem < MIN_SEMANTIC and not hits:
+                    continue
+            else:  # no encoder, or a vector not computed yet: the lexical measure
+                sem = max(lexical_similarity(text, r.original_prompt),
+                          lexical_similarity(text, f"{r.title} {r.description} "
+                                                   f"{' '.join(r.tags or [])}"))
+                if sem + bonus <= 0.05:
+                    continue
+            scored.append((r, round(min(1.0, (sem + bonus) / 1.5), 4)))
         scored.sort(key=lambda p: (-p[1], p[0].id))
         return [(Template.of(r), rel) for r, rel in scored[:limit]]
+
+    def _cosines(self, tenant_id: str, text: str,
+                 rows: list[TemplateRow]) -> np.ndarray | None:
+        """Cosine (clipped to 0–1) of the query and each row's vector, ``NaN`` for a row
+        whose missing vector is beyond this search's :data:`BACKFILL_PER_SEARCH`; the
+        vectors computed here are written back. ``None`` when the encoder is unavailable."""
+        query = self.embed_prompts([text])
+        if query is None:
+            return None
+        vectors = [unpack_vector(r.embedding) for r in rows]
+        missing = [i for i, v in enumerate(vectors) if v is None][:BACKFILL_PER_SEARCH]
+        fresh: dict[str, bytes] = {}
+        for start in range(0, len(missing), _BACKFILL_BATCH):
+            chunk = missing[start:start + _BACKFILL_BATCH]
+            vecs = self.embed_prompts([rows[i].original_prompt for i in chunk])
+            if vecs is None:
+                return None
+            for i, v in zip(chunk, vecs):
+                vectors[i] = v
+                fresh[rows[i].id] = pack_vector(v)
+        if fresh:
+            self._store_vectors(tenant_id, fresh)
+        out = np.full(len(rows), np.nan, dtype=np.float32)
+        have = [i for i, v in enumerate(vectors) if v is not None]
+        if have:
+            out[have] = np.clip(np.stack([vectors[i] for i in have]) @ query[0], 0.0, 1.0)
+        return out
+
+    def backfill_embeddings(self, *, batch: int = _BACKFILL_BATCH,
+                            limit: int | None = None) -> int:
+        """Compute and store the missing search vectors of every tenant's templates (oldest
+        first, at most ``limit``); the number written. 0 when the encoder is unavailable.
+        Searches do this lazily; this is for an operator who wants it done up front."""
+        done = 0
+        while limit is None or done < limit:
+            size = batch if limit is None else min(batch, limit - done)
+            with self._sessions() as s:
+                rows = s.execute(select(TemplateRow.id, TemplateRow.tenant_id,
+                                        TemplateRow.original_prompt)
+                                 .where(TemplateRow.embedding.is_(None))
+                                 .order_by(TemplateRow.created_at, TemplateRow.id)
+                                 .limit(size)).all()
+            if not rows:
+                break
+            vecs = self.embed_prompts([r.original_prompt for r in rows])
+            if vecs is None:
+                break
+            with self._sessions.begin() as s:
+                for r, v in zip(rows, vecs):
+                    s.execute(update(TemplateRow)
+                              .where(TemplateRow.id == r.id, TemplateRow.tenant_id == r.tenant_id)
+                              .values(embedding=pack_vector(v))
+                              .execution_options(synchronize_session=False))
+            done += len(rows)
+        return done
+
+    def _store_vectors(self, tenant_id: str, vectors: dict[str, bytes]) -> None:
+        """Write back lazily computed vectors (best effort: a failure only means they are
+        computed again next time)."""
+        try:
+            with self._sessions.begin() as s:
+                for template_id, blob in vectors.items():
+                    s.execute(update(TemplateRow)
+                              .where(TemplateRow.id == template_id,
+                                     TemplateRow.tenant_id == tenant_id)
+                              .values(embedding=blob)
+                              .execution_options(synchronize_session=False))
+        except SQLAlchemyError as exc:
+            _log().warning("template_embedding_backfill_failed", error=type(exc).__name__,
+                           count=len(vectors))
 
     def iter_all(self, tenant_id: str, *, batch: int = 500) -> Iterator[Template]:
         """Every template of ``tenant_id`` (oldest first), in batches — for export."""
@@ -412,6 +573,12 @@ class TemplateStore:
         with self._sessions() as s:
             row = s.get(TenantRow, tenant_id)
             return dict(row.settings or {}) if row is not None else {}
+
+
+def _log() -> Any:
+    from promptsentry.observability.logging import get_logger
+
+    return get_logger("promptsentry.optimizer")
 
 
 def export_json_lines(templates: Iterator[Template]) -> Iterator[str]:

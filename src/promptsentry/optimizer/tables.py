@@ -3,6 +3,11 @@
 Templates carry no foreign key to ``tenants`` on purpose: when a tenant is deleted its
 templates must stay exportable for 90 days (``tenant_deleted_at`` records when the purge job
 first saw the tenant gone) and are then purged.
+
+``embedding`` is the search vector of the template (the sentence encoder's embedding of the
+original prompt's head, 384 float32 little-endian = 1536 bytes; migration 0004). It is
+deferred — only :meth:`~promptsentry.optimizer.store.TemplateStore.search` loads it — and
+never part of an API answer or an export.
 """
 
 from __future__ import annotations
@@ -10,7 +15,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from promptsentry.stores.sql.base import Base
@@ -46,6 +61,7 @@ class TemplateRow(Base):
     tenant_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                nullable=True)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     __table_args__ = (
         Index("ix_optimizer_templates_tenant_created", "tenant_id", "created_at"),

@@ -434,6 +434,8 @@ async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
             **status.public()}
 
 
+#: Most hits a bridge search ranks (its ``total``); pages are cut from them.
+_SEARCH_CANDIDATES = 2000
 _BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
                 "usage_count": "usage", "title": "title"}
 
@@ -453,26 +455,39 @@ async def bridge_list(
     complexity_level: Annotated[str | None, Query(max_length=64)] = None,
     optimization_strategy: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
+    """``list_recent_templates`` and ``search_templates``. With a ``query`` this is the
+    store's full-text + semantic search, ranked by relevance (``sort_by`` then does not
+    apply: a search answers best match first); without one, the sorted listing."""
     svc = optimizer_of(request)
     ctx = svc.check_ai_context(ai_context)
-    base = _BRIDGE_SORT[sort_by]
-    if base == "newest":
-        sort = "newest" if sort_order == "desc" else "oldest"
-    elif base == "title":
-        sort = "title" if sort_order == "asc" else "title_desc"
+    offset = (page - 1) * per_page
+    if query and query.strip():
+        hits = await svc.store.run(svc.store.search, principal.tenant_id, query,
+                                   ai_context=ctx, limit=_SEARCH_CANDIDATES)
+        total = len(hits)
+        templates = [{**t.as_dict(), "relevance": rel}
+                     for t, rel in hits[offset:offset + per_page]]
+        ranking = "relevance"
     else:
-        sort = base if sort_order == "desc" else f"{base}_asc"
-    q = TemplateQuery(limit=per_page, offset=(page - 1) * per_page, sort=sort, search=query,
-                      ai_context=ctx)
-    items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
+        base = _BRIDGE_SORT[sort_by]
+        if base == "newest":
+            sort = "newest" if sort_order == "desc" else "oldest"
+        elif base == "title":
+            sort = "title" if sort_order == "asc" else "title_desc"
+        else:
+            sort = base if sort_order == "desc" else f"{base}_asc"
+        q = TemplateQuery(limit=per_page, offset=offset, sort=sort, ai_context=ctx)
+        items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
+        templates = [t.as_dict() for t in items]
+        ranking = f"{sort_by} {sort_order}"
     return {
-        "templates": [t.as_dict() for t in items],
+        "templates": templates,
         "total": total,
         "page": page,
         "per_page": per_page,
-        "has_more": q.offset + len(items) < total,
+        "has_more": offset + len(templates) < total,
         "filters_applied": {"query": query, "ai_context": ctx, "sort_by": sort_by,
-                            "sort_order": sort_order},
+                            "sort_order": sort_order, "ranking": ranking},
         "filters_ignored": {k: v for k, v in {
             "sophistication_level": sophistication_level,
             "complexity_level": complexity_level,
