@@ -132,6 +132,24 @@ async def test_llm_rewrite_is_used_when_valid(provider):
         assert "clarity" in req["body"]["systemInstruction"]["parts"][0]["text"]
 
 
+async def test_the_context_is_detected_once_per_request(provider):
+    from promptsentry.optimizer.detect import default_detector
+
+    class Counting:
+        def __init__(self, inner) -> None:
+            self.inner, self.calls = inner, 0
+
+        def detect(self, text):
+            self.calls += 1
+            return self.inner.detect(text)
+
+    provider.script = [("ok", GOOD)]
+    det = Counting(default_detector())
+    r = await optimize_llm(PROMPT, ["clarity"], None, _client(provider), detector=det)
+    assert r.optimization_tier == "llm", r.warnings
+    assert r.ai_context_source == "detected" and det.calls == 1
+
+
 async def test_retry_after_a_server_error(provider):
     provider.script = [("status", 503), ("ok", GOOD)]
     r = await optimize_llm(PROMPT, ["clarity"], None, _client(provider, retries=2))

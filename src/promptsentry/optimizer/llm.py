@@ -28,7 +28,6 @@ from promptsentry.optimizer.engine import (
     OptimizationResult,
     confidence_of,
     optimize_rules,
-    resolve_context,
 )
 from promptsentry.optimizer.goals import (
     DEFAULT_GOALS,
@@ -240,7 +239,8 @@ async def optimize_llm(
         rules.warnings.append("the llm engine is not configured "
                               "(PROMPTSENTRY_OPTIMIZER_LLM_PROVIDER); the rules engine ran")
         return rules
-    detection, ctx_name, source = resolve_context(prompt, ai_context, detector)
+    # the rules pass already detected the context: one detection (one encoder call) per request
+    detection, ctx_name, source = rules.detection, rules.ai_context, rules.ai_context_source
     lock = lock_of(ctx_name)
     chosen = rules.goals or validate_goals(goals) or list(DEFAULT_GOALS[lock])
     source_text = rules.optimized_prompt if hybrid else prompt
