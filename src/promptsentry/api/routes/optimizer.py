@@ -66,7 +66,7 @@ def optimizer_of(request: Request) -> OptimizerService:
     settings = app.state.settings
     sql = getattr(app.state, "sql_store", None)
     if sql is not None:
-        engine = sql.engine  # migrated to head (0002_templates included) by the app
+        engine = sql.engine  # migrated to head (the template revisions included) by the app
     else:
         url = getattr(settings, "database_url", None) or sqlite_url(settings.data_dir)
         engine = make_engine(str(url))
