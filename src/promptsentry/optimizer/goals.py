@@ -89,7 +89,14 @@ def _rewrite_free(text: str, fn: Callable[[str], str]) -> str:
     return "".join(piece if protected else fn(piece) for protected, piece in segments(text))
 
 
-_SENT_END = re.compile(r"(^|[.!?:]\s+|\n\s*)$")
+#: The end of a sentence (or of a line) just before a position; see :func:`_starts_sentence`.
+_SENT_END = re.compile(r"(?:[.!?:]\s+|\n\s*)$")
+
+
+def _starts_sentence(text: str, pos: int) -> bool:
+    """Whether ``text[pos:]`` starts a sentence: ``pos`` is 0 or what precedes it ends a
+    sentence or a line (looked for in the 256 characters before ``pos``)."""
+    return pos == 0 or _SENT_END.search(text, max(0, pos - 256), pos) is not None
 
 
 #: A lower-case letter starting a sentence or a line — unless it starts a ``key:``,
@@ -100,12 +107,14 @@ _SENTENCE_START = re.compile(r"(^|(?<=[.!?]) +|\n[ \t]*)([a-z])(?![\w-]*(?::(?:[
 def _recapitalise(text: str) -> str:
     """Capitalise a lower-case letter that now starts a sentence (free pieces only)."""
     out: list[str] = []
+    pos = 0  # offset of ``piece`` in ``text`` (re-casing keeps every offset)
     for protected, piece in segments(text):
+        at_start = _starts_sentence(text, pos)
+        pos += len(piece)
         if protected and NEGATION.fullmatch(piece) and piece[0].islower():
-            if _SENT_END.search("".join(out)):
+            if at_start:
                 piece = piece[0].upper() + piece[1:]
         elif not protected:
-            at_start = bool(_SENT_END.search("".join(out)))
 
             def upper(m: re.Match[str], at_start: bool = at_start) -> str:
                 if m.start() or at_start:

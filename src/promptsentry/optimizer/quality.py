@@ -21,7 +21,10 @@ explained and a rewrite's gain traced to what it fixed. Pure and deterministic.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 __all__ = ["DIMENSIONS", "Deduction", "QualityScore", "score_prompt"]
 
@@ -70,8 +73,8 @@ class Deduction:
 class QualityScore:
     """Scores per dimension (0–20), their total (0–100) and the deductions."""
 
-    scores: dict[str, int]
-    deductions: list[Deduction] = field(default_factory=list)
+    scores: Mapping[str, int]  # read-only: scores are shared by the cache of score_prompt
+    deductions: tuple[Deduction, ...] = ()
 
     @property
     def total(self) -> int:
@@ -82,8 +85,10 @@ class QualityScore:
                 "deductions": [d.as_dict() for d in self.deductions]}
 
 
+@lru_cache(maxsize=64)
 def score_prompt(text: str) -> QualityScore:
-    """Score ``text`` on the rubric."""
+    """Score ``text`` on the rubric (pure; the last 64 answers are cached — a request scores
+    the same text more than once: the engine and the goals' checks)."""
     ded: list[Deduction] = []
 
     def take(dim: str, points: int, reason: str) -> None:
@@ -137,5 +142,5 @@ def score_prompt(text: str) -> QualityScore:
     scores = {d: 20 for d in DIMENSIONS}
     for d in ded:
         scores[d.dimension] -= d.points
-    scores = {k: max(0, v) for k, v in scores.items()}
-    return QualityScore(scores, ded)
+    return QualityScore(MappingProxyType({k: max(0, v) for k, v in scores.items()}),
+                        tuple(ded))
