@@ -150,6 +150,22 @@ def test_segments_split_long_text_at_sentences():
     assert all(e - s <= 160 for s, e in w) and w[-1][1] == 1000
 
 
+def test_prompts_up_to_the_whole_cutoff_are_scored_as_one_unit(detector):
+    """A multi-sentence prompt of at most ``window.whole`` characters (512 since model 2.1,
+    about the encoder's 128 tokens) is one unit; a longer one is cut into sentences."""
+    from promptsentry.detector import segment_spans
+
+    setup = ("You are a patient maths tutor for a class of twelve-year-olds. Explain each step "
+             "before giving the result. Use short sentences and one example per rule. ") * 3
+    assert 256 < len(setup) <= 512 == detector.whole_chars
+    assert segment_spans(setup, 160, 80, whole=512) == [(0, len(setup))]
+    assert len(segment_spans(setup, 160, 80, whole=256)) > 1
+    one = detector.score(setup)
+    assert one.windows == 1 and one.span is None
+    longer = detector.score(setup * 2)
+    assert longer.windows > 1 and longer.span is not None
+
+
 def test_long_benign_document_is_not_flagged_by_its_riskiest_sentence(detector):
     """The max over many units is corrected for their number: one mildly suspicious sentence
     ("…fail at start-up…") among many benign ones does not flag a 2 KB document, while the

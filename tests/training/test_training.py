@@ -15,6 +15,7 @@ from promptsentry.cli.training import register
 from promptsentry.detector import load_detector
 from promptsentry.encoders import SENTENCE_ENCODER_DIR
 from promptsentry.training.augment import augment, hard_negative_rows, indirect_rows
+from promptsentry.training.benign_units import benign_heads
 from promptsentry.training.data import DataError, Row, read_rows, write_rows
 from promptsentry.training.loso import make_folds
 from promptsentry.training.metrics import (
@@ -109,6 +110,27 @@ def test_loso_fold_for_single_class_source_gets_benign_reserve():
     assert not any(r.text in train_texts for r in reserve)
     assert all(r.source != "gen-a" for r in folds["gen-a"].train)
     assert not folds["gen-a"].reserve_used
+
+
+def test_benign_heads_are_prompt_openings_of_257_to_512_chars():
+    """Heads are each prompt's opening sentences up to 512 characters, only when longer than
+    the 256-character units; capped per source, stable, excluded sources left out."""
+    sentence = "You are a careful technical editor who checks every claim in the draft. "
+    long_prompt = sentence * 12  # ~870 chars: the head stops at the last sentence before 512
+    records = [
+        {"text": long_prompt, "source": "forge"},
+        {"text": "Short prompt that is one unit.", "source": "forge"},
+        {"text": sentence * 5, "source": "forge"},  # ~360 chars: the whole text is its head
+        {"text": long_prompt, "source": "mt-bench"},  # the optimizer's external test source
+    ] + [{"text": f"Case {i}. " + sentence * 8, "source": "many"} for i in range(10)]
+    rows = benign_heads(records, per_source=4)
+    assert rows == benign_heads(list(reversed(records)), per_source=4)
+    forge = sorted((r.text for r in rows if r.source == "public:forge"), key=len)
+    assert forge == [(sentence * 5).strip(), (sentence * 7).strip()]  # 7 × 72 = 504 ≤ 512
+    assert sum(r.source == "public:many" for r in rows) == 4
+    assert not any(r.source == "public:mt-bench" for r in rows)
+    assert all(r.label == 0 and r.origin == "public-benign-head" for r in rows)
+    assert all(256 < len(r.text) <= 512 for r in rows)
 
 
 @pytest.mark.parametrize("mode", ["none", "frozen", "finetune"])

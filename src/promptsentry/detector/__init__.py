@@ -8,8 +8,9 @@ encoder plus a small head), stacked with the fast stage's logit. Both stages end
 logistic calibration fitted on held-out data, so :attr:`Detection.probability` is a
 probability of attack.
 
-Texts longer than one window are cut into sentence-sized units (see :func:`segment_spans`;
-over-long sentences into overlapping character windows). The fast stage scores every unit;
+Texts longer than ``window.whole`` characters (512 since model 2.1, about the encoder's 128
+tokens) are cut into sentence-sized units (see :func:`segment_spans`; over-long sentences into
+overlapping character windows). The fast stage scores every unit;
 the encoder only the ``encoder_windows`` most suspicious ones, so a 50 KB prompt costs a few
 encoder runs, not hundreds. A text's probability is the highest unit probability, corrected
 for the number of units (see ``Detector._aggregate``) — an injection anywhere in a document

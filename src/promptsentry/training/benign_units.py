@@ -4,10 +4,15 @@ The injection corpus's benign side is mostly short questions; it has almost no s
 role-play set-ups ("Act as a travel guide…"), bug reports or long task descriptions, so a model
 trained on it alone learns that such text — cut into sentence-sized units at run time — looks
 like an attack. This module takes the public prompts gathered for the optimizer
-(``data/optimizer/contexts.jsonl``; provenance and licences in ``data/optimizer/SOURCES.md``),
-cuts them into the units the detector scores at run time (:func:`segment_spans`), and keeps a
-deterministic, per-source-capped sample as benign rows (``label`` 0, ``origin``
-``public-benign``). The optimizer's external test source (``mt-bench``) and rows copied from
+(``data/optimizer/contexts.jsonl``; provenance and licences in ``data/optimizer/SOURCES.md``)
+and keeps deterministic, per-source-capped samples of two kinds as benign rows (``label`` 0):
+
+* **units** (``origin`` ``public-benign``): the sentence-sized pieces :func:`segment_spans`
+  cuts a long text into (the units of a long prompt at run time);
+* **heads** (``origin`` ``public-benign-head``, since model 2.1): each prompt's opening
+  sentences, as many as fit in ``head_chars`` (512) characters, kept when longer than 256 —
+  the multi-sentence set-ups ("You are a senior engineer … I will provide …") that the
+  runtime scores whole (``window.whole`` 512), which sentence units alone never show. The optimizer's external test source (``mt-bench``) and rows copied from
 the injection corpus (``s-labs*``) are left out.
 
     python -m promptsentry.training.benign_units \\
@@ -25,7 +30,7 @@ from pathlib import Path
 from promptsentry.detector import segment_spans
 from promptsentry.training.data import Row, write_rows
 
-__all__ = ["EXCLUDED_SOURCES", "benign_units"]
+__all__ = ["EXCLUDED_SOURCES", "benign_heads", "benign_units"]
 
 EXCLUDED_SOURCES = ("mt-bench", "s-labs", "s-labs-weak")
 
@@ -56,15 +61,47 @@ def benign_units(records: list[dict], per_source: int = 1200, min_chars: int = 2
     return rows
 
 
+def benign_heads(records: list[dict], per_source: int = 600, head_chars: int = 512,
+                 min_chars: int = 257, window: tuple[int, int, int] = (160, 80, 256)
+                 ) -> list[Row]:
+    """Each record's opening units (:func:`segment_spans` with ``window``), as many as end
+    within ``head_chars`` characters, when that head is at least ``min_chars`` long; at most
+    ``per_source`` per source, chosen by text hash (stable across runs)."""
+    size, stride, whole = window
+    by_source: dict[str, dict[str, None]] = defaultdict(dict)
+    for rec in records:
+        source = str(rec.get("source", "unknown"))
+        if source in EXCLUDED_SOURCES:
+            continue
+        text = str(rec["text"])
+        end = 0
+        for _, e in segment_spans(text, size, stride, whole=whole):
+            if e > head_chars:
+                break
+            end = e
+        head = text[:end].strip()
+        if len(head) >= min_chars:
+            by_source[source][head] = None
+    rows: list[Row] = []
+    for source in sorted(by_source):
+        heads = sorted(by_source[source], key=_rank)[:per_source]
+        rows += [Row(h, 0, f"public:{source}", "benign", "public-benign-head") for h in heads]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--contexts", type=Path, default=Path("data/optimizer/contexts.jsonl"))
     ap.add_argument("--out", type=Path, default=Path("data/detector/benign_public.jsonl"))
     ap.add_argument("--per-source", type=int, default=1200)
+    ap.add_argument("--heads-per-source", type=int, default=600,
+                    help="prompt openings of 257-512 characters per source (0: none)")
     args = ap.parse_args(argv)
     with args.contexts.open(encoding="utf-8") as fh:
         records = [json.loads(line) for line in fh if line.strip()]
     rows = benign_units(records, per_source=args.per_source)
+    if args.heads_per_source > 0:
+        rows += benign_heads(records, per_source=args.heads_per_source)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     n = write_rows(args.out, rows)
     counts: dict[str, int] = defaultdict(int)

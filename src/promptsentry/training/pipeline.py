@@ -68,7 +68,7 @@ class TrainConfig:
     folds: int = 5
     window_chars: int = 160
     window_stride: int = 80
-    whole_chars: int = 256  # texts up to this long are one unit (see segment_spans)
+    whole_chars: int = 512  # texts up to this long are one unit (see segment_spans)
     encoder_windows: int = 2
     unit_penalty: float = 0.3
     unit_penalty_cap: int = 16
