@@ -9,6 +9,9 @@
   pipeline is :class:`KeywordStage` only (deterministic, no model): a prompt containing
   ``ATTACK`` is malicious.
 
+* ``sql_url`` — an empty database URL, once SQLite and once a fresh PostgreSQL schema
+  (``pg_schema_url``), for migration tests.
+
 Other test folders reuse them: ``def test_x(app_factory): app = app_factory(...)``.
 """
 
@@ -123,6 +126,14 @@ def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
 def pg_schema_url() -> Iterator[str]:
     with postgres_schema() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A SQLAlchemy URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ps.db'}"
+    return request.getfixturevalue("pg_schema_url")
 
 
 @pytest.fixture

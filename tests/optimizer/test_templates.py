@@ -337,13 +337,6 @@ async def test_api_answers_carry_no_vector(asgi, make_key, opt_app):
         assert "embedding" not in answer.text
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ps.db'}"
-    return request.getfixturevalue("pg_schema_url")
-
-
 def test_migration_0004_adds_the_vector_column_to_existing_rows(sql_url):
     from alembic import command
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import inspect
 
 from promptsentry.security.keys import hash_secret, parse_key
 from promptsentry.stores.sql.store import SqlStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ps.db'}"
-    return request.getfixturevalue("pg_schema_url")
 
 
 def test_migrations_create_the_schema_and_are_idempotent(sql_url):
