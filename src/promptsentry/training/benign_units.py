@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from promptsentry.detector import segment_spans
@@ -39,26 +40,35 @@ def _rank(text: str) -> bytes:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
 
 
+def _sample(records: list[dict], pieces: Callable[[str], Iterable[str]], per_source: int,
+            origin: str) -> list[Row]:
+    """Benign rows of the distinct ``pieces`` of each record's text (excluded sources left
+    out), at most ``per_source`` per source, chosen by text hash (stable across runs)."""
+    by_source: dict[str, dict[str, None]] = defaultdict(dict)
+    for rec in records:
+        source = str(rec.get("source", "unknown"))
+        if source not in EXCLUDED_SOURCES:
+            by_source[source].update(dict.fromkeys(pieces(str(rec["text"]))))
+    rows: list[Row] = []
+    for source in sorted(by_source):
+        kept = sorted(by_source[source], key=_rank)[:per_source]
+        rows += [Row(t, 0, f"public:{source}", "benign", origin) for t in kept]
+    return rows
+
+
 def benign_units(records: list[dict], per_source: int = 1200, min_chars: int = 24,
                  window: tuple[int, int, int] = (160, 80, 256)) -> list[Row]:
     """Unit-sized benign rows from ``records`` (``{"text", "source"}``), at most
     ``per_source`` per source, chosen by text hash (stable across runs)."""
     size, stride, whole = window
-    by_source: dict[str, dict[str, None]] = defaultdict(dict)
-    for rec in records:
-        source = str(rec.get("source", "unknown"))
-        if source in EXCLUDED_SOURCES:
-            continue
-        text = str(rec["text"])
+
+    def units(text: str) -> Iterator[str]:
         for s, e in segment_spans(text, size, stride, whole=whole):
             unit = text[s:e].strip()
             if len(unit) >= min_chars:
-                by_source[source][unit] = None
-    rows: list[Row] = []
-    for source in sorted(by_source):
-        units = sorted(by_source[source], key=_rank)[:per_source]
-        rows += [Row(u, 0, f"public:{source}", "benign", "public-benign") for u in units]
-    return rows
+                yield unit
+
+    return _sample(records, units, per_source, "public-benign")
 
 
 def benign_heads(records: list[dict], per_source: int = 600, head_chars: int = 512,
@@ -68,25 +78,17 @@ def benign_heads(records: list[dict], per_source: int = 600, head_chars: int = 5
     within ``head_chars`` characters, when that head is at least ``min_chars`` long; at most
     ``per_source`` per source, chosen by text hash (stable across runs)."""
     size, stride, whole = window
-    by_source: dict[str, dict[str, None]] = defaultdict(dict)
-    for rec in records:
-        source = str(rec.get("source", "unknown"))
-        if source in EXCLUDED_SOURCES:
-            continue
-        text = str(rec["text"])
+
+    def head(text: str) -> list[str]:
         end = 0
         for _, e in segment_spans(text, size, stride, whole=whole):
             if e > head_chars:
                 break
             end = e
-        head = text[:end].strip()
-        if len(head) >= min_chars:
-            by_source[source][head] = None
-    rows: list[Row] = []
-    for source in sorted(by_source):
-        heads = sorted(by_source[source], key=_rank)[:per_source]
-        rows += [Row(h, 0, f"public:{source}", "benign", "public-benign-head") for h in heads]
-    return rows
+        piece = text[:end].strip()
+        return [piece] if len(piece) >= min_chars else []
+
+    return _sample(records, head, per_source, "public-benign-head")
 
 
 def main(argv: list[str] | None = None) -> int:
