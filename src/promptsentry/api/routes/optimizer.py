@@ -119,10 +119,14 @@ def _options(body: OptimizeBody) -> OptimizeOptions:
                            extra_metadata=extra or None)
 
 
-async def _optimize(request: Request, principal: Principal, body: OptimizeBody) -> JSONResponse:
+async def _optimize(request: Request, principal: Principal, body: OptimizeBody, *,
+                    shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
+    """Run one optimization; ``shape`` adapts the answer in place (the bridge routes)."""
     svc = optimizer_of(request)
     answer, headers = await svc.optimize(principal.tenant_id, _options(body),
                                          request_id=_rid(request))
+    if shape is not None:
+        shape(answer)
     return JSONResponse(answer, headers=headers)
 
 
@@ -385,9 +389,15 @@ def _bridge_detection(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _bridge_metrics(answer: dict[str, Any]) -> None:
-    """The two improvement metrics the bridge prints (fractions of the 20-point rubric
-    dimension, after minus before); our other metrics stay beside them."""
+def _bridge_optimization(answer: dict[str, Any]) -> None:
+    """The optimize answer as the bridge reads it: ``rules_based`` false (the answer is the
+    server's, not the bridge's local fallback), ``quota_limit``/``quota_remaining`` null when
+    unlimited, and the two improvement metrics it prints (fractions of the 20-point rubric
+    dimension, after minus before) beside our other metrics."""
+    answer["rules_based"] = False
+    for key in ("quota_limit", "quota_remaining"):
+        if answer.get(key) == -1:
+            answer[key] = None
     before, after = answer.get("quality_before"), answer.get("quality_after")
     metrics = (answer.get("optimization_insights") or {}).get("improvement_metrics")
     if not isinstance(before, dict) or not isinstance(after, dict) or metrics is None:
@@ -411,18 +421,8 @@ async def bridge_detect(body: DetectBody, request: Request, principal: OptimizeP
 @bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
 async def bridge_optimize(body: OptimizeBody, request: Request,
                           principal: OptimizePrincipal) -> JSONResponse:
-    """As ``/api/v1/optimize``; ``rules_based`` false (the answer is the server's, not the
-    bridge's local fallback), ``quota_limit``/``quota_remaining`` null when unlimited."""
-    svc = optimizer_of(request)
-    answer, headers = await svc.optimize(principal.tenant_id, _options(body),
-                                         request_id=_rid(request))
-    answer["rules_based"] = False
-    _bridge_metrics(answer)
-    if answer.get("quota_limit") == -1:
-        answer["quota_limit"] = None
-    if answer.get("quota_remaining") == -1:
-        answer["quota_remaining"] = None
-    return JSONResponse(answer, headers=headers)
+    """As ``/api/v1/optimize``, in the bridge's shape (:func:`_bridge_optimization`)."""
+    return await _optimize(request, principal, body, shape=_bridge_optimization)
 
 
 @bridge_router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
