@@ -110,6 +110,9 @@ def main() -> None:
     # the shipped recipe's extra benign rows (recorded in the model card), in every fold
     extra = [r for e in card.get("extra_benign") or [] for r in read_rows(ROOT / e["path"])]
     rows = [r for r in read_rows(args.data) if r.text not in held]
+    # corpus rows the shipped recipe's label review rejected: out of every fold's *training*
+    # rows, as in the shipped model; the held-out test rows keep the corpus labels
+    excluded = {r.text for e in card.get("excluded") or [] for r in read_rows(ROOT / e["path"])}
     results: dict[str, object] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} "
                    f"{__import__('os').cpu_count()} cores, {platform.python_version()}",
@@ -122,7 +125,8 @@ def main() -> None:
     t_start = time.time()
     for fold in make_folds(rows):
         t0 = time.time()
-        model = fit_cascade(fold.train, cfg, enc, _progress(fold.source), extra=extra)
+        train = [r for r in fold.train if r.text not in excluded]
+        model = fit_cascade(train, cfg, enc, _progress(fold.source), extra=extra)
         det = model.detector(encoder=enc)
         texts = [r.text for r in fold.test]
         if enc is not None:  # frozen mode: embed the held-out rows in batches first

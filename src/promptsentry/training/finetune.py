@@ -39,6 +39,7 @@ class FinetuneConfig:
     max_tokens: int = 128
     hard_negative_weight: float = 8.0  # benign corpus rows that use trigger words
     synthetic_hard_negative_weight: float = 2.0  # augmented benign rows with trigger words
+    hard_negative_repeats: int = 1  # passes over the benign corpus trigger-word rows per epoch
     threads: int = 2
     seed: int = 0
 
@@ -108,6 +109,13 @@ def finetune(
     params = list(model.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
+    # The benign corpus rows with trigger words are the rows the model fails to fit in one
+    # pass (a weight alone does not fix that): they can be seen several times per epoch.
+    rows = list(rows)
+    if cfg.hard_negative_repeats > 1:
+        hard = [r for r in rows if _weight(r, cfg) == cfg.hard_negative_weight and r.label == 0
+                and not r.origin]
+        rows += hard * (cfg.hard_negative_repeats - 1)
     # length-sorted batches (little padding), shuffled batch order every epoch
     order = sorted(range(len(rows)), key=lambda i: len(rows[i].text))
     batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]

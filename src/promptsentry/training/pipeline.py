@@ -78,6 +78,7 @@ class TrainConfig:
     n_indirect: int = 2000
     n_hard: int = 1500
     n_wrapped: int = 1500
+    n_substituted: int = 0
     target_recall: float = 0.95
     hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
     settle_error: float = 0.001
@@ -351,7 +352,8 @@ def fit_cascade(
         scale = min(1.0, len(rows) / 10_000)
         data += augment(rows, seed=cfg.seed, n_indirect=max(1, int(cfg.n_indirect * scale)),
                         n_hard=max(1, int(cfg.n_hard * scale)),
-                        n_wrapped=max(1, int(cfg.n_wrapped * scale)))
+                        n_wrapped=max(1, int(cfg.n_wrapped * scale)),
+                        n_substituted=int(cfg.n_substituted * scale))
     data += list(extra)
     texts = [r.text for r in data]
     y = np.array([r.label for r in data], dtype=np.int64)
