@@ -202,12 +202,16 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     else:
         # a one-layer model and a few steps: this checks the plumbing, not the quality
         args += ["--encoder-mode", mode, "--layers", "1", "--epochs", "3"]
+        if mode == "finetune":
+            args += ["--hard-negative-repeats", "2"]
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 0, result.output
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"][0]["rows"] == 160 and len(card["data"][0]["sha256"]) == 64
     assert card["hyper_parameters"]["seed"] == 1
     assert card["hyper_parameters"]["n_substituted"] == 20
+    if mode == "finetune":
+        assert card["hyper_parameters"]["finetune"]["hard_negative_repeats"] == 2
     assert card["excluded"][0]["rows"] == 1 and card["rows_used"] == 160 - sum(
         r.text == rejected.text for r in _generate(160, 7))
     assert f"{160 - card['rows_used']} excluded by label review" in result.output

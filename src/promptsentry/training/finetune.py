@@ -77,10 +77,15 @@ class FinetunedClassifier:
         return out
 
 
-def _weight(row: Row, cfg: FinetuneConfig) -> float:
+def _is_hard_negative(row: Row) -> bool:
+    """A benign row that uses a trigger word (instruction, prompt, ignore, reveal, …)."""
     from promptsentry.training.devsets import TRIGGER
 
-    if row.label == 0 and TRIGGER.search(row.text):
+    return row.label == 0 and TRIGGER.search(row.text) is not None
+
+
+def _weight(row: Row, cfg: FinetuneConfig) -> float:
+    if _is_hard_negative(row):
         return cfg.synthetic_hard_negative_weight if row.origin else cfg.hard_negative_weight
     return 1.0
 
@@ -113,9 +118,8 @@ def finetune(
     # pass (a weight alone does not fix that): they can be seen several times per epoch.
     rows = list(rows)
     if cfg.hard_negative_repeats > 1:
-        hard = [r for r in rows if _weight(r, cfg) == cfg.hard_negative_weight and r.label == 0
-                and not r.origin]
-        rows += hard * (cfg.hard_negative_repeats - 1)
+        corpus_hard = [r for r in rows if not r.origin and _is_hard_negative(r)]
+        rows += corpus_hard * (cfg.hard_negative_repeats - 1)
     # length-sorted batches (little padding), shuffled batch order every epoch
     order = sorted(range(len(rows)), key=lambda i: len(rows[i].text))
     batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
