@@ -34,13 +34,18 @@ from pathlib import Path
 from promptsentry.training.augment import hard_negative_rows, indirect_rows, trigger_wrapped_rows
 from promptsentry.training.data import Row, read_rows, write_rows
 
-__all__ = ["DEV_TOPICS", "TRIGGER", "build_hard_negatives", "build_indirect"]
+__all__ = ["DEV_TOPICS", "TRIGGER", "build_hard_negatives", "build_indirect", "is_hard_negative"]
 
 TRIGGER = re.compile(
     r"instruction|prompt|ignore|disregard|password|role.?play|rules?\b|system|pretend|jailbreak|"
     r"reveal|secret|bypass|override|forget|act as",
     re.IGNORECASE,
 )
+
+
+def is_hard_negative(row: Row) -> bool:
+    """A benign row that uses a trigger word: the rows training weighs (and repeats) more."""
+    return row.label == 0 and TRIGGER.search(row.text) is not None
 
 
 # The hard-negative dev set's topics, as the issue names them: instructions, prompts, system

@@ -77,15 +77,10 @@ class FinetunedClassifier:
         return out
 
 
-def _is_hard_negative(row: Row) -> bool:
-    """A benign row that uses a trigger word (instruction, prompt, ignore, reveal, …)."""
-    from promptsentry.training.devsets import TRIGGER
-
-    return row.label == 0 and TRIGGER.search(row.text) is not None
-
-
 def _weight(row: Row, cfg: FinetuneConfig) -> float:
-    if _is_hard_negative(row):
+    from promptsentry.training.devsets import is_hard_negative
+
+    if is_hard_negative(row):
         return cfg.synthetic_hard_negative_weight if row.origin else cfg.hard_negative_weight
     return 1.0
 
@@ -118,7 +113,9 @@ def finetune(
     # pass (a weight alone does not fix that): they can be seen several times per epoch.
     rows = list(rows)
     if cfg.hard_negative_repeats > 1:
-        corpus_hard = [r for r in rows if not r.origin and _is_hard_negative(r)]
+        from promptsentry.training.devsets import is_hard_negative
+
+        corpus_hard = [r for r in rows if not r.origin and is_hard_negative(r)]
         rows += corpus_hard * (cfg.hard_negative_repeats - 1)
     # length-sorted batches (little padding), shuffled batch order every epoch
     order = sorted(range(len(rows)), key=lambda i: len(rows[i].text))

@@ -360,12 +360,11 @@ def fit_cascade(
     if len(set(y.tolist())) < 2:
         raise ValueError("training needs both attack (1) and benign (0) rows")
 
-    from promptsentry.training.devsets import TRIGGER
+    from promptsentry.training.devsets import is_hard_negative
 
     # Benign rows that use trigger words (instruction, prompt, ignore, …) are the rows a
     # detector gets wrong on new sources; they count ``hard_negative_weight`` times.
-    sw = np.array([cfg.hard_negative_weight if (r.label == 0 and TRIGGER.search(r.text))
-                   else 1.0 for r in data])
+    sw = np.array([cfg.hard_negative_weight if is_hard_negative(r) else 1.0 for r in data])
     progress("features", 0, len(texts))
     X = featurize(texts, cfg.features, lambda n: progress("features", n, len(texts)))
     if cfg.use_encoder and cfg.encoder_mode == "finetune":
