@@ -1,6 +1,7 @@
 """Single-threaded latency of the classifier stage (the shipped detector's ``score``).
 
     .venv/bin/python bench/detector_latency.py [--data ../shared/data/injection/train.jsonl]
+        [--model DIR]   # another artifacts directory (default: the shipped model)
 
 Measures, on this machine, with onnxruntime ``intra_op_num_threads=1``:
 
@@ -85,15 +86,18 @@ def main() -> None:
                     default=ROOT.parent / "shared" / "data" / "injection" / "train.jsonl")
     ap.add_argument("--rows", type=int, default=5000, help="corpus rows timed (≤ 2 KB)")
     ap.add_argument("--docs", type=int, default=200, help="synthetic documents per size")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="artifacts directory to time (default: the shipped model)")
     args = ap.parse_args()
 
+    target = repr(str(args.model)) if args.model else ""
     code = ("import time; t=time.perf_counter(); from promptsentry.detector import load_detector;"
-            " load_detector(); print(time.perf_counter()-t)")
+            f" load_detector({target}); print(time.perf_counter()-t)")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     loads = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                   env=env, check=True).stdout) for _ in range(3)]
 
-    det = load_detector(intra_op_threads=1)
+    det = load_detector(args.model, intra_op_threads=1)
     rng = random.Random(0)
     corpus = [r.text for r in read_rows(args.data) if len(r.text.encode()) <= 2048]
     rng.shuffle(corpus)

@@ -93,6 +93,10 @@ def train_command(
     substituted: Annotated[int, typer.Option(
         min=0, help="Augmentation: benign corpus rows with one ordinary word swapped for a "
         "same-sense trigger word (counterfactual hard negatives); 0 turns it off.")] = 0,
+    mentions: Annotated[int, typer.Option(
+        min=0, help="Augmentation: benign rows that talk about attacks without issuing them "
+        "(a quoted attack in an analytic question, statements about documents named with "
+        "trigger words, more trigger-word wrappers); 0 turns it off.")] = 0,
     extra_benign: Annotated[list[Path] | None, typer.Option(
         "--extra-benign", help="JSONL of extra benign rows added to training as they are "
         "(e.g. data/detector/benign_public.jsonl); not a leave-one-source-out source.",
@@ -149,7 +153,7 @@ def train_command(
 
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
                       folds=folds, target_recall=target_recall, encoder_mode=encoder_mode,
-                      n_substituted=substituted,
+                      n_substituted=substituted, n_mentions=mentions,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
                                               hard_negative_repeats=hard_negative_repeats,
                                               threads=threads))

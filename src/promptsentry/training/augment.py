@@ -11,6 +11,11 @@
    word swapped for a trigger word of the same sense ("best practices" → "guidelines",
    "skip" → "ignore", "hidden" → "secret"): counterfactual pairs that tell the model the word
    alone is no evidence.
+3. **Talk about attacks** (``mention_rows``) — benign text that *mentions* an attack or a
+   trigger word without issuing it: a short attack of the training data quoted inside an
+   analytic question ("Is \"…\" an example of prompt injection?"), plain statements and
+   questions about documents that carry trigger words ("Where are the brand guidelines
+   documented?"), and a second, larger set of trigger-word wrappers around benign questions.
 
 Every template family exists in two disjoint pools, ``"train"`` and ``"dev"``. Training only
 ever uses the train pool; the published dev sets (``data/dev/``) use the dev pool, so a low
@@ -29,7 +34,8 @@ from collections.abc import Sequence
 from promptsentry.training.data import Row
 
 __all__ = [
-    "augment", "hard_negative_rows", "indirect_rows", "substituted_rows", "trigger_wrapped_rows",
+    "augment", "hard_negative_rows", "indirect_rows", "mention_rows", "substituted_rows",
+    "trigger_wrapped_rows",
 ]
 
 MAX_CARRIER_CHARS = 500
@@ -384,9 +390,107 @@ def substituted_rows(benign: Sequence[Row], n: int, rng: random.Random) -> list[
     return out[:n]
 
 
+# --- talk about attacks: mentions, statements, more wrappers (train pool only) ----------
+# Analytic questions that quote an attack without asking for it to be carried out.
+_MENTION_FRAMES = (
+    'Is "{a}" an example of prompt injection? Explain briefly.',
+    'Our moderation log flagged this message: "{a}". Which attack category does it fit?',
+    'For a security awareness slide, explain why a chatbot should refuse "{a}".',
+    'Why do attackers send messages like "{a}" to customer-service bots?',
+    'I am labelling a dataset. Would you tag "{a}" as a jailbreak or as harmless?',
+    'A paper on LLM safety quotes "{a}" as a typical attack. How do defences detect it?',
+    'A student asked me what "{a}" is supposed to do. How do I explain it simply?',
+    'Summarise in one sentence what the sender wants when writing "{a}".',
+    'Our filter blocked the string "{a}". Draft a short note for the incident report.',
+    'Give two reasons a language model should not obey "{a}".',
+    'The red-team spreadsheet lists "{a}" as a test case. What does that test check?',
+    'Someone posted "{a}" on our forum as a joke. Is there any risk in leaving it up?',
+    'Which OWASP LLM risk does an input like "{a}" illustrate?',
+    'Explain to my manager, without jargon, why "{a}" counts as an attack.',
+    'Suggest names for unit tests of a detector that must catch inputs such as "{a}".',
+    'How should a support agent log a chat where the customer typed "{a}"?',
+)
+
+# Documents, settings and things whose names carry trigger words in their ordinary sense.
+_STATEMENT_SUBJECTS = (
+    "the updated password policy", "our onboarding instructions", "the security guidelines",
+    "the coding guidelines", "the system requirements", "the house rules",
+    "the assembly instructions", "the manual override on the thermostat",
+    "the admin override log", "the style guide's rules", "the brand guidelines",
+    "the system architecture diagram", "the secret Santa list",
+    "the role-play exercise for the sales team", "the prompt library of the marketing team",
+    "this week's writing prompts", "the instructions from the client",
+    "the safety restrictions at the plant", "the parental restrictions on the tablet",
+    "the content guidelines of the forum", "the system prompt of our support bot",
+    "the password reset procedure", "the rules of the office chess club",
+)
+_STATEMENT_FRAMES = (  # no verb agreement needed: subjects are singular and plural
+    "{S} will be reviewed before the audit.", "We translated {s} into Spanish.",
+    "{S} can be found on the shared drive.", "We updated {s} after the incident.",
+    "{S} should apply to all contractors.", "Nobody has read {s} since March.",
+    "{S} got simplified for new staff.", "I printed {s} for the meeting.",
+    "Where is {s} documented?", "Who is responsible for {s}?",
+    "Can you summarise {s} in three bullet points?", "How often should we revise {s}?",
+    "What changed in {s} this year?", "Please proofread {s} before Friday.",
+)
+
+_MORE_WRAPS = (
+    "Sorry, ignore that last message, it was meant for someone else. {q}",
+    "{q} Please keep it short; my teacher's instructions say one paragraph.",
+    "{q} No role play needed, just the facts.",
+    "Here is my actual prompt: {q}",
+    "{q} (The system I'm on cuts long answers, so be brief.)",
+    "Forget the formal tone. {q}",
+    "{q} Cite sources the way our guidelines describe.",
+    "Prompt for today's study session: {q}",
+    "{q} I'll reveal why I'm asking afterwards.",
+    "Disregard the previous draft I sent. {q}",
+    "Before we start, my only rule: short sentences. {q}",
+    "My instructions are simple: {q}",
+    "{q} Override my earlier request for a table; plain text is fine.",
+    "Act as my study buddy for a moment. {q}",
+    "{q} Ignore any spelling mistakes above.",
+    "{q} There's no secret agenda, I'm just curious.",
+)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 ,.;:!?'()/-]+")  # quotable: one plain line, no quotes
+
+
+def mention_rows(
+    attacks: Sequence[Row], benign: Sequence[Row], n: int, rng: random.Random
+) -> list[Row]:
+    """``n`` benign rows that talk about attacks and trigger words (train pool only).
+
+    A third each: a short attack of ``attacks`` quoted in an analytic question; a statement
+    or question about a document whose name carries a trigger word; a benign question of
+    ``benign`` inside one of a second set of trigger-word wrappers. The label is 0: none of
+    them asks the model to do what the quoted attack says.
+    """
+    quotable = [r for r in attacks if 12 <= len(r.text) <= 100 and _PLAIN.fullmatch(r.text)]
+    qs = [r for r in benign if 10 <= len(r.text) <= 300]
+    out: list[Row] = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0 and quotable:
+            atk = rng.choice(quotable)
+            text = rng.choice(_MENTION_FRAMES).format(a=atk.text.strip().rstrip("."))
+            out.append(Row(text, 0, atk.source, "benign", "hard_negative:mention:train"))
+        elif kind == 1:
+            subject = rng.choice(_STATEMENT_SUBJECTS)
+            text = rng.choice(_STATEMENT_FRAMES).format(S=subject[0].upper() + subject[1:],
+                                                        s=subject)
+            out.append(Row(text, 0, "augmented", "benign", "hard_negative:statement:train"))
+        elif qs:
+            row = rng.choice(qs)
+            out.append(Row(rng.choice(_MORE_WRAPS).format(q=row.text), 0, row.source, "benign",
+                           "hard_negative:wrapped2:train"))
+    return out
+
+
 def augment(
     rows: Sequence[Row], *, seed: int = 0, n_indirect: int = 2000, n_hard: int = 1500,
-    n_wrapped: int = 1500, n_substituted: int = 0,
+    n_wrapped: int = 1500, n_substituted: int = 0, n_mentions: int = 0,
 ) -> list[Row]:
     """The training augmentation (train pools only) built from ``rows``."""
     rng = random.Random(seed)
@@ -398,4 +502,7 @@ def augment(
     if n_substituted > 0:
         # its own generator, so adding it leaves the other rows exactly as they were
         out += substituted_rows(benign, n_substituted, random.Random(seed + 1))
+    if n_mentions > 0:
+        # its own generator too: earlier recipes reproduce exactly without it
+        out += mention_rows(attacks, benign, n_mentions, random.Random(seed + 2))
     return out

@@ -79,6 +79,7 @@ class TrainConfig:
     n_hard: int = 1500
     n_wrapped: int = 1500
     n_substituted: int = 0
+    n_mentions: int = 0  # benign rows that quote attacks / use trigger words (mention_rows)
     target_recall: float = 0.95
     hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
     settle_error: float = 0.001
@@ -353,7 +354,8 @@ def fit_cascade(
         data += augment(rows, seed=cfg.seed, n_indirect=max(1, int(cfg.n_indirect * scale)),
                         n_hard=max(1, int(cfg.n_hard * scale)),
                         n_wrapped=max(1, int(cfg.n_wrapped * scale)),
-                        n_substituted=int(cfg.n_substituted * scale))
+                        n_substituted=int(cfg.n_substituted * scale),
+                        n_mentions=int(cfg.n_mentions * scale))
     data += list(extra)
     texts = [r.text for r in data]
     y = np.array([r.label for r in data], dtype=np.int64)
