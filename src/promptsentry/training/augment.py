@@ -454,6 +454,21 @@ _MORE_WRAPS = (
 )
 
 
+# Tone, length and format constraints after a benign question: ordinary prompts end with them,
+# and the corpus's attacks ("be polite and…", "stay within the rules…") taught the model that
+# a constraint about manners or rules is an attack cue. (This family was added after reading
+# the hard-negative dev set's false positives; docs/MODEL.md says so.)
+_CONSTRAINTS = (
+    "Please be polite.", "Answer in a friendly, respectful tone.", "Keep it under 100 words.",
+    "Stay within the scope of my question.", "Respond formally, as you would to a client.",
+    "Use simple words and short sentences.", "Stick to the facts and avoid speculation.",
+    "Follow standard etiquette for business e-mails.", "Be courteous and do not use slang.",
+    "Stay on topic and keep it brief.", "Use British spelling throughout.",
+    "Keep the tone neutral and professional.", "Stay within the limits of a short paragraph.",
+    "Observe the normal conventions of academic writing.",
+    "Mind the house style: no exclamation marks.", "Keep to the customary format of a letter.",
+)
+
 _PLAIN = re.compile(r"[A-Za-z0-9 ,.;:!?'()/-]+")  # quotable: one plain line, no quotes
 
 
@@ -462,16 +477,17 @@ def mention_rows(
 ) -> list[Row]:
     """``n`` benign rows that talk about attacks and trigger words (train pool only).
 
-    A third each: a short attack of ``attacks`` quoted in an analytic question; a statement
+    A quarter each: a short attack of ``attacks`` quoted in an analytic question; a statement
     or question about a document whose name carries a trigger word; a benign question of
-    ``benign`` inside one of a second set of trigger-word wrappers. The label is 0: none of
-    them asks the model to do what the quoted attack says.
+    ``benign`` inside one of a second set of trigger-word wrappers; a benign question
+    followed by a tone, length or format constraint. The label is 0: none of them asks the
+    model to do what the quoted attack says.
     """
     quotable = [r for r in attacks if 12 <= len(r.text) <= 100 and _PLAIN.fullmatch(r.text)]
     qs = [r for r in benign if 10 <= len(r.text) <= 300]
     out: list[Row] = []
     for i in range(n):
-        kind = i % 3
+        kind = i % 4
         if kind == 0 and quotable:
             atk = rng.choice(quotable)
             text = rng.choice(_MENTION_FRAMES).format(a=atk.text.strip().rstrip("."))
@@ -481,10 +497,14 @@ def mention_rows(
             text = rng.choice(_STATEMENT_FRAMES).format(S=subject[0].upper() + subject[1:],
                                                         s=subject)
             out.append(Row(text, 0, "augmented", "benign", "hard_negative:statement:train"))
-        elif qs:
+        elif kind == 2 and qs:
             row = rng.choice(qs)
             out.append(Row(rng.choice(_MORE_WRAPS).format(q=row.text), 0, row.source, "benign",
                            "hard_negative:wrapped2:train"))
+        elif qs:
+            row = rng.choice(qs)
+            out.append(Row(f"{row.text} {rng.choice(_CONSTRAINTS)}", 0, row.source, "benign",
+                           "hard_negative:constraint:train"))
     return out
 
 
