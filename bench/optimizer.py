@@ -9,8 +9,12 @@ Nothing is downloaded.
 Usage::
 
     .venv/bin/python bench/optimizer.py [--json out.json] [--latency-runs 300]
+    .venv/bin/python bench/optimizer.py --corpus data/optimizer/awesome_chatgpt_prompts.jsonl
 
-Prints a markdown section for docs/BENCHMARKS.md.
+Prints a markdown section for docs/BENCHMARKS.md. ``--corpus`` (any JSONL with a ``text``
+field per line) runs only the conciseness table and the function-word share on that corpus:
+``data/optimizer/awesome_chatgpt_prompts.jsonl`` holds the shared, human-written prompts of
+the Awesome ChatGPT Prompts collection (see data/optimizer/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -222,12 +226,45 @@ def table(m: dict) -> str:
     return "\n".join(lines)
 
 
+def print_conciseness(report: dict) -> None:
+    c = report["conciseness"]
+    print("### Conciseness (prompts of 150+ cl100k tokens)\n")
+    print("| goal | prompts | changed | median reduction | mean | p90 | median similarity | p5 "
+          "similarity | p5 window similarity |\n|---|---|---|---|---|---|---|---|---|")
+    for goal, v in c.items():
+        print(f"| {goal} | {v['prompts']} | {v['changed_pct']} % | "
+              f"{v['median_token_reduction_pct']} % | {v['mean_token_reduction_pct']} % | "
+              f"{v['p90_token_reduction_pct']} % | {v['median_similarity']} | "
+              f"{v['p5_similarity']} | {v['p5_window_similarity']} |")
+    fw = report["function_words"]
+    print(f"\nFunction words in free text: {fw['median_pct']} % of the tokens at the median, "
+          f"{fw['p90_pct']} % at p90 ({fw['prompts']} prompts) — what deleting every one of "
+          "them would save at most.")
+
+
+def corpus_report(path: Path, json_out: Path | None) -> None:
+    """The conciseness table and function-word share on another corpus."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    rows = [r for r in rows if r.get("split") != "test_external"]  # as in the full report
+    report = {"corpus": str(path), "rows": len(rows),
+              "conciseness": conciseness(rows), "function_words": function_word_share(rows)}
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"Corpus `{path}`: {len(rows)} rows.\n")
+    print_conciseness(report)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--latency-runs", type=int, default=300)
     ap.add_argument("--rubric-sample", type=int, default=200)
+    ap.add_argument("--corpus", type=Path,
+                    help="only the conciseness table, on this JSONL corpus ({text} per line)")
     args = ap.parse_args()
+    if args.corpus:
+        corpus_report(args.corpus, args.json)
+        return
     rows = [json.loads(line) for line in DATA.open(encoding="utf-8")]
     dev = [r for r in rows if r["split"] == "dev"]
     det = default_detector()
@@ -244,19 +281,7 @@ def main() -> None:
     }
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
-    c = report["conciseness"]
-    print("### Conciseness (prompts of 150+ cl100k tokens)\n")
-    print("| goal | prompts | changed | median reduction | mean | p90 | median similarity | p5 "
-          "similarity | p5 window similarity |\n|---|---|---|---|---|---|---|---|---|")
-    for goal, v in c.items():
-        print(f"| {goal} | {v['prompts']} | {v['changed_pct']} % | "
-              f"{v['median_token_reduction_pct']} % | {v['mean_token_reduction_pct']} % | "
-              f"{v['p90_token_reduction_pct']} % | {v['median_similarity']} | "
-              f"{v['p5_similarity']} | {v['p5_window_similarity']} |")
-    fw = report["function_words"]
-    print(f"\nFunction words in free text: {fw['median_pct']} % of the tokens at the median, "
-          f"{fw['p90_pct']} % at p90 ({fw['prompts']} prompts) — what deleting every one of "
-          "them would save at most.")
+    print_conciseness(report)
     print(f"\n### Rubric gain per goal (first {args.rubric_sample} dev prompts, 0–100 scale)\n")
     print("| goal | mean gain | median gain | prompts changed |\n|---|---|---|---|")
     for goal, v in report["rubric_gain"].items():

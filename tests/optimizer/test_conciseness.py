@@ -42,7 +42,7 @@ def test_conciseness_compresses_a_verbose_prompt_and_keeps_its_meaning():
     out, check = apply_goal("conciseness", VERBOSE, _ctx())
     assert check.applied and check.passed, check.evidence
     assert out.text == (
-        "Act as a senior data engineer. Review SQL query and ensure it is fast.\n\n"
+        "Act as a senior data engineer. Review this SQL query and ensure it is fast.\n\n"
         "## Requirements\n"
         "- Always explain the reasoning behind each change clearly.\n"
         "- Must not change the column names.\n"

@@ -39,6 +39,11 @@ FREE = st.sampled_from([
     "**Role:**", "## Rules", "- ", "make sure that", "be sure to", "there is", ", and",
     "It is important to note that", "such as", "in a clear manner", "Thank you so much!",
     "also", "just", "all of", "that you", "|---|---|", "Hello!",
+    # shared-prompt rewrites (act-as openers, closers, headings) and the rules fixed with them
+    "I want you to act as", "My first request is", "my first command is",
+    "I will provide you with", "I'll give you", "Your task is to:", "Your responsibilities include:",
+    "Make sure you", "Please make sure that you", "would you", "How would you rate",
+    "the following steps", "the following", "{", "}", '"key":', ",\n",
 ])
 
 

@@ -6,12 +6,18 @@ Three levels, each including the one before:
 level          rewrites (free text only — protected spans never change)
 =============  ===============================================================================
 1 plain        pleasantries, hedges and meta-talk ("I want you to act as" → "Act as",
-               "it is important to note that" → ""), wordy phrases ("in order to" → "to",
-               "due to the fact that" → "because"), markdown emphasis and emoji
-2 compact      modal openers ("You should …", "Your task is to …"), "that" after reporting
-               verbs, "there is", stock phrases ("in other words" → "i.e.,"), repeated lines
+               "it is important to note that" → "", "Please make sure that you include" →
+               "Include"), shared-prompt scaffolding ("My first request is" → "First
+               request:", a sentence-opening "I will provide you with" → "Input:"), wordy
+               phrases ("in order to" → "to", "due to the fact that" → "because"), markdown
+               emphasis and emoji
+2 compact      modal openers ("You should …", "Your task is to …"; "Your task is to:" →
+               "Task:"), "that" after reporting verbs, "there is", stock phrases ("in other
+               words" → "i.e.,", "the following" → "this"/"these"), repeated lines
 3 telegraphic  articles, "You are" / "you" openers, "your", ", and" in lists, "will" before
-               a verb, "also"/"just", heading markers, rule lines, table rule widths
+               a verb, "also"/"just", heading markers, rule lines, table rule widths; a prompt
+               that is one JSON document is compacted instead (:func:`compact_json`: layout
+               only, same value, strings verbatim)
 =============  ===============================================================================
 
 :func:`compress` rewrites a text line by line (a fenced code block is never touched) at the
@@ -23,6 +29,7 @@ level 1 and then to the original if it fails. Same input, same output.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +56,9 @@ def _rules(flags: int, *pairs: tuple[str, str]) -> list[Rule]:
 
 _I = re.IGNORECASE
 _START = r"(?:(?<=^)|(?<=[.!?:]\s)|(?<=^[-*•>]\s)|(?<=^\d\.\s)|(?<=\*\*\s))"
+_TIME_NOUNS = (r"(?:day|week|month|year|morning|night|evening|afternoon|time|season|weekend"
+               r"|decade|century|summer|winter|spring|autumn|fall|hour|minute)s?\b")
+_CLAUSE = _START[:-1] + r"|(?<=\band\s)|(?<=,\s))"  # a sentence, or an "and"/comma clause
 
 # Level 1: pleasantries, hedges, meta-talk, wordy phrases, emphasis.
 _PLAIN: list[Rule] = _rules(
@@ -60,12 +70,28 @@ _PLAIN: list[Rule] = _rules(
      r"(?: for (?:your|the) help)?[.!]*", ""),
     (r"\bany help (?:would be|is) (?:greatly |much )?appreciated[.!]*", ""),
     (r"\bi was wondering if you could\s+", ""),
-    (r"\b(?:could|can|would|will) you (?:please )?(?:kindly )?(?:help me )?", ""),
+    # a request opener only where a sentence (or an "and"/comma clause) starts: inside a
+    # question ("What would you like…", "How would you rate…") it carries the meaning
+    (_CLAUSE + r"(?:could|can|would|will) you (?:please )?(?:kindly )?(?:help me )?", ""),
     (r"\bi(?:'d| would) (?:really )?like (?:you )?to\s+", ""),
     (r"\bi (?:want|need) you to\s+", ""),
+    # "My first request is "…"" → "First request: "…"" (the awesome-chatgpt-prompts closer)
+    (_START + r"my (first|next|initial) ((?:[a-z]+ ){0,2}?(?:request|command|question|sentence|prompt"
+     r"|suggestion|task|topic|word|statement|query|message|input|move|problem|idea|step"
+     r"|scenario|text|poem|essay|song|story|line|code|job))(?: for you)? (?:is|will be)\b:?",
+     r"\1 \2:"),
+    # "I will provide you with X" → "Input: X" (only at a sentence start, and not when the
+    # sentence makes it conditional or timed: "I will give you a hint if you are stuck")
+    (_START + r"i(?: will|'ll) (?:provide|give|send|supply|paste)(?: you)?(?: with)?"
+     r"(?= (?:a|an|the|some|my|your|this|these|several|[a-z]+s)\b)"
+     r"(?![^.!?\n]*\b(?:if|when|whenever|unless|once|after|before|until|later|only)\b)\s+",
+     "Input: "),
     (r"\bplease\b,?[ \t]*", ""),
     (r"\b(?:pls|plz|thx)\b[,.!]?[ \t]*", ""),
     (r"\bkindly\s+", ""),
+    (_START + r"(?:make sure|be sure|ensure)(?: that)? you\s+"
+     r"(?!(?:are|were|is|have|had|do|did|can|could|will|would|should|may|might|must|get"
+     r"|don't|cannot|never|not)\b)(?=[a-z])", ""),
     (r"\bit is (?:very |really |extremely )?(?:important|crucial|essential|vital) "
      r"(?:to (?:note|remember) )?that(?: you)?\s+", ""),
     (r"\bit(?: is|'s) (?:very |really |extremely )?(?:important|crucial|essential|vital) "
@@ -73,7 +99,7 @@ _PLAIN: list[Rule] = _rules(
     (r"\b(?:it should be noted|it is worth (?:noting|mentioning)|(?:please )?note|keep in mind"
      r"|bear in mind|remember|be aware) that\s+", ""),
     (r"\b(?:make sure|be sure) to\s+", ""),
-    (r"\b(?:make sure|be sure|ensure)(?: that)?(?: you)?\s+(?=\w)", "ensure "),
+    (r"\b(?:make sure|be sure|ensure)(?: that)?\s+(?=\w)", "ensure "),
     (r"\bin order (?:to|for)\b", "to"),
     (r"\bso as to\b", "to"),
     (r"\bdue to the fact that\b|\bowing to the fact that\b|\bgiven the fact that\b", "because"),
@@ -118,6 +144,10 @@ _PLAIN: list[Rule] = _rules(
 # Level 2: articles, modal openers, complementiser "that", stock phrases.
 _COMPACT: list[Rule] = _rules(
     _I,
+    (_START + r"(?:your|the) (?:main |primary |core |overall )?((?:task|job|goal|role|mission"
+     r"|objective|purpose)s?) (?:is|are|will be) (?:to|as follows)[ \t]*:", r"\1:"),
+    (_START + r"(?:your|the) (?:main |primary |core |key )?(responsibilities|duties|tasks|goals"
+     r"|objectives)(?: will)? (?:include|includes|are|will be)[ \t]*:", r"\1:"),
     (_START + r"(?:your|the) (?:main |primary |core |overall )?(?:task|job|goal|role|mission"
      r"|objective|purpose) (?:is|will be) to\s+", ""),
     (_START + r"you (?:are|will be) (?:tasked with|asked to|expected to|required to)\s+", ""),
@@ -130,7 +160,10 @@ _COMPACT: list[Rule] = _rules(
     (r"\band so on\b|\band so forth\b", "etc."),
     (r"\bin addition(?: to this)?\b,?\s*|\badditionally\b,?\s*|\bfurthermore\b,?\s*"
      r"|\bmoreover\b,?\s*", "also "),
-    (r"\bthe following\b|\bfollowing\b(?= (?:steps|rules|guidelines|format|structure))", ""),
+    # "the following X" points at what comes next: keep the pointer, in one token
+    # ("the following day" is a time, not a pointer: it stays)
+    (r"\bthe following(?! " + _TIME_NOUNS + r")(?= [a-z]+s\b(?<!ss)(?<!is)(?<!us))", "these"),
+    (r"\bthe following\b(?! " + _TIME_NOUNS + r")", "this"),
     (r"\bin (?:your|the) (?:response|answer|output|reply)\b", ""),
     (r"\b(?:which|that|who) (?:is|are) (?=\w+(?:ed|ing|ble)\b)", ""),
 )
@@ -306,6 +339,51 @@ def _dedupe(lines: list[str]) -> list[str]:
     return out
 
 
+def compact_json(text: str) -> str | None:
+    """``text`` as compact JSON when the whole of it is a JSON object or array, else ``None``.
+
+    Only the whitespace between JSON tokens changes: indentation and blanks go, a line break
+    stays between members (so each member stays a line of its own, which keeps the
+    line-by-line similarity check meaningful) except after an opening or before a closing
+    bracket. Every string, number and literal is copied character for character (escapes
+    included), and the result must parse to the same value.
+    """
+    body = text.strip()
+    if not body or body[0] not in "{[":
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == '"':
+            j = i + 1
+            while j < n and body[j] != '"':
+                j += 2 if body[j] == "\\" else 1
+            out.append(body[i:j + 1])
+            i = j + 1
+        elif c in " \t\r\n":
+            j = i
+            while j < n and body[j] in " \t\r\n":
+                j += 1
+            if "\n" in body[i:j] and j < n and body[j] not in "]}" and out \
+                    and out[-1] not in "[{":
+                out.append("\n")
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    new = "".join(out)
+    try:
+        same = json.loads(new) == value
+    except ValueError:
+        same = False
+    return new if same and new != body else None
+
+
 @dataclass(slots=True)
 class Compression:
     """What :func:`compress` did: the text, per-level line counts and the measured similarity."""
@@ -327,6 +405,13 @@ FLOORS: dict[int, tuple[float, float]] = {1: (0.80, 0.85), 2: (0.85, 0.90), 3: (
 def compress(text: str, max_level: int, *, embedder: Embedder | None = None) -> Compression:
     """Compress ``text`` at up to ``max_level`` (1–3), checking each line's meaning."""
     enc = embedder if embedder is not None else default_embedder()
+    packed = compact_json(text) if max_level >= 3 else None
+    if packed is not None:  # a JSON prompt: minify it, strings and numbers untouched
+        sim = similarity(text, packed, enc) if enc is not None else \
+            lexical_similarity(text, packed)
+        if sim >= FLOORS[3][1]:
+            return Compression(packed, {LEVEL_NAMES[3]: 1}, {"compact_json"}, sim,
+                               "encoder" if enc is not None else "lexical")
     pieces = split_lines(text)
     editable = [i for i, (ok, p) in enumerate(pieces) if ok and p.strip()]
     originals = [pieces[i][1] for i in editable]

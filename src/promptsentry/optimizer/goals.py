@@ -221,6 +221,12 @@ def _conciseness(text: str, ctx: GoalContext, *, efficient: bool = False) -> Goa
            f"{done.similarity}, every changed line kept its meaning (line similarity ≥ 0.85) "
            "and protected spans (code, quotes, numbers, names, negations, placeholders) are "
            "untouched")
+    if "compact_json" in done.rewrites:
+        what = ("compacted the JSON prompt's layout: indentation and blanks between JSON "
+                "tokens removed, one member per line")
+        why = (f"fewer tokens for the same JSON value (it parses to exactly the same data; "
+               f"every key, string and number is unchanged): {done.measure} similarity to the "
+               f"original {done.similarity}")
     if done.backed_off:
         why += f"; backed off to a gentler level because {done.backed_off}"
     out.changes.append(Change(goal, what, why))
