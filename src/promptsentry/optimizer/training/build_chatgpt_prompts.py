@@ -52,7 +52,11 @@ _FOREIGN = frozenset(
 
 
 def strip_title(body: str) -> str:
-    """The prompt without the packager's markdown title line and leading blank lines."""
+    """The prompt without the packager's markdown title line and leading blank lines.
+
+    Unlike ``build_data.strip_title`` (which drops every leading ``# `` line: only the
+    context label mattered there) a second heading is the prompt's own text and stays.
+    """
     body = body.strip()
     if body.startswith("# "):
         body = body.split("\n", 1)[1] if "\n" in body else ""
