@@ -96,7 +96,8 @@ def train_command(
     mentions: Annotated[int, typer.Option(
         min=0, help="Augmentation: benign rows that talk about attacks without issuing them "
         "(a quoted attack in an analytic question, statements about documents named with "
-        "trigger words, more trigger-word wrappers); 0 turns it off.")] = 0,
+        "trigger words, more trigger-word wrappers, tone/length constraints after benign "
+        "questions); 0 turns it off.")] = 0,
     extra_benign: Annotated[list[Path] | None, typer.Option(
         "--extra-benign", help="JSONL of extra benign rows added to training as they are "
         "(e.g. data/detector/benign_public.jsonl); not a leave-one-source-out source.",

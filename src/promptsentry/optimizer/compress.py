@@ -402,16 +402,21 @@ class Compression:
 FLOORS: dict[int, tuple[float, float]] = {1: (0.80, 0.85), 2: (0.85, 0.90), 3: (0.85, 0.90)}
 
 
+def _text_similarity(a: str, b: str, enc: Embedder | None) -> tuple[float, str]:
+    """Whole-text similarity of ``a`` and ``b`` and the measure used (encoder or lexical)."""
+    if enc is not None:
+        return similarity(a, b, enc), "encoder"
+    return lexical_similarity(a, b), "lexical"
+
+
 def compress(text: str, max_level: int, *, embedder: Embedder | None = None) -> Compression:
     """Compress ``text`` at up to ``max_level`` (1–3), checking each line's meaning."""
     enc = embedder if embedder is not None else default_embedder()
     packed = compact_json(text) if max_level >= 3 else None
     if packed is not None:  # a JSON prompt: minify it, strings and numbers untouched
-        sim = similarity(text, packed, enc) if enc is not None else \
-            lexical_similarity(text, packed)
+        sim, measure = _text_similarity(text, packed, enc)
         if sim >= FLOORS[3][1]:
-            return Compression(packed, {LEVEL_NAMES[3]: 1}, {"compact_json"}, sim,
-                               "encoder" if enc is not None else "lexical")
+            return Compression(packed, {LEVEL_NAMES[3]: 1}, {"compact_json"}, sim, measure)
     pieces = split_lines(text)
     editable = [i for i, (ok, p) in enumerate(pieces) if ok and p.strip()]
     originals = [pieces[i][1] for i in editable]
@@ -436,9 +441,8 @@ def compress(text: str, max_level: int, *, embedder: Embedder | None = None) -> 
     if max_level >= 2:
         chosen = _dedupe(chosen)
     new = _assemble(pieces, editable, chosen)
-    result = Compression(new, rewrites=hits, measure="encoder" if enc is not None else "lexical")
-    result.similarity = similarity(text, new, enc) if enc is not None else \
-        lexical_similarity(text, new)
+    sim, measure = _text_similarity(text, new, enc)
+    result = Compression(new, rewrites=hits, similarity=sim, measure=measure)
     text_floor = FLOORS[max_level][1]
     if result.similarity < text_floor and max_level > 1:
         fallback = compress(text, 1, embedder=embedder)

@@ -15,7 +15,8 @@
    trigger word without issuing it: a short attack of the training data quoted inside an
    analytic question ("Is \"…\" an example of prompt injection?"), plain statements and
    questions about documents that carry trigger words ("Where are the brand guidelines
-   documented?"), and a second, larger set of trigger-word wrappers around benign questions.
+   documented?"), a second set of trigger-word wrappers around benign questions, and benign
+   questions followed by a tone, length or format constraint ("Please be polite.").
 
 Every template family exists in two disjoint pools, ``"train"`` and ``"dev"``. Training only
 ever uses the train pool; the published dev sets (``data/dev/``) use the dev pool, so a low
