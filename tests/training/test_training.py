@@ -228,7 +228,7 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     write_rows(review, [rejected])
     args += ["--exclude", str(review), "--substituted", "20"]
     if mode == "none":
-        args.append("--no-encoder")
+        args += ["--no-encoder", "--threshold-rows", "corpus"]
     else:
         # a one-layer model and a few steps: this checks the plumbing, not the quality
         args += ["--encoder-mode", mode, "--layers", "1", "--epochs", "3"]
@@ -240,6 +240,7 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     assert card["data"][0]["rows"] == 160 and len(card["data"][0]["sha256"]) == 64
     assert card["hyper_parameters"]["seed"] == 1
     assert card["hyper_parameters"]["n_substituted"] == 20
+    assert card["hyper_parameters"]["threshold_rows"] == ("corpus" if mode == "none" else "all")
     if mode == "finetune":
         assert card["hyper_parameters"]["finetune"]["hard_negative_repeats"] == 2
     assert card["excluded"][0]["rows"] == 1 and card["rows_used"] == 160 - sum(
@@ -263,6 +264,33 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     figures = json.loads((tmp_path / "r.json").read_text())[str(heldout)]
     assert figures["n"] == 40 and figures["roc_auc"] > 0.9
     assert {"p50_ms", "p99_ms", "ece", "recall_at_1fpr"} <= figures.keys()
+
+
+def test_block_threshold_on_corpus_rows_ignores_augmented_attacks():
+    from promptsentry.training.pipeline import TrainConfig, _block_threshold
+
+    # 20 held-out corpus attacks scored 0.80..0.99, 20 augmented ones (carriers) 0.10..0.29
+    p = np.concatenate([np.linspace(0.80, 0.99, 20), np.linspace(0.10, 0.29, 20), [0.05]])
+    y = np.array([1] * 40 + [0])
+    original = np.array([True] * 20 + [False] * 20 + [True])
+    every = _block_threshold(p, y, original, TrainConfig(target_recall=0.95))
+    corpus = _block_threshold(p, y, original, TrainConfig(target_recall=0.95,
+                                                          threshold_rows="corpus"))
+    assert every < 0.3 < 0.8 < corpus  # all rows: 95 % of 40 reaches into the carriers
+    assert (p[:20] >= corpus).mean() >= 0.95 and (p[:20] >= corpus).mean() < 1.0
+    with pytest.raises(ValueError, match="threshold_rows"):
+        _block_threshold(p, y, original, TrainConfig(threshold_rows="some"))
+    with pytest.raises(ValueError, match="held-out attacks"):
+        _block_threshold(p, y, ~original & (y == 0), TrainConfig(threshold_rows="corpus"))
+
+
+def test_train_rejects_unknown_threshold_rows(tmp_path: Path):
+    data = tmp_path / "tiny.jsonl"
+    write_rows(data, _generate(40, 7))
+    result = CliRunner().invoke(_app(), ["train", "--data", str(data), "--out",
+                                         str(tmp_path / "m"), "--threshold-rows", "half"])
+    assert result.exit_code == 2
+    assert "--threshold-rows" in result.output
 
 
 def test_eval_rejects_malformed_file(tmp_path: Path):

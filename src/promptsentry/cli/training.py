@@ -115,7 +115,10 @@ def train_command(
     head: Annotated[str, typer.Option(help="Frozen mode: encoder head, logreg or mlp.")]
         = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
-    target_recall: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.95,
+    target_recall: Annotated[float, typer.Option(min=0.5, max=1.0, help="Held-out recall on "
+        "attacks the block threshold keeps.")] = 0.95,
+    threshold_rows: Annotated[str, typer.Option(help="Held-out attacks the threshold is "
+        "chosen on: all (augmented rows too) or corpus (only rows of --data).")] = "all",
     loso: Annotated[bool, typer.Option(help="Also run leave-one-source-out evaluation.")]
         = False,
     version: Annotated[str, typer.Option(help="Version string of the model.")] = "dev",
@@ -135,6 +138,8 @@ def train_command(
         raise typer.BadParameter("--head must be logreg or mlp")
     if encoder_mode not in ("finetune", "frozen"):
         raise typer.BadParameter("--encoder-mode must be finetune or frozen")
+    if threshold_rows not in ("all", "corpus"):
+        raise typer.BadParameter("--threshold-rows must be all or corpus")
     try:
         rows = [r for p in data for r in read_rows(p)]
         held = {r.text for p in (holdout or []) for r in read_rows(p)}
@@ -153,7 +158,8 @@ def train_command(
     from promptsentry.training.finetune import FinetuneConfig
 
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
-                      folds=folds, target_recall=target_recall, encoder_mode=encoder_mode,
+                      folds=folds, target_recall=target_recall, threshold_rows=threshold_rows,
+                      encoder_mode=encoder_mode,
                       n_substituted=substituted, n_mentions=mentions,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
                                               hard_negative_repeats=hard_negative_repeats,

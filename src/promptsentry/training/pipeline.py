@@ -16,7 +16,8 @@ The recipe, all with one seed:
    probability is below ``settle_low`` (and, with ``settle_attacks``, above
    ``settle_high``), chosen so that at most ``settle_error`` of the rows it settles are wrong;
 5. block threshold: the highest threshold whose held-out recall on attacks is at least
-   ``target_recall``;
+   ``target_recall`` — on all held-out attacks (``threshold_rows="all"``, augmented ones
+   included) or only on the held-out attacks of the training files (``"corpus"``);
 6. frozen mode refits both stages on all rows; finetune mode ships the models fitted on the
    training split (the ones the calibration describes); artifacts + model card.
 """
@@ -81,6 +82,9 @@ class TrainConfig:
     n_substituted: int = 0
     n_mentions: int = 0  # benign rows that quote attacks / use trigger words (mention_rows)
     target_recall: float = 0.95
+    threshold_rows: str = "all"
+    """Held-out attacks the block threshold is chosen on: ``"all"`` (augmented rows too) or
+    ``"corpus"`` (only rows of the training files — what "recall on the corpus" means)."""
     hard_negative_weight: float = 6.0  # weight of benign rows containing trigger words
     settle_error: float = 0.001
     settle_attacks: bool = False  # let the fast stage settle confident attacks too
@@ -303,14 +307,33 @@ class _Calibration:
     p_final: np.ndarray
 
 
+def _block_threshold(p: np.ndarray, y: np.ndarray, original: np.ndarray,
+                     cfg: TrainConfig) -> float:
+    """The block threshold under ``cfg.threshold_rows`` (see :class:`TrainConfig`)."""
+    if cfg.threshold_rows == "all":
+        return _threshold(p, y, cfg.target_recall)
+    if cfg.threshold_rows == "corpus":
+        if not (original & (y == 1)).any():
+            raise ValueError("threshold_rows='corpus' needs held-out attacks from the training "
+                             "files; add rows or raise calib_percent")
+        return _threshold(p[original], y[original], cfg.target_recall)
+    raise ValueError(f"threshold_rows must be 'all' or 'corpus', not {cfg.threshold_rows!r}")
+
+
 def _calibrate(z_fast: np.ndarray, z_enc: np.ndarray | None, y: np.ndarray,
-               cfg: TrainConfig) -> _Calibration:
-    """Platt scalings, settle band and block threshold from held-out logits and labels."""
+               cfg: TrainConfig, original: np.ndarray | None = None) -> _Calibration:
+    """Platt scalings, settle band and block threshold from held-out logits and labels.
+
+    ``original`` marks the rows that come from the training files (not augmentation, not the
+    extra benign rows); it matters only for ``cfg.threshold_rows == "corpus"``.
+    """
+    if original is None:
+        original = np.ones(len(y), dtype=bool)
     fa, fb = _platt(z_fast, y)
     p_fast = _sigmoid(fa * z_fast + fb)
     if z_enc is None:
-        return _Calibration((fa, fb), None, 0.0, 1.0, _threshold(p_fast, y, cfg.target_recall),
-                            p_fast, p_fast)
+        return _Calibration((fa, fb), None, 0.0, 1.0,
+                            _block_threshold(p_fast, y, original, cfg), p_fast, p_fast)
     if cfg.stack == "fit":
         a_enc, a_fast, c0 = _platt(np.column_stack([z_enc, z_fast]), y)
     else:
@@ -327,7 +350,7 @@ def _calibrate(z_fast: np.ndarray, z_enc: np.ndarray | None, y: np.ndarray,
         high = 1.0
     p_final = cascade_probs(p_fast, p_stack, low, high)
     return _Calibration((fa, fb), (a_enc, a_fast, c0), low, high,
-                        _threshold(p_final, y, cfg.target_recall), p_fast, p_final)
+                        _block_threshold(p_final, y, original, cfg), p_fast, p_final)
 
 
 def fit_cascade(
@@ -394,7 +417,8 @@ def fit_cascade(
             z_enc[te] = head_logits(_fit_head(E[tr], y[tr], cfg, sw[tr]), E[te])
         progress("cross-fitting", 1, folds)
 
-    cal = _calibrate(z_fast, z_enc if E is not None else None, y, cfg)
+    cal = _calibrate(z_fast, z_enc if E is not None else None, y, cfg,
+                     np.arange(len(y)) < len(rows))
     fa, fb = cal.fast
     stack, low, high, thr = cal.stack, cal.low, cal.high, cal.threshold
     p_fast, p_final = cal.p_fast, cal.p_final
@@ -472,7 +496,7 @@ def _fit_finetuned(
         z_enc[[pos[i] for i in chunk]] = scorer.logits([texts[i] for i in chunk])
         progress("calibration", len(chunk), len(order))
 
-    cal = _calibrate(z_fast, z_enc, yc, cfg)
+    cal = _calibrate(z_fast, z_enc, yc, cfg, cal_idx < n_rows)
     fa, fb = cal.fast
     stack, low, high, thr = cal.stack, cal.low, cal.high, cal.threshold
     p_fast, p_final = cal.p_fast, cal.p_final
