@@ -87,7 +87,8 @@ def main() -> None:
                     default=[ROOT / "data" / "dev" / "hard_negatives.jsonl"])
     ap.add_argument("--dev", type=Path, action="append",
                     default=[ROOT / "data" / "dev" / "hard_negatives.jsonl",
-                             ROOT / "data" / "dev" / "indirect.jsonl"])
+                             ROOT / "data" / "dev" / "indirect.jsonl",
+                             ROOT / "data" / "dev" / "long_documents.jsonl"])
     ap.add_argument("--encoder-cache", type=Path, default=ROOT / ".bench-cache" / "encoder")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / ".bench-cache" / "detectors.json")

@@ -19,7 +19,15 @@ are left out of this set — as rows and as the question inside a wrapper.
 ``indirect.jsonl`` — attack rows of the corpus hidden in the *dev* pool of carriers (CSV, YAML
 comment, chat log, support ticket, PDF text), and the same carriers around benign rows.
 
-Rebuild both files: ``python -m promptsentry.training.devsets`` (deterministic).
+``long_documents.jsonl`` — long texts (2, 4 and 16 KB) made of the two sets above: the benign
+carriers of ``indirect.jsonl`` with every fifth piece a hard negative, joined into one
+document, and the same document with one attack carrier of ``indirect.jsonl`` inserted at its
+start, middle or end (``origin`` says which). It measures what the short sets cannot: whether
+the detector finds one injection among many benign units, some of which use the same trigger
+words, and how often a long benign document is flagged. Its rows are derived from the other
+two sets, so it holds nothing they do not.
+
+Rebuild the files: ``python -m promptsentry.training.devsets`` (deterministic).
 """
 
 from __future__ import annotations
@@ -34,7 +42,14 @@ from pathlib import Path
 from promptsentry.training.augment import hard_negative_rows, indirect_rows, trigger_wrapped_rows
 from promptsentry.training.data import Row, read_rows, write_rows
 
-__all__ = ["DEV_TOPICS", "TRIGGER", "build_hard_negatives", "build_indirect", "is_hard_negative"]
+__all__ = [
+    "DEV_TOPICS",
+    "TRIGGER",
+    "build_hard_negatives",
+    "build_indirect",
+    "build_long_documents",
+    "is_hard_negative",
+]
 
 TRIGGER = re.compile(
     r"instruction|prompt|ignore|disregard|password|role.?play|rules?\b|system|pretend|jailbreak|"
@@ -97,12 +112,48 @@ def build_indirect(corpus: Sequence[Row], n: int = 300, seed: int = 2) -> list[R
     return indirect_rows(attacks, benign, n, rng, "dev")
 
 
+LONG_SIZES = (2048, 4096, 16384)  # characters; every third document of each size
+
+
+def build_long_documents(
+    hard_negatives: Sequence[Row], indirect: Sequence[Row], n: int = 150, seed: int = 3
+) -> list[Row]:
+    """``n`` benign long documents and the same ``n`` with one attack carrier inserted.
+
+    A document is pieces in random order, separated by blank lines, until it reaches its size
+    (:data:`LONG_SIZES`, in turn): benign carriers of ``indirect``, every fifth piece a
+    hard-negative row (40–600 characters). The attack copy inserts one attack row of
+    ``indirect`` before the first, the middle or after the last piece.
+    """
+    rng = random.Random(seed)
+    hard = [r.text for r in hard_negatives if r.label == 0 and 40 <= len(r.text) <= 600]
+    plain = [r.text for r in indirect if r.label == 0]
+    attacks = [r for r in indirect if r.label == 1]
+    if not hard or not plain or not attacks:
+        return []
+    out: list[Row] = []
+    for i in range(n):
+        size = LONG_SIZES[i % len(LONG_SIZES)]
+        parts: list[str] = []
+        while sum(len(t) + 2 for t in parts) < size:
+            parts.append(rng.choice(hard if len(parts) % 5 == 4 else plain))
+        attack = rng.choice(attacks)
+        where = ("start", "middle", "end")[(i // len(LONG_SIZES)) % 3]
+        at = {"start": 0, "middle": len(parts) // 2, "end": len(parts)}[where]
+        tag = f"long:{size // 1024}KB"
+        out.append(Row("\n\n".join(parts), 0, "dev:long", "benign", tag))
+        injected = parts[:at] + [attack.text] + parts[at:]
+        out.append(Row("\n\n".join(injected), 1, attack.source, "indirect_injection",
+                       f"{tag}:{where}"))
+    return out
+
+
 ROOT = Path(__file__).resolve().parents[3]
 REVIEW = ROOT / "data" / "detector" / "corpus_label_review.jsonl"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write ``data/dev/hard_negatives.jsonl`` and ``data/dev/indirect.jsonl``."""
+    """Write ``hard_negatives.jsonl``, ``indirect.jsonl`` and ``long_documents.jsonl``."""
     args = list(sys.argv[1:] if argv is None else argv)
     corpus = read_rows(Path(args[0]) if args else ROOT.parent / "shared" / "data" /
                        "injection" / "train.jsonl")
@@ -113,8 +164,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     write_rows(out / "hard_negatives.jsonl", hard)
     indirect = build_indirect(corpus)
     write_rows(out / "indirect.jsonl", indirect)
+    long_docs = build_long_documents(hard, indirect)
+    write_rows(out / "long_documents.jsonl", long_docs)
     print(f"hard_negatives.jsonl: {len(hard)} rows ({len(not_benign)} reviewed corpus rows "
-          f"excluded); indirect.jsonl: {len(indirect)} rows")
+          f"excluded); indirect.jsonl: {len(indirect)} rows; long_documents.jsonl: "
+          f"{len(long_docs)} rows")
 
 
 if __name__ == "__main__":
