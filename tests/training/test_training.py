@@ -265,6 +265,25 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     assert figures["n"] == 40 and figures["roc_auc"] > 0.9
     assert {"p50_ms", "p99_ms", "ece", "recall_at_1fpr"} <= figures.keys()
 
+    if mode == "none":
+        # a block threshold set from another file's attacks, written into the artifacts
+        result = CliRunner().invoke(
+            _app(), ["threshold", "--data", str(heldout), "--recall", "1.0", "--model-dir",
+                     str(out), "--write"])
+        assert result.exit_code == 0, result.output
+        spec = json.loads((out / "model.json").read_text())
+        rule = json.loads((out / "model_card.json").read_text())["threshold_rule"]
+        assert rule["previous_threshold"] == det.threshold
+        assert rule["recall"] == 1.0 and rule["data"][0]["path"] == str(heldout)
+        # every attack kept: just under the lowest attack score (within the [1e-6, 0.99] bounds)
+        low = min(det.score(r.text).probability for r in read_rows(heldout) if r.label == 1)
+        assert spec["threshold"] == pytest.approx(min(max(low - 1e-9, 1e-6), 0.99))
+        benign_only = tmp_path / "benign.jsonl"
+        write_rows(benign_only, [r for r in _generate(40, 99) if r.label == 0])
+        result = CliRunner().invoke(_app(), ["threshold", "--data", str(benign_only),
+                                             "--model-dir", str(out)])
+        assert result.exit_code == 2 and "no attack rows" in result.output
+
 
 def test_block_threshold_on_corpus_rows_ignores_augmented_attacks():
     from promptsentry.training.pipeline import TrainConfig, _block_threshold

@@ -289,6 +289,70 @@ def eval_command(
         json_out.write_text(json.dumps(_clean(results), indent=2) + "\n", encoding="utf-8")
 
 
+def threshold_command(
+    data: Annotated[
+        list[Path],
+        typer.Option("--data", help="JSONL whose attack rows set the threshold (repeatable).",
+                     exists=True, dir_okay=False),
+    ],
+    recall: Annotated[float, typer.Option(min=0.5, max=1.0, help="Recall on those attacks "
+                                          "the threshold must keep.")] = 0.95,
+    model_dir: Annotated[Path | None, typer.Option(help="Artifacts (default: shipped).")] = None,
+    write: Annotated[bool, typer.Option(help="Store it as the model's threshold (model.json) "
+                                        "and record the rule in model_card.json.")] = False,
+) -> None:
+    """The highest block threshold that keeps ``--recall`` on the attacks of ``--data``.
+
+    Prints it with the recall and false-positive rate it gives on those files; ``--write``
+    makes it the model's default block threshold (the service's ``block_threshold`` setting
+    still overrides it).
+    """
+    from promptsentry.detector import DetectorError, load_detector
+    from promptsentry.training.data import DataError, read_rows, sha256_file
+    from promptsentry.training.pipeline import threshold_for_recall
+
+    try:
+        det = load_detector(model_dir)
+        rows = [r for p in data for r in read_rows(p)]
+    except (DetectorError, DataError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if not any(r.label == 1 for r in rows):
+        console.print("[red]error:[/red] the files hold no attack rows (label 1)")
+        raise typer.Exit(2)
+    y = np.array([r.label for r in rows])
+    p = np.empty(len(rows))
+    with _progress() as prog:
+        for i, r in enumerate(rows):
+            p[i] = det.score(r.text).probability
+            prog("scoring", 1, len(rows))
+    thr = threshold_for_recall(p, y, recall)
+    got = float((p[y == 1] >= thr).mean())
+    fpr = float((p[y == 0] >= thr).mean()) if (y == 0).any() else math.nan
+    console.print(f"{det.name} {det.version}: threshold {thr:.4f} (was {det.threshold:.4f}) — "
+                  f"recall {got:.4f} on {int(y.sum())} attacks, FPR {_fmt(fpr)} on "
+                  f"{int((y == 0).sum())} benign rows")
+    if not write:
+        return
+    spec_path = Path(det.model_dir) / "model.json"
+    card_path = Path(det.model_dir) / "model_card.json"
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec["threshold"] = thr
+    spec_path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    if card_path.exists():
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card["threshold"] = thr
+        card["threshold_rule"] = {
+            "rule": f"highest threshold with recall >= {recall} on the attack rows of data",
+            "data": [{"path": str(p), "sha256": sha256_file(p)} for p in data],
+            "recall": got,
+            "fpr": fpr if not math.isnan(fpr) else None,
+            "previous_threshold": det.threshold,
+        }
+        card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {spec_path}")
+
+
 def _with_latency(rep: dict, t_ms: np.ndarray) -> dict:
     rep["p50_ms"] = float(np.percentile(t_ms, 50)) if len(t_ms) else math.nan
     rep["p99_ms"] = float(np.percentile(t_ms, 99)) if len(t_ms) else math.nan
@@ -296,6 +360,7 @@ def _with_latency(rep: dict, t_ms: np.ndarray) -> dict:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``train`` and ``eval`` to the ``promptsentry`` command line."""
+    """Add ``train``, ``eval`` and ``threshold`` to the ``promptsentry`` command line."""
     app.command("train")(train_command)
     app.command("eval")(eval_command)
+    app.command("threshold")(threshold_command)

@@ -42,7 +42,14 @@ from promptsentry.training.data import Row
 from promptsentry.training.fast import fast_logits, featurize, fit_fast
 from promptsentry.training.finetune import FinetuneConfig
 
-__all__ = ["CachedEncoder", "FittedCascade", "TrainConfig", "fit_cascade", "write_artifacts"]
+__all__ = [
+    "CachedEncoder",
+    "FittedCascade",
+    "TrainConfig",
+    "fit_cascade",
+    "threshold_for_recall",
+    "write_artifacts",
+]
 
 Progress = Callable[[str, int, int], None]  # (step, advance, total)
 
@@ -288,7 +295,10 @@ def cascade_probs(p_fast: np.ndarray, p_stack: np.ndarray | None,
     return np.where(settled, p_fast, p_stack)
 
 
-def _threshold(p: np.ndarray, y: np.ndarray, target_recall: float) -> float:
+def threshold_for_recall(p: np.ndarray, y: np.ndarray, target_recall: float) -> float:
+    """The highest block threshold (flag when ``p >= threshold``) whose recall on the attacks
+    (``y == 1``) is at least ``target_recall``, kept within [1e-6, 0.99]; 0.5 without attacks.
+    """
     pos = np.sort(p[y == 1])
     if len(pos) == 0:
         return 0.5
@@ -311,12 +321,12 @@ def _block_threshold(p: np.ndarray, y: np.ndarray, original: np.ndarray,
                      cfg: TrainConfig) -> float:
     """The block threshold under ``cfg.threshold_rows`` (see :class:`TrainConfig`)."""
     if cfg.threshold_rows == "all":
-        return _threshold(p, y, cfg.target_recall)
+        return threshold_for_recall(p, y, cfg.target_recall)
     if cfg.threshold_rows == "corpus":
         if not (original & (y == 1)).any():
             raise ValueError("threshold_rows='corpus' needs held-out attacks from the training "
                              "files; add rows or raise calib_percent")
-        return _threshold(p[original], y[original], cfg.target_recall)
+        return threshold_for_recall(p[original], y[original], cfg.target_recall)
     raise ValueError(f"threshold_rows must be 'all' or 'corpus', not {cfg.threshold_rows!r}")
 
 
