@@ -268,15 +268,8 @@ def eval_command(
     all_t: list[np.ndarray] = []
     with _progress() as prog:
         for name, rows in per_file.items():
-            ys, ps, ts = [], [], []
-            for r in rows:
-                t0 = time.perf_counter()
-                d = det.score(r.text)
-                ts.append((time.perf_counter() - t0) * 1000)
-                ys.append(r.label)
-                ps.append(d.probability)
-                prog(f"scoring {Path(name).name}", 1, len(rows))
-            y, p, t = np.array(ys), np.array(ps), np.array(ts)
+            y = np.array([r.label for r in rows])
+            p, t = _score_rows(det, rows, prog, f"scoring {Path(name).name}")
             all_y.append(y)
             all_p.append(p)
             all_t.append(t)
@@ -321,11 +314,8 @@ def threshold_command(
         console.print("[red]error:[/red] the files hold no attack rows (label 1)")
         raise typer.Exit(2)
     y = np.array([r.label for r in rows])
-    p = np.empty(len(rows))
     with _progress() as prog:
-        for i, r in enumerate(rows):
-            p[i] = det.score(r.text).probability
-            prog("scoring", 1, len(rows))
+        p, _ = _score_rows(det, rows, prog, "scoring")
     thr = threshold_for_recall(p, y, recall)
     got = float((p[y == 1] >= thr).mean())
     fpr = float((p[y == 0] >= thr).mean()) if (y == 0).any() else math.nan
@@ -351,6 +341,18 @@ def threshold_command(
         }
         card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     console.print(f"wrote {spec_path}")
+
+
+def _score_rows(det, rows, prog, step: str) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Each row's probability and scoring time in ms, advancing ``prog`` under ``step``."""
+    p = np.empty(len(rows))
+    t_ms = np.empty(len(rows))
+    for i, r in enumerate(rows):
+        t0 = time.perf_counter()
+        p[i] = det.score(r.text).probability
+        t_ms[i] = (time.perf_counter() - t0) * 1000
+        prog(step, 1, len(rows))
+    return p, t_ms
 
 
 def _with_latency(rep: dict, t_ms: np.ndarray) -> dict:
