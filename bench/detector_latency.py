@@ -12,6 +12,11 @@ Measures, on this machine, with onnxruntime ``intra_op_num_threads=1``:
 * ``score()`` on 50 KB documents (benign prose with an injection at a random place or none).
 
 Reports p50/p99/max in milliseconds and which cascade stage settled the rows.
+
+``--jailguard`` also times ``jailguard.score`` (one text per call) on the same corpus rows and
+2 KB documents, interleaved with ours in one loop. The targets are stated for the machine the
+issue was written on, where jailguard takes 9–11 ms p50; its figure here says how this machine
+compares (``bash bench/setup_jailguard.sh`` first).
 """
 
 from __future__ import annotations
@@ -61,17 +66,25 @@ def _doc(rng: random.Random, size: int, inject: bool) -> str:
     return text[:size]
 
 
-def _time(det, texts: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+def _time(det, texts: list[str], peer=None) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
+    """Our ``score`` per text (and ``peer(text)`` right after it, when given), warm."""
     for t in texts[:20]:
         det.score(t)
+        if peer is not None:
+            peer(t)
     ms = np.empty(len(texts))
+    peer_ms = np.empty(len(texts) if peer is not None else 0)
     stages: dict[str, int] = {}
     for i, t in enumerate(texts):
         t0 = time.perf_counter()
         d = det.score(t)
         ms[i] = (time.perf_counter() - t0) * 1000
         stages[d.stage] = stages.get(d.stage, 0) + 1
-    return ms, stages
+        if peer is not None:
+            t0 = time.perf_counter()
+            peer(t)
+            peer_ms[i] = (time.perf_counter() - t0) * 1000
+    return ms, stages, peer_ms
 
 
 def _summary(ms: np.ndarray, stages: dict[str, int]) -> dict[str, object]:
@@ -88,7 +101,16 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=200, help="synthetic documents per size")
     ap.add_argument("--model", type=Path, default=None,
                     help="artifacts directory to time (default: the shipped model)")
+    ap.add_argument("--jailguard", action="store_true",
+                    help="time jailguard on the same rows too (the machine's reference)")
     args = ap.parse_args()
+    peer = None
+    if args.jailguard:
+        try:
+            import jailguard
+        except ImportError:
+            ap.error("jailguard is not installed: run `bash bench/setup_jailguard.sh`")
+        peer = jailguard.score
 
     target = repr(str(args.model)) if args.model else ""
     code = ("import time; t=time.perf_counter(); from promptsentry.detector import load_detector;"
@@ -106,12 +128,16 @@ def main() -> None:
                    f"{platform.python_version()}",
         "model": det.version,
         "load_s_fresh_process": [round(x, 3) for x in loads],
-        "corpus_rows_le_2KB": _summary(*_time(det, corpus[: args.rows])),
-        "docs_2KB": _summary(*_time(det, [_doc(rng, 2048, i % 2 == 0)
-                                          for i in range(args.docs)])),
-        "docs_50KB": _summary(*_time(det, [_doc(rng, 50 * 1024, i % 2 == 0)
-                                           for i in range(args.docs // 4)])),
     }
+    docs_2k = [_doc(rng, 2048, i % 2 == 0) for i in range(args.docs)]
+    docs_50k = [_doc(rng, 50 * 1024, i % 2 == 0) for i in range(args.docs // 4)]
+    for name, texts, timed_peer in (("corpus_rows_le_2KB", corpus[: args.rows], peer),
+                                    ("docs_2KB", docs_2k, peer), ("docs_50KB", docs_50k, None)):
+        ms, stages, peer_ms = _time(det, texts, timed_peer)
+        res[name] = _summary(ms, stages)
+        if len(peer_ms):
+            res[name]["jailguard"] = {k: v for k, v in _summary(peer_ms, {}).items()
+                                      if k != "stages"}
     print(json.dumps(res, indent=2))
 
 
