@@ -40,7 +40,7 @@ def _embed(enc: Encoder, texts: list[str], batch: int = 32) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path,
                     default=ROOT.parent / "shared" / "data" / "injection" / "train.jsonl")
     ap.add_argument("--holdout", type=Path, default=ROOT / "data" / "dev" / "hard_negatives.jsonl")
