@@ -33,6 +33,12 @@ REDIS_URL = os.environ.get("PROMPTSENTRY_TEST_REDIS_URL", "redis://127.0.0.1:637
 POSTGRES_URL = os.environ.get("PROMPTSENTRY_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("memory+sqlite", "redis+postgres")
+# Per-operation Redis timeout for tests that check behaviour, not latency. The service's
+# default (0.5 s, ``redis_timeout_seconds``) is tuned for degraded mode; on a loaded 2-core CI
+# machine a burst of fresh connections can take longer to open, which made a contract test
+# fail with StoreUnavailable (CI, stop 13). Degraded-mode tests start their own servers and
+# set their own timeouts.
+REDIS_TEST_TIMEOUT_SECONDS = 5.0
 
 
 class KeywordStage:
@@ -119,7 +125,8 @@ def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
         yield {"database_url": None, "redis_url": None}
         return
     with postgres_schema() as url, redis_key_prefix() as prefix:
-        yield {"database_url": url, "redis_url": REDIS_URL, "redis_key_prefix": prefix}
+        yield {"database_url": url, "redis_url": REDIS_URL, "redis_key_prefix": prefix,
+               "redis_timeout_seconds": REDIS_TEST_TIMEOUT_SECONDS}
 
 
 @pytest.fixture
@@ -159,6 +166,7 @@ def state_settings(backend: str, tmp_path: Any, request: pytest.FixtureRequest) 
         values["database_url"] = request.getfixturevalue("pg_schema_url")
         values["redis_url"] = REDIS_URL
         values["redis_key_prefix"] = request.getfixturevalue("redis_prefix")
+        values["redis_timeout_seconds"] = REDIS_TEST_TIMEOUT_SECONDS
     return Settings(**values)
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fixtures_state import REDIS_URL
+from fixtures_state import REDIS_TEST_TIMEOUT_SECONDS, REDIS_URL
 from promptsentry.stores.memory import MemoryHotStore
 from promptsentry.stores.records import ScanRecord
 from promptsentry.stores.redis import RedisHotStore, ip_key, tenant_key
@@ -27,7 +27,7 @@ async def store(request):
         yield MemoryHotStore()
         return
     prefix = request.getfixturevalue("redis_prefix")
-    s = RedisHotStore(REDIS_URL, prefix=prefix)
+    s = RedisHotStore(REDIS_URL, prefix=prefix, timeout_seconds=REDIS_TEST_TIMEOUT_SECONDS)
     yield s
     await s.close()
 
