@@ -38,7 +38,7 @@ from promptsentry.training.data import read_rows
 from promptsentry.training.finetune import FinetuneConfig
 from promptsentry.training.loso import make_folds
 from promptsentry.training.metrics import report
-from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade
+from promptsentry.training.pipeline import CachedEncoder, TrainConfig, fit_cascade, write_artifacts
 
 COLS = [("n", "n"), ("roc_auc", "AUC"), ("recall_at_1fpr", "R@1%FPR"),
         ("recall_at_5fpr", "R@5%FPR"), ("recall", "recall"), ("fpr", "FPR"),
@@ -103,6 +103,9 @@ def main() -> None:
     ap.add_argument("--loso-only", action="store_true",
                     help="skip the dev sets and the corpus (the slow part of jailguard)")
     ap.add_argument("--out", type=Path, default=ROOT / ".bench-cache" / "detectors.json")
+    ap.add_argument("--save-folds", type=Path, default=None, metavar="DIR",
+                    help="keep each fold's model (DIR/<source>/) and its per-row scores, ours "
+                         "and jailguard's (DIR/<source>/scores.jsonl), for later analysis")
     args = ap.parse_args()
 
     import jailguard
@@ -156,6 +159,15 @@ def main() -> None:
         p_ours = np.array([det.score(t).probability for t in texts])
         p_jg = jailguard_scores(texts)
         name = fold.source + (" (+benign reserve)" if fold.reserve_used else "")
+        if args.save_folds is not None:
+            fold_dir = args.save_folds / fold.source
+            write_artifacts(model, fold_dir, encoder_dir=None, card=dict(card, fold=fold.source),
+                            version=f"{shipped.version}-without-{fold.source}")
+            with (fold_dir / "scores.jsonl").open("w", encoding="utf-8") as fh:
+                for row, po, pj in zip(fold.test, p_ours, p_jg, strict=True):
+                    fh.write(json.dumps({"text": row.text, "label": row.label,
+                                         "source": row.source, "promptsentry": float(po),
+                                         "jailguard": float(pj)}) + "\n")
         ours[name] = report(y, p_ours, model.threshold).to_dict()
         peer[name] = report(y, p_jg, 0.5).to_dict()
         print(f"[{fold.source}] {len(texts)} rows, {time.time() - t0:.0f}s", file=sys.stderr)
