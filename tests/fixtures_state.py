@@ -118,6 +118,12 @@ def redis_key_prefix() -> Iterator[str]:
         client.close()
 
 
+def redis_settings(prefix: str) -> dict[str, Any]:
+    """Setting values that put the hot store on the test Redis under ``prefix``."""
+    return {"redis_url": REDIS_URL, "redis_key_prefix": prefix,
+            "redis_timeout_seconds": REDIS_TEST_TIMEOUT_SECONDS}
+
+
 @contextlib.contextmanager
 def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
     """Setting values that put the stores on ``backend`` (cleaned up on exit)."""
@@ -125,8 +131,7 @@ def backend_settings(backend: str) -> Iterator[dict[str, Any]]:
         yield {"database_url": None, "redis_url": None}
         return
     with postgres_schema() as url, redis_key_prefix() as prefix:
-        yield {"database_url": url, "redis_url": REDIS_URL, "redis_key_prefix": prefix,
-               "redis_timeout_seconds": REDIS_TEST_TIMEOUT_SECONDS}
+        yield {"database_url": url, **redis_settings(prefix)}
 
 
 @pytest.fixture
@@ -164,9 +169,7 @@ def state_settings(backend: str, tmp_path: Any, request: pytest.FixtureRequest) 
                               "api_keys": [], "jwt_secret": None}
     if backend == "redis+postgres":
         values["database_url"] = request.getfixturevalue("pg_schema_url")
-        values["redis_url"] = REDIS_URL
-        values["redis_key_prefix"] = request.getfixturevalue("redis_prefix")
-        values["redis_timeout_seconds"] = REDIS_TEST_TIMEOUT_SECONDS
+        values.update(redis_settings(request.getfixturevalue("redis_prefix")))
     return Settings(**values)
 
 
