@@ -200,6 +200,33 @@ def test_a_recased_line_reads_the_same_to_the_uncased_encoder_and_is_not_embedde
     assert len(plain.seen) == 2
 
 
+def test_a_token_id_key_is_embedded_from_its_ids_with_the_vectors_text_would_give():
+    from promptsentry.encoders import sentence_encoder
+
+    clear_cache()
+    inner = sentence_encoder()
+    units = [_LINES[0], "A unit with numbers 42, punctuation (here) and \u00e9t\u00e9."]
+    ids = inner.token_ids(units)
+    for unit, unit_ids in zip(units, ids, strict=True):
+        np.testing.assert_array_equal(inner.embed_ids([unit_ids]), inner.embed([unit]))
+
+    class _ById(_Counting):
+        """Exposes the encoder's ids path; ``seen`` only records the text path."""
+
+        def __init__(self, inner) -> None:
+            super().__init__(inner)
+            self.token_ids, self.by_ids = inner.token_ids, []
+
+        def embed_ids(self, rows):
+            self.by_ids.extend(rows)
+            return self.inner.embed_ids(rows)
+
+    enc = _ById(inner)
+    vecs = sim_mod.embed_units(units, enc)
+    assert enc.seen == [] and enc.by_ids == ids  # tokenised once, for the key
+    np.testing.assert_array_equal(vecs, np.concatenate([inner.embed([u]) for u in units]))
+
+
 def test_one_changed_line_scores_its_own_cosine_weighted_by_its_share():
     from promptsentry.encoders import sentence_encoder
 

@@ -129,6 +129,27 @@ def test_semantic_half_reads_only_the_head_through_the_encoder():
     assert result.category is Lock.DATA_ANALYSIS
 
 
+def test_a_prompt_the_lexical_half_settles_skips_the_encoder():
+    ew = np.zeros((8 + len(SIGNALS), 6), np.float32)
+    ew[:8, 2] = 5.0
+    sure = _lexical_only(embed_weights=ew, alpha=1.0, embed_chars=64,
+                         encoder=ExplodingEncoder())
+    sure._b[0] = 10.0  # the lexical half alone: lock 0 at ≈ 1.0
+    result = sure.detect("a " * 50)
+    assert result.category is sure.labels[0] and result.embedding is None
+    assert result.confidence >= sure.lexical_settle
+    # unsure (uniform lexical half): the semantic half runs and moves the decision
+    enc = RecordingEncoder()
+    unsure = _lexical_only(embed_weights=ew, alpha=1.0, embed_chars=64, encoder=enc)
+    assert unsure.detect("a " * 50).category is Lock.DATA_ANALYSIS and enc.seen
+    # 1.0 turns the shortcut off: the semantic half always runs
+    enc = RecordingEncoder()
+    always = _lexical_only(embed_weights=ew, alpha=1.0, embed_chars=64, encoder=enc,
+                           lexical_settle=1.0)
+    always._b[0] = 10.0
+    assert always.detect("a " * 50).embedding is not None and enc.seen
+
+
 def test_lexical_only_detector_never_calls_the_encoder():
     det = _lexical_only(encoder=ExplodingEncoder())
     assert not det.uses_encoder

@@ -273,26 +273,36 @@ def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
 
 
 @pytest.mark.parametrize("ai_context", [None, "creative_writing"])
-async def test_optimize_saves_the_detection_vector_without_a_second_encoder_call(
-        engine, ai_context):
+@pytest.mark.parametrize("prompt, semantic", [
+    # the lexical half alone is unsure: the semantic half runs and its vector is saved
+    ("Explain how vaccines work to a teenager.", True),
+    # the lexical half settles it (≥ LEXICAL_SETTLE): the store embeds the head itself
+    ("Write a short story about a lighthouse keeper who befriends a storm.", False),
+])
+async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_template(
+        engine, ai_context, prompt, semantic):
     from promptsentry.encoders import sentence_encoder
-    from promptsentry.optimizer.detect import ARTIFACT, ContextDetector
+    from promptsentry.optimizer.detect import ARTIFACT, LEXICAL_SETTLE, ContextDetector
     from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
     from promptsentry.optimizer.settings import OptimizerSettings
 
     counter = CountingEmbedder(sentence_encoder())
     detector = ContextDetector.load(ARTIFACT, encoder=counter)
     assert detector.uses_encoder
+    z, _, _ = detector.lexical_logits(prompt)
+    assert bool(detector._softmax(z).max() < LEXICAL_SETTLE) is semantic
     store = TemplateStore(engine, embedder=counter)
     svc = OptimizerService(store, OptimizerSettings(), detector=detector, llm=None)
-    prompt = "Write a short story about a lighthouse keeper who befriends a storm."
     body, _ = await svc.optimize("t1", OptimizeOptions(prompt=prompt, ai_context=ai_context),
                                  request_id="req-1")
     assert body["template_saved"]
-    assert counter.calls == [[embedding_input(prompt)]]  # detection's call, and no other
+    assert counter.calls == [[embedding_input(prompt)]]  # one call, by detection or the store
     detection_vec = detector.detect(prompt).embedding
+    assert (detection_vec is not None) is semantic
     stored = unpack_vector(_raw_embedding(engine, body["template_id"]))
-    np.testing.assert_array_equal(stored, detection_vec.astype(np.float32))
+    expected = detection_vec if semantic else sentence_encoder().embed(
+        [embedding_input(prompt)])[0]
+    np.testing.assert_array_equal(stored, expected.astype(np.float32))
     # a template saved without detection (bridge/REST create_template) embeds at save time
     counter.calls.clear()
     other = store.create("t1", title="x", original_prompt="Tabulate sales by region",

@@ -12,6 +12,7 @@ CPU only, onnxruntime + tokenizers + numpy. The session is created once per obje
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +56,15 @@ class _OnnxTextModel:
 
     def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Token ids and attention mask of ``texts`` as one right-padded batch."""
-        encs = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask = np.zeros((len(encs), width), dtype=np.int64)
-        for row, enc in enumerate(encs):
-            n = len(enc.ids)
-            ids[row, :n] = enc.ids
+        return self._feeds_from_ids([e.ids for e in self._tokenizer.encode_batch(texts)])
+
+    def _feeds_from_ids(self, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, token_ids in enumerate(rows):
+            n = len(token_ids)
+            ids[row, :n] = token_ids
             mask[row, :n] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
@@ -76,7 +79,16 @@ class Encoder(_OnnxTextModel):
         """``[len(texts), 384]`` float32 embeddings, one run per call (padded batch)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        feeds = self._feeds(texts)
+        return self._pooled(self._feeds(texts))
+
+    def embed_ids(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
+        """:meth:`embed` of texts already tokenised by :meth:`token_ids` (same vectors; saves
+        tokenising a text twice when the ids were computed as a cache key)."""
+        if not rows:
+            return np.zeros((0, 384), dtype=np.float32)
+        return self._pooled(self._feeds_from_ids(rows))
+
+    def _pooled(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         (hidden,) = self._session.run(["last_hidden_state"], feeds)
         m = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)

@@ -14,6 +14,12 @@ held-out calibration split, so ``confidence`` ≈ the chance the top lock is rig
 trained by ``python -m promptsentry.optimizer.training.train_context`` and shipped in
 ``optimizer/artifacts/context_model.npz``; an artifact without the semantic half (or
 ``alpha == 0``) never loads the encoder.
+
+The encoder is most of the cost of a detection (≈ 5 ms of ≈ 8 ms for a 2 KB prompt), so the
+semantic half only runs when the lexical half alone is less than :data:`LEXICAL_SETTLE` sure
+(its own softmax at the fitted temperature): on the 1,915 labelled rows of
+``data/optimizer/contexts.jsonl`` outside the training split that settled 45 % of the dev
+prompts and changed no decision (docs/BENCHMARKS.md, *Rules-engine latency*).
 """
 
 from __future__ import annotations
@@ -35,9 +41,12 @@ from promptsentry.optimizer.features import (
     featurize,
 )
 
-__all__ = ["ARTIFACT", "ContextDetection", "ContextDetector", "Embedder", "default_detector"]
+__all__ = ["ARTIFACT", "LEXICAL_SETTLE", "ContextDetection", "ContextDetector", "Embedder",
+           "default_detector"]
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "context_model.npz"
+#: The lexical half's confidence at which a detection skips the semantic half (1.0: never).
+LEXICAL_SETTLE = 0.9
 
 # Signals surfaced as `detected_parameters` (name → human label).
 _PARAMETER_NAMES = {
@@ -101,7 +110,8 @@ class ContextDetector:
                  labels: list[str], temperature: float = 1.0,
                  metadata: dict | None = None, *, embed_weights: np.ndarray | None = None,
                  embed_bias: np.ndarray | None = None, alpha: float = 0.0,
-                 embed_chars: int = EMBED_CHARS, encoder: Embedder | None = None) -> None:
+                 embed_chars: int = EMBED_CHARS, encoder: Embedder | None = None,
+                 lexical_settle: float = LEXICAL_SETTLE) -> None:
         if weights.shape != (HASH_DIM, len(labels)):
             raise ValueError(f"weights shape {weights.shape} does not match "
                              f"({HASH_DIM}, {len(labels)})")
@@ -120,6 +130,7 @@ class ContextDetector:
                     else embed_bias.astype(np.float32))
         self.alpha = float(alpha) if embed_weights is not None else 0.0
         self.embed_chars = int(embed_chars)
+        self.lexical_settle = float(lexical_settle)
         self._encoder = encoder
         self.labels = [Lock(lab) for lab in labels]
         self.temperature = float(temperature)
@@ -147,7 +158,8 @@ class ContextDetector:
 
     @property
     def uses_encoder(self) -> bool:
-        """Whether :meth:`detect` runs the sentence encoder."""
+        """Whether :meth:`detect` may run the sentence encoder (not for prompts the lexical
+        half settles, see :data:`LEXICAL_SETTLE`)."""
         return self._ew is not None and self.alpha != 0.0
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -172,7 +184,7 @@ class ContextDetector:
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)
         embedding = None
-        if self.uses_encoder:
+        if self.uses_encoder and self._softmax(z).max() < self.lexical_settle:
             embedding = self._embed([text])[0]
             z = z + self.alpha * self.semantic_logits(embedding, signals)
         return z, counts, embedding
@@ -182,13 +194,16 @@ class ContextDetector:
         z, counts, _ = self._fused(text)
         return z, counts
 
+    def _softmax(self, z: np.ndarray) -> np.ndarray:
+        z = z / self.temperature
+        p = np.exp(z - z.max())
+        return p / p.sum()
+
     def detect(self, text: str) -> ContextDetection:
         """The lock of ``text`` with calibrated probabilities (and the head embedding when the
         semantic half ran)."""
         z, signals, embedding = self._fused(text)
-        z = z / self.temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
+        p = self._softmax(z)
         order = np.argsort(-p)
         top, second = int(order[0]), int(order[1])
         lock = self.labels[top]

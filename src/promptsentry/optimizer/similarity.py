@@ -151,11 +151,15 @@ def embed_units(units: Sequence[str], embedder: Embedder,
     :func:`unit_keys` (pass ``keys`` when already computed)."""
     out: list[np.ndarray] = []
     base = id(embedder)
+    by_ids = getattr(embedder, "embed_ids", None)
     for unit, unit_key in zip(units, unit_keys(units, embedder) if keys is None else keys,
                               strict=True):
         vec = _recall(_cache, (base, unit_key))
         if vec is None:
-            vec = np.asarray(embedder.embed([unit])[0], dtype=np.float32)
+            # a token-id key is exactly what the encoder reads: embed it without re-tokenising
+            one = by_ids([unit_key]) if by_ids is not None and isinstance(unit_key, tuple) \
+                else embedder.embed([unit])
+            vec = np.asarray(one[0], dtype=np.float32)
             _remember(_cache, (base, unit_key), vec)
         out.append(vec)
     if not out:
