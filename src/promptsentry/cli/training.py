@@ -112,6 +112,12 @@ def train_command(
     hard_negative_repeats: Annotated[int, typer.Option(
         min=1, help="Finetune: passes per epoch over the benign corpus rows that use trigger "
         "words.")] = 1,
+    encoder_min_fast: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Long texts: units after the riskiest one reach the encoder only "
+        "at this fast-stage probability or above (0: always).")] = 0.0,
+    encoder_stop: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Long texts: no further unit reaches the encoder once the "
+        "riskiest scores this probability (1: never stop).")] = 1.0,
     head: Annotated[str, typer.Option(help="Frozen mode: encoder head, logreg or mlp.")]
         = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
@@ -159,7 +165,8 @@ def train_command(
 
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
                       folds=folds, target_recall=target_recall, threshold_rows=threshold_rows,
-                      encoder_mode=encoder_mode,
+                      encoder_mode=encoder_mode, encoder_min_fast=encoder_min_fast,
+                      encoder_stop=encoder_stop,
                       n_substituted=substituted, n_mentions=mentions,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
                                               hard_negative_repeats=hard_negative_repeats,

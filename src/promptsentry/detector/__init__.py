@@ -2,19 +2,21 @@
 
 Stage ``fast`` is a logistic regression over hashed character and word n-grams (pure numpy);
 it scores every window of the text in well under a millisecond each and settles the clear
-cases. Texts it cannot settle go to stage ``encoder``: since model 2.0 a fine-tuned 3-layer
-``all-MiniLM-L6-v2`` classifier (int8 ONNX, logits out of the graph; 1.x models: the frozen
-encoder plus a small head), stacked with the fast stage's logit. Both stages end in a
-logistic calibration fitted on held-out data, so :attr:`Detection.probability` is a
-probability of attack.
+cases. Texts it cannot settle go to stage ``encoder``: a fine-tuned ``all-MiniLM-L6-v2``
+classifier (6 layers since model 2.3, 3 in 2.0–2.2; int8 ONNX, logits out of the graph; 1.x
+models: the frozen encoder plus a small head), stacked with the fast stage's logit. Both
+stages end in a logistic calibration fitted on held-out data, so
+:attr:`Detection.probability` is a probability of attack.
 
 Texts longer than ``window.whole`` characters (512 since model 2.1, about the encoder's 128
 tokens) are cut into sentence-sized units (see :func:`segment_spans`; over-long sentences into
 overlapping character windows). The fast stage scores every unit;
-the encoder only the ``encoder_windows`` most suspicious ones, so a 50 KB prompt costs a few
-encoder runs, not hundreds. A text's probability is the highest unit probability, corrected
-for the number of units (see ``Detector._aggregate``) — an injection anywhere in a document
-makes the document an attack — and ``span`` points at that unit.
+the encoder only the ``encoder_windows`` most suspicious ones — since 2.3 the riskiest alone
+first and the next only when they may still matter (see ``Detector._score_gated``) — so a
+50 KB prompt costs one or two encoder runs, not hundreds. A text's probability is the
+highest unit probability, corrected for the number of units (see ``Detector._aggregate``) —
+an injection anywhere in a document makes the document an attack — and ``span`` points at
+that unit.
 
 Usage::
 
@@ -141,6 +143,11 @@ class Detector:
         self.window_stride = int(win["stride"])
         self.whole_chars = int(win.get("whole", self.window_chars))
         self.encoder_windows = int(win.get("encoder_windows", 4))
+        # Units after the riskiest one reach the encoder only when the fast stage gives them
+        # at least ``encoder_min_fast`` and the riskiest unit scored below ``encoder_stop``
+        # (defaults 0 and 1: always, in one batch — the behaviour before model 2.3).
+        self.encoder_min_fast = float(win.get("encoder_min_fast", 0.0))
+        self.encoder_stop = float(win.get("encoder_stop", 1.0))
         # Multiple-comparison correction of the max over units (see ``_aggregate``).
         self.unit_penalty = float(win.get("unit_penalty", 0.0))
         self.unit_penalty_cap = int(win.get("unit_penalty_cap", 16))
@@ -244,9 +251,12 @@ class Detector:
             )
         k = min(self.encoder_windows, len(spans))
         chosen = np.argsort(-z_fast, kind="stable")[:k]
-        z_enc = self.encoder_logits([pieces[i] for i in chosen])
         c_enc, c_fast, c0 = self._stack
-        p = _sigmoid(c_enc * z_enc + c_fast * z_fast[chosen] + c0)
+        if k == 1 or (self.encoder_min_fast <= 0.0 and self.encoder_stop >= 1.0):
+            z_enc = self.encoder_logits([pieces[i] for i in chosen])
+            p = _sigmoid(c_enc * z_enc + c_fast * z_fast[chosen] + c0)
+        else:
+            chosen, p = self._score_gated(pieces, chosen, z_fast, p_fast)
         j = int(np.argmax(p))
         return Detection(
             probability=self._aggregate(float(p[j]), len(spans)),
@@ -254,6 +264,30 @@ class Detector:
             stage="encoder",
             windows=len(spans),
         )
+
+    def _score_gated(self, pieces: list[str], chosen: np.ndarray, z_fast: np.ndarray,
+                     p_fast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The units of ``chosen`` the encoder scores and their encoder-stage probabilities.
+
+        The riskiest unit is always scored, on its own. The next ones follow only when it
+        scored below ``encoder_stop`` (that unit alone already makes the text an attack; more
+        units could only raise the maximum) and only those the fast stage gives at least
+        ``encoder_min_fast``: a benign document's second-riskiest sentence is usually an
+        ordinary one, and the encoder is most of the cost of a long text. Units left out do
+        not count towards the maximum (as units outside the top ``encoder_windows`` do not).
+        """
+        c_enc, c_fast, c0 = self._stack
+        first = chosen[:1]
+        p = _sigmoid(c_enc * self.encoder_logits([pieces[int(first[0])]]) + c_fast
+                     * z_fast[first] + c0)
+        rest = chosen[1:]
+        rest = rest[p_fast[rest] >= self.encoder_min_fast] if p[0] < self.encoder_stop \
+            else rest[:0]
+        if rest.size == 0:
+            return first, p
+        z = self.encoder_logits([pieces[int(i)] for i in rest])
+        return (np.concatenate([first, rest]),
+                np.concatenate([p, _sigmoid(c_enc * z + c_fast * z_fast[rest] + c0)]))
 
 
 def head_logits(head: dict[str, np.ndarray], emb: np.ndarray) -> np.ndarray:

@@ -78,6 +78,11 @@ class TrainConfig:
     window_stride: int = 80
     whole_chars: int = 512  # texts up to this long are one unit (see segment_spans)
     encoder_windows: int = 2
+    encoder_min_fast: float = 0.0
+    """Units after a long text's riskiest reach the encoder only at this fast-stage
+    probability or above (0: always; see ``Detector._score_gated``)."""
+    encoder_stop: float = 1.0
+    """No more units reach the encoder once the riskiest scores this (1: never stop)."""
     unit_penalty: float = 0.3
     unit_penalty_cap: int = 16
     """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
@@ -223,6 +228,8 @@ class FittedCascade:
             "threshold": self.threshold,
             "window": {"chars": cfg.window_chars, "stride": cfg.window_stride,
                        "whole": cfg.whole_chars, "encoder_windows": cfg.encoder_windows,
+                       "encoder_min_fast": cfg.encoder_min_fast,
+                       "encoder_stop": cfg.encoder_stop,
                        "unit_penalty": cfg.unit_penalty,
                        "unit_penalty_cap": cfg.unit_penalty_cap},
             "fast": {"file": "fast.npz", "features": cfg.features.to_dict(),
