@@ -303,6 +303,24 @@ def test_block_threshold_on_corpus_rows_ignores_augmented_attacks():
         _block_threshold(p, y, ~original & (y == 0), TrainConfig(threshold_rows="corpus"))
 
 
+def test_summed_stack_weighs_the_fast_logit_by_fast_weight():
+    from promptsentry.training.pipeline import TrainConfig, _calibrate
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    z_enc = (2 * y - 1) * 2.0 + rng.normal(size=400)
+    z_fast = rng.normal(size=400) * 3.0  # noise: only the encoder knows the labels
+    equal = _calibrate(z_fast, z_enc, y, TrainConfig())
+    a_enc, a_fast, _ = equal.stack
+    assert a_enc == a_fast
+    lean = _calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.25))
+    b_enc, b_fast, _ = lean.stack
+    assert b_fast == pytest.approx(0.25 * b_enc)
+    assert b_enc > a_enc  # the Platt slope of a less noisy sum is steeper
+    none = _calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.0))
+    assert none.stack[1] == 0.0
+
+
 def test_train_rejects_unknown_threshold_rows(tmp_path: Path):
     data = tmp_path / "tiny.jsonl"
     write_rows(data, _generate(40, 7))

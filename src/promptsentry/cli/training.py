@@ -118,6 +118,9 @@ def train_command(
     encoder_stop: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Long texts: no further unit reaches the encoder once the "
         "riskiest scores this probability (1: never stop).")] = 1.0,
+    fast_weight: Annotated[float, typer.Option(
+        min=0.0, help="Weight of the fast stage's logit in the stacked sum (1: equal "
+        "weights).")] = 1.0,
     head: Annotated[str, typer.Option(help="Frozen mode: encoder head, logreg or mlp.")]
         = "logreg",
     folds: Annotated[int, typer.Option(min=2, help="Folds for calibration.")] = 5,
@@ -166,7 +169,7 @@ def train_command(
     cfg = TrainConfig(seed=seed, use_encoder=encoder, augment=augment, head=head,
                       folds=folds, target_recall=target_recall, threshold_rows=threshold_rows,
                       encoder_mode=encoder_mode, encoder_min_fast=encoder_min_fast,
-                      encoder_stop=encoder_stop,
+                      encoder_stop=encoder_stop, fast_weight=fast_weight,
                       n_substituted=substituted, n_mentions=mentions,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
                                               hard_negative_repeats=hard_negative_repeats,

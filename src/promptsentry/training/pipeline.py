@@ -101,6 +101,8 @@ class TrainConfig:
     settle_error: float = 0.001
     settle_attacks: bool = False  # let the fast stage settle confident attacks too
     stack: str = "sum"  # finetune mode: "sum" (equal weights, one Platt) or "fit" (2-d Platt)
+    fast_weight: float = 1.0
+    """``stack == "sum"``: weight of the fast stage's logit in the sum (1: equal weights)."""
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -357,8 +359,10 @@ def _calibrate(z_fast: np.ndarray, z_enc: np.ndarray | None, y: np.ndarray,
         # Equal weights, then one Platt scaling of the sum. A stacker fitted on the training
         # sources learns how much to trust each stage *there*; under leave-one-source-out it
         # generalised worse than the plain sum of logits (docs/MODEL.md).
-        a, c0 = _platt(z_enc + z_fast, y)
-        a_enc = a_fast = a
+        # ``fast_weight`` < 1 leans on the encoder (measured on 2.3's fold models: better on
+        # two folds of three at 0.25; docs/MODEL.md).
+        a, c0 = _platt(z_enc + cfg.fast_weight * z_fast, y)
+        a_enc, a_fast = a, a * cfg.fast_weight
     p_stack = _sigmoid(a_enc * z_enc + a_fast * z_fast + c0)
     low, high = _settle_bounds(p_fast, y, cfg.settle_error)
     if not cfg.settle_attacks:
