@@ -251,10 +251,8 @@ class Detector:
             )
         k = min(self.encoder_windows, len(spans))
         chosen = np.argsort(-z_fast, kind="stable")[:k]
-        c_enc, c_fast, c0 = self._stack
         if k == 1 or (self.encoder_min_fast <= 0.0 and self.encoder_stop >= 1.0):
-            z_enc = self.encoder_logits([pieces[i] for i in chosen])
-            p = _sigmoid(c_enc * z_enc + c_fast * z_fast[chosen] + c0)
+            p = self._stacked(pieces, chosen, z_fast)
         else:
             chosen, p = self._score_gated(pieces, chosen, z_fast, p_fast)
         j = int(np.argmax(p))
@@ -276,18 +274,21 @@ class Detector:
         ordinary one, and the encoder is most of the cost of a long text. Units left out do
         not count towards the maximum (as units outside the top ``encoder_windows`` do not).
         """
-        c_enc, c_fast, c0 = self._stack
         first = chosen[:1]
-        p = _sigmoid(c_enc * self.encoder_logits([pieces[int(first[0])]]) + c_fast
-                     * z_fast[first] + c0)
+        p = self._stacked(pieces, first, z_fast)
         rest = chosen[1:]
         rest = rest[p_fast[rest] >= self.encoder_min_fast] if p[0] < self.encoder_stop \
             else rest[:0]
         if rest.size == 0:
             return first, p
-        z = self.encoder_logits([pieces[int(i)] for i in rest])
         return (np.concatenate([first, rest]),
-                np.concatenate([p, _sigmoid(c_enc * z + c_fast * z_fast[rest] + c0)]))
+                np.concatenate([p, self._stacked(pieces, rest, z_fast)]))
+
+    def _stacked(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray) -> np.ndarray:
+        """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch)."""
+        c_enc, c_fast, c0 = self._stack
+        z_enc = self.encoder_logits([pieces[int(i)] for i in units])
+        return _sigmoid(c_enc * z_enc + c_fast * z_fast[units] + c0)  # type: ignore[return-value]
 
 
 def head_logits(head: dict[str, np.ndarray], emb: np.ndarray) -> np.ndarray:
