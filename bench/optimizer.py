@@ -10,28 +10,47 @@ Usage::
 
     .venv/bin/python bench/optimizer.py [--json out.json] [--latency-runs 300]
     .venv/bin/python bench/optimizer.py --corpus data/optimizer/awesome_chatgpt_prompts.jsonl
+    PROMPTSENTRY_OPTIMIZER_LLM_PROVIDER=openai \
+    PROMPTSENTRY_OPTIMIZER_LLM_BASE_URL=http://127.0.0.1:11434/v1 \
+    PROMPTSENTRY_OPTIMIZER_LLM_MODEL=qwen2.5:7b-instruct \
+        .venv/bin/python bench/optimizer.py --engine llm --sample 200 --goals conciseness
 
 Prints a markdown section for docs/BENCHMARKS.md. ``--corpus`` (any JSONL with a ``text``
 field per line) runs only the conciseness table and the function-word share on that corpus:
 ``data/optimizer/awesome_chatgpt_prompts.jsonl`` holds the shared, human-written prompts of
-the Awesome ChatGPT Prompts collection (see data/optimizer/SOURCES.md).
+the Awesome ChatGPT Prompts collection (see data/optimizer/SOURCES.md). ``--engine llm`` (or
+``hybrid``) runs the same table through the LLM engine exactly as the service runs it
+(provider from ``PROMPTSENTRY_OPTIMIZER_LLM_*``, firewall and similarity floor on the answer,
+fallback to ``rules``) and adds how often the provider's answer was used, why not, and its
+token usage; ``--sample N`` keeps the provider bill small (N prompts chosen by SHA-256).
+Progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
 import json
 import platform
+import re
 import statistics
+import sys
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from promptsentry.encoders import sentence_encoder
 from promptsentry.optimizer.detect import default_detector
-from promptsentry.optimizer.engine import optimize_rules
-from promptsentry.optimizer.goals import GOALS, SUPPORTED_GOALS
+from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
+from promptsentry.optimizer.goals import GOALS, SUPPORTED_GOALS, strip_boilerplate
+from promptsentry.optimizer.llm import LLMClient, optimize_llm
+from promptsentry.optimizer.service import pattern_firewall
+from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import clear_cache, similarity
 from promptsentry.optimizer.tokens import count_tokens
 from promptsentry.optimizer.training.train_context import evaluate
@@ -70,19 +89,116 @@ def _window_similarity(a: str, b: str) -> float:
     return float(vec(a) @ vec(b))
 
 
-def conciseness(rows: list[dict]) -> dict:
+def sample_rows(rows: list[dict], n: int | None) -> list[dict]:
+    """``n`` rows chosen by the SHA-256 of their text (the same subset on every run and
+    machine), all rows when ``n`` is ``None``."""
+    if n is None or n >= len(rows):
+        return rows
+    return sorted(rows, key=lambda r: hashlib.sha256(r["text"].encode()).hexdigest())[:n]
+
+
+class Progress:
+    """One line on stderr at most every ``every_s`` seconds: done/total, elapsed, ETA."""
+
+    def __init__(self, label: str, total: int, every_s: float = 15.0) -> None:
+        self.label, self.total, self.every_s = label, total, every_s
+        self.started = self.last = time.monotonic()
+
+    def step(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s and done < self.total:
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = elapsed / done * (self.total - done) if done else float("nan")
+        print(f"[{self.label}] {done}/{self.total} prompts, {elapsed:.0f} s elapsed, "
+              f"~{eta:.0f} s left", file=sys.stderr, flush=True)
+
+
+_FALLBACK = re.compile(r"llm (?:rewrite rejected|engine failed) \((.*)\); fell back")
+
+
+def fallback_reason(warnings: list[str]) -> str | None:
+    """Why the llm engine fell back to ``rules``, with numbers and quoted text generalised
+    so that the reasons can be counted (``None``: it did not fall back)."""
+    for w in warnings:
+        m = _FALLBACK.search(w)
+        if m:
+            reason = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", m.group(1))
+            return re.sub(r"\d+(?:\.\d+)?", "N", reason)
+        if "llm engine is not configured" in w:
+            return "not configured"
+    return None
+
+
+Rewrite = Callable[[str, str], OptimizationResult]
+
+
+def rules_rewrite(text: str, goal: str) -> OptimizationResult:
+    return optimize_rules(text, [goal], "general_assistant")
+
+
+@contextmanager
+def llm_rewriter(engine: str, client: LLMClient | None = None) -> Iterator[Rewrite]:
+    """A ``Rewrite`` through the ``llm`` (or ``hybrid``) engine as the service runs it: the
+    provider configured by ``PROMPTSENTRY_OPTIMIZER_LLM_*`` (or ``client``), the optimizer's
+    firewall on the answer, the configured similarity floor, fallback to ``rules``."""
+    settings = OptimizerSettings()
+    client = client or LLMClient.from_settings(settings)
+    if client is None:
+        raise SystemExit("--engine llm/hybrid needs a provider: set "
+                         "PROMPTSENTRY_OPTIMIZER_LLM_PROVIDER (openai|anthropic|gemini), "
+                         "PROMPTSENTRY_OPTIMIZER_LLM_BASE_URL, PROMPTSENTRY_OPTIMIZER_LLM_MODEL "
+                         "and, if the provider needs one, PROMPTSENTRY_OPTIMIZER_LLM_API_KEY "
+                         "(docs/OPTIMIZER.md)")
+    firewall = pattern_firewall()
+
+    async def scanner(text: str) -> bool:
+        return (await firewall(strip_boilerplate(text))).malicious
+
+    with asyncio.Runner() as runner:
+        def rewrite(text: str, goal: str) -> OptimizationResult:
+            return runner.run(optimize_llm(
+                text, [goal], "general_assistant", client, scanner=scanner,
+                similarity_floor=settings.llm_similarity_floor, hybrid=engine == "hybrid"))
+
+        yield rewrite
+
+
+def conciseness(rows: list[dict], rewrite: Rewrite = rules_rewrite,
+                goals: tuple[str, ...] = ("conciseness", "token_efficiency"),
+                progress: bool = False) -> dict:
     """Token reduction of ``conciseness``/``token_efficiency`` on prompts of 150+ tokens, with
-    the encoder similarity the engine reports and an independent window-similarity check."""
+    the encoder similarity the engine reports and an independent window-similarity check.
+
+    With an LLM ``rewrite`` it also reports how often the LLM's answer was used, why it was
+    not (the engine then falls back to ``rules``, and that result is what is measured), and
+    the provider's token usage."""
     long = [r["text"] for r in rows if count_tokens(r["text"]) >= 150]
     out: dict[str, dict] = {}
-    for goal in ("conciseness", "token_efficiency"):
+    for goal in goals:
         reductions, sims, windows, changed = [], [], [], 0
-        for text in long:
-            r = optimize_rules(text, [goal], "general_assistant")
-            reductions.append(100.0 * (r.tokens_before - r.tokens_after) / r.tokens_before)
+        tiers: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        usage = {"input_tokens": 0, "output_tokens": 0}
+        llm_reductions = []
+        bar = Progress(goal, len(long)) if progress else None
+        for i, text in enumerate(long, 1):
+            r = rewrite(text, goal)
+            reduction = 100.0 * (r.tokens_before - r.tokens_after) / r.tokens_before
+            reductions.append(reduction)
             sims.append(r.similarity)
             windows.append(_window_similarity(text, r.optimized_prompt))
             changed += r.tokens_after < r.tokens_before
+            tiers[r.optimization_tier] += 1
+            if r.optimization_tier != "rules":
+                llm_reductions.append(reduction)
+            if (reason := fallback_reason(r.warnings)) is not None:
+                reasons[reason] += 1
+            for k in usage:
+                usage[k] += (r.llm_usage or {}).get(k, 0)
+            if bar:
+                bar.step(i)
         out[goal] = {
             "prompts": len(long),
             "changed_pct": round(100.0 * changed / len(long), 1),
@@ -93,6 +209,15 @@ def conciseness(rows: list[dict]) -> dict:
             "p5_similarity": round(pct(sims, 0.05), 4),
             "p5_window_similarity": round(pct(windows, 0.05), 4),
         }
+        if rewrite is not rules_rewrite:
+            out[goal].update({
+                "tiers": dict(tiers),
+                "llm_answer_used_pct": round(100.0 * len(llm_reductions) / len(long), 1),
+                "median_token_reduction_pct_llm_answers": (
+                    round(statistics.median(llm_reductions), 2) if llm_reductions else None),
+                "fallback_reasons": dict(reasons.most_common()),
+                "llm_usage": usage,
+            })
     return out
 
 
@@ -242,16 +367,41 @@ def print_conciseness(report: dict) -> None:
           "them would save at most.")
 
 
-def corpus_report(path: Path, json_out: Path | None) -> None:
-    """The conciseness table and function-word share on another corpus."""
+def print_llm(report: dict) -> None:
+    """How often the LLM's answer was used, and why not (``--engine llm|hybrid``)."""
+    print("\n| goal | LLM answer used | median reduction, LLM answers only | provider tokens "
+          "in / out (answers used) | fallbacks to rules, by reason |\n|---|---|---|---|---|")
+    for goal, v in report["conciseness"].items():
+        reasons = "; ".join(f"{k}: {n}" for k, n in v["fallback_reasons"].items()) or "none"
+        med = v["median_token_reduction_pct_llm_answers"]
+        print(f"| {goal} | {v['llm_answer_used_pct']} % | "
+              f"{'—' if med is None else str(med) + ' %'} | "
+              f"{v['llm_usage']['input_tokens']} / {v['llm_usage']['output_tokens']} | "
+              f"{reasons} |")
+
+
+def corpus_report(path: Path, json_out: Path | None, *, engine: str = "rules",
+                  sample: int | None = None, goals: tuple[str, ...] = ("conciseness",
+                                                                      "token_efficiency")
+                  ) -> None:
+    """The conciseness table and function-word share on a corpus, with either engine."""
     rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     rows = [r for r in rows if r.get("split") != "test_external"]  # as in the full report
-    report = {"corpus": str(path), "rows": len(rows),
-              "conciseness": conciseness(rows), "function_words": function_word_share(rows)}
+    rows = sample_rows([r for r in rows if count_tokens(r["text"]) >= 150], sample)
+    if engine == "rules":
+        c = conciseness(rows, goals=goals, progress=True)
+    else:
+        with llm_rewriter(engine) as rewrite:
+            c = conciseness(rows, rewrite, goals=goals, progress=True)
+    report = {"corpus": str(path), "rows": len(rows), "engine": engine, "sample": sample,
+              "conciseness": c, "function_words": function_word_share(rows)}
     if json_out:
         json_out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"Corpus `{path}`: {len(rows)} rows.\n")
+    print(f"Corpus `{path}`: {len(rows)} prompts of 150+ tokens"
+          f"{f' (sample of {sample} by SHA-256)' if sample else ''}; engine `{engine}`.\n")
     print_conciseness(report)
+    if engine != "rules":
+        print_llm(report)
 
 
 def main() -> None:
@@ -261,9 +411,22 @@ def main() -> None:
     ap.add_argument("--rubric-sample", type=int, default=200)
     ap.add_argument("--corpus", type=Path,
                     help="only the conciseness table, on this JSONL corpus ({text} per line)")
+    ap.add_argument("--engine", choices=("rules", "llm", "hybrid"), default="rules",
+                    help="llm/hybrid: only the conciseness table, through the provider "
+                         "configured by PROMPTSENTRY_OPTIMIZER_LLM_*")
+    ap.add_argument("--sample", type=int, default=None, metavar="N",
+                    help="conciseness table on N prompts of 150+ tokens (chosen by SHA-256)")
+    ap.add_argument("--goals", default="conciseness,token_efficiency",
+                    help="goals of the conciseness table (comma-separated)")
     args = ap.parse_args()
-    if args.corpus:
-        corpus_report(args.corpus, args.json)
+    goals = tuple(g.strip() for g in args.goals.split(",") if g.strip())
+    unknown = [g for g in goals if g not in SUPPORTED_GOALS]
+    if unknown:
+        ap.error(f"unknown goal(s) {', '.join(unknown)}; supported: "
+                 f"{', '.join(SUPPORTED_GOALS)}")
+    if args.corpus or args.engine != "rules" or args.sample:
+        corpus_report(args.corpus or DATA, args.json, engine=args.engine, sample=args.sample,
+                      goals=goals)
         return
     rows = [json.loads(line) for line in DATA.open(encoding="utf-8")]
     dev = [r for r in rows if r["split"] == "dev"]

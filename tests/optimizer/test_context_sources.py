@@ -119,3 +119,23 @@ def test_source_weights_reach_the_fit_and_the_metrics(tmp_path, monkeypatch):
     train_context.main(["--data", str(data), "--out", str(tmp_path / "m.npz"), "--metrics",
                         str(metrics_path), "--loso", "", "--source-weight", "s1=0.5,s2=2"])
     assert json.loads(metrics_path.read_text())["source_weights"] == {"s1": 0.5, "s2": 2.0}
+
+
+def test_dev_error_audit_names_dev_rows_with_their_corpus_labels():
+    """``data/optimizer/dev_error_audit.json`` (docs/BENCHMARKS.md) stays true to the corpus:
+    every audited row is a dev row carrying the label the audit quotes."""
+    import hashlib
+
+    data = Path(__file__).resolve().parents[2] / "data" / "optimizer"
+    dev = {}
+    for line in (data / "contexts.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        if row["split"] == "dev":
+            dev[hashlib.sha256(row["text"].encode()).hexdigest()[:16]] = row
+    audit = json.loads((data / "dev_error_audit.json").read_text())["rows"]
+    assert len(audit) == 70 and len({a["sha256"] for a in audit}) == 70
+    for a in audit:
+        row = dev[a["sha256"]]
+        assert (row["label"], row["source"]) == (a["label"], a["source"])
+        assert a["predicted"] != a["label"]
+        assert a["judgement"] in ("label_wrong", "model_wrong", "ambiguous")
