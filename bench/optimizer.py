@@ -47,9 +47,9 @@ import numpy as np
 from promptsentry.encoders import sentence_encoder
 from promptsentry.optimizer.detect import default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
-from promptsentry.optimizer.goals import GOALS, SUPPORTED_GOALS, strip_boilerplate
+from promptsentry.optimizer.goals import GOALS, SUPPORTED_GOALS
 from promptsentry.optimizer.llm import LLMClient, optimize_llm
-from promptsentry.optimizer.service import pattern_firewall
+from promptsentry.optimizer.service import pattern_firewall, rewrite_scanner
 from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import clear_cache, similarity
 from promptsentry.optimizer.tokens import count_tokens
@@ -151,11 +151,7 @@ def llm_rewriter(engine: str, client: LLMClient | None = None) -> Iterator[Rewri
                          "PROMPTSENTRY_OPTIMIZER_LLM_BASE_URL, PROMPTSENTRY_OPTIMIZER_LLM_MODEL "
                          "and, if the provider needs one, PROMPTSENTRY_OPTIMIZER_LLM_API_KEY "
                          "(docs/OPTIMIZER.md)")
-    firewall = pattern_firewall()
-
-    async def scanner(text: str) -> bool:
-        return (await firewall(strip_boilerplate(text))).malicious
-
+    scanner = rewrite_scanner(pattern_firewall())
     with asyncio.Runner() as runner:
         def rewrite(text: str, goal: str) -> OptimizationResult:
             return runner.run(optimize_llm(

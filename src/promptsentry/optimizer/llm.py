@@ -40,7 +40,7 @@ from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import similarity
 from promptsentry.optimizer.spans import missing_spans
 
-__all__ = ["LLMAnswer", "LLMClient", "LLMError", "build_instruction", "optimize_llm"]
+__all__ = ["LLMAnswer", "LLMClient", "LLMError", "Scanner", "build_instruction", "optimize_llm"]
 
 Scanner = Callable[[str], Awaitable[bool]]  # True: the firewall judges the text malicious
 

@@ -19,12 +19,12 @@ from promptsentry.optimizer.detect import ContextDetector, default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
 from promptsentry.optimizer.features import EMBED_CHARS
 from promptsentry.optimizer.goals import INJECTION_PATTERNS, strip_boilerplate, validate_goals
-from promptsentry.optimizer.llm import LLMClient, optimize_llm
+from promptsentry.optimizer.llm import LLMClient, Scanner, optimize_llm
 from promptsentry.optimizer.quota import QuotaService, QuotaStatus
 from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.store import TemplateStore
 
-__all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary"]
+__all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary", "rewrite_scanner"]
 
 log = get_logger("promptsentry.optimizer")
 
@@ -63,6 +63,16 @@ def pattern_firewall() -> Firewall:
                            ["optimizer_injection_pattern"] if hits else [])
 
     return scan
+
+
+def rewrite_scanner(firewall: Firewall) -> Scanner:
+    """The llm engine's firewall check of a rewrite: ``firewall`` on the text without the
+    optimizer's own fixed additions (headings, role, requirement and placeholder lines)."""
+
+    async def scanner(text: str) -> bool:
+        return (await firewall(strip_boilerplate(text))).malicious
+
+    return scanner
 
 
 @dataclass(slots=True)
@@ -123,11 +133,8 @@ class OptimizerService:
                                     injection_flagged=input_scan.malicious,
                                     target_model=opts.target_model)
         else:
-            async def scanner(text: str) -> bool:
-                return (await self.firewall(strip_boilerplate(text))).malicious
-
             result = await optimize_llm(
-                opts.prompt, goals, ai_context, self.llm, scanner=scanner,
+                opts.prompt, goals, ai_context, self.llm, scanner=rewrite_scanner(self.firewall),
                 similarity_floor=self.settings.llm_similarity_floor, hybrid=engine == "hybrid",
                 detector=self.detector, injection_flagged=input_scan.malicious,
                 target_model=opts.target_model)
