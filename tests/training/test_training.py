@@ -257,13 +257,12 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
     heldout = tmp_path / "heldout.jsonl"
     write_rows(heldout, _generate(40, 99))
     result = CliRunner().invoke(
-        _app(), ["eval", "--data", str(heldout), "--model-dir", str(out), "--json",
-                 str(tmp_path / "r.json")]
+        _app(), ["eval", str(heldout), "--model-dir", str(out), "--json"]
     )
     assert result.exit_code == 0, result.output
-    figures = json.loads((tmp_path / "r.json").read_text())[str(heldout)]
-    assert figures["n"] == 40 and figures["roc_auc"] > 0.9
-    assert {"p50_ms", "p99_ms", "ece", "recall_at_1fpr"} <= figures.keys()
+    figures = json.loads(result.stdout)["files"][str(heldout)]["overall"]
+    assert figures["rows"] == 40 and figures["auc"] > 0.9
+    assert {"blocked", "recall_at_1pct_fpr", "attacks_blocked"} <= figures.keys()
 
     if mode == "none":
         # a block threshold set from another file's attacks, written into the artifacts
@@ -333,9 +332,9 @@ def test_train_rejects_unknown_threshold_rows(tmp_path: Path):
 def test_eval_rejects_malformed_file(tmp_path: Path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x"}\n')
-    result = CliRunner().invoke(_app(), ["eval", "--data", str(bad)])
+    result = CliRunner().invoke(_app(), ["eval", str(bad)])
     assert result.exit_code == 2
-    assert "label" in result.output
+    assert "label" in result.stderr
 
 
 def test_long_documents_pair_each_benign_document_with_one_injected_copy():

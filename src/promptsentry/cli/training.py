@@ -230,14 +230,11 @@ def _encoder_description(model) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def _print_table(title: str, results: dict[str, dict], latency: bool = False) -> None:
+def _print_table(title: str, results: dict[str, dict]) -> None:
     table = Table(title=title)
     cols = ["n", "accuracy", "precision", "recall", "f1", "fpr", "roc_auc", "recall_at_1fpr",
             "recall_at_5fpr", "ece"]
     heads = ["n", "acc", "prec", "recall", "F1", "FPR", "AUC", "R@1%FPR", "R@5%FPR", "ECE"]
-    if latency:
-        cols += ["p50_ms", "p99_ms"]
-        heads += ["p50 ms", "p99 ms"]
     table.add_column("data")
     for h in heads:
         table.add_column(h, justify="right")
@@ -245,51 +242,9 @@ def _print_table(title: str, results: dict[str, dict], latency: bool = False) ->
         cells = []
         for c in cols:
             v = r.get(c)
-            cells.append(str(v) if c == "n" else _fmt(v, 2 if c.endswith("_ms") else 4))
+            cells.append(str(v) if c == "n" else _fmt(v))
         table.add_row(name, *cells)
     console.print(table)
-
-
-def eval_command(
-    data: Annotated[list[Path], typer.Option("--data", help="JSONL to evaluate (repeatable).",
-                                             exists=True, dir_okay=False)],
-    model_dir: Annotated[Path | None, typer.Option(help="Artifacts (default: shipped).")] = None,
-    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0,
-                                                    help="Block threshold (default: the model's).")]
-        = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write figures here.")]
-        = None,
-) -> None:
-    """Score labelled JSONL rows with the detector and print the standard figures."""
-    from promptsentry.detector import DetectorError, load_detector
-    from promptsentry.training.data import DataError, read_rows
-    from promptsentry.training.metrics import report
-
-    try:
-        det = load_detector(model_dir)
-        per_file = {str(p): read_rows(p) for p in data}
-    except (DetectorError, DataError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    thr = det.threshold if threshold is None else threshold
-    results: dict[str, dict] = {}
-    all_y: list[np.ndarray] = []
-    all_p: list[np.ndarray] = []
-    all_t: list[np.ndarray] = []
-    with _progress() as prog:
-        for name, rows in per_file.items():
-            y = np.array([r.label for r in rows])
-            p, t = _score_rows(det, rows, prog, f"scoring {Path(name).name}")
-            all_y.append(y)
-            all_p.append(p)
-            all_t.append(t)
-            results[name] = _with_latency(report(y, p, thr).to_dict(), t)
-    if len(per_file) > 1:
-        y, p, t = np.concatenate(all_y), np.concatenate(all_p), np.concatenate(all_t)
-        results["overall"] = _with_latency(report(y, p, thr).to_dict(), t)
-    _print_table(f"{det.name} {det.version} — threshold {thr:.4f}", results, latency=True)
-    if json_out is not None:
-        json_out.write_text(json.dumps(_clean(results), indent=2) + "\n", encoding="utf-8")
 
 
 def threshold_command(
@@ -365,14 +320,10 @@ def _score_rows(det, rows, prog, step: str) -> tuple[np.ndarray, np.ndarray]:  #
     return p, t_ms
 
 
-def _with_latency(rep: dict, t_ms: np.ndarray) -> dict:
-    rep["p50_ms"] = float(np.percentile(t_ms, 50)) if len(t_ms) else math.nan
-    rep["p99_ms"] = float(np.percentile(t_ms, 99)) if len(t_ms) else math.nan
-    return rep
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``train``, ``eval`` and ``threshold`` to the ``promptsentry`` command line."""
+    """Add ``train``, ``eval`` (:mod:`promptsentry.cli.evaluate`) and ``threshold`` to the ``promptsentry`` command line."""
     app.command("train")(train_command)
+    from promptsentry.cli.evaluate import eval_command
+
     app.command("eval")(eval_command)
     app.command("threshold")(threshold_command)

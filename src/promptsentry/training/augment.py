@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from promptsentry.training.data import Row
 
 __all__ = [
-    "augment", "hard_negative_rows", "indirect_rows", "mention_rows", "substituted_rows",
+    "augment", "carriers", "hard_negative_rows", "indirect_rows", "mention_rows", "substituted_rows",
     "trigger_wrapped_rows",
 ]
 
@@ -188,6 +188,11 @@ _CARRIERS = {
     "dev": {"csv": _csv, "yaml_comment": _yaml, "chat_log": _chat_log, "ticket": _ticket,
             "pdf_text": _pdf_text},
 }
+
+
+def carriers(pool: str) -> dict[str, Callable[[random.Random, str, str], str]]:
+    """The document carriers of ``pool`` by name: each maps (rng, pool, content) to a document."""
+    return dict(_CARRIERS[pool])
 
 
 def indirect_rows(

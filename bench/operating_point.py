@@ -1,0 +1,126 @@
+"""Choose the block threshold on the traffic-mix dev set (``data/dev/traffic.jsonl``).
+
+Every row goes through the real pipeline (``promptsentry eval``'s scoring, nothing blocked by
+the threshold: block_threshold 1.0), then each candidate threshold is checked against the
+ceilings below — the share of each *benign* kind of input that may be blocked. The shipped
+threshold is the **lowest** one under which every benign category keeps to its ceiling (the
+one that blocks the most attacks while doing so); the table shows the blocked share of every
+category at it, at the model's own threshold and at a few others.
+
+    .venv/bin/python bench/operating_point.py [--model-dir DIR] [--write] [--json out.json]
+
+``--write`` stores the chosen threshold in DIR/model.json and the rule in model_card.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from promptsentry.cli.evaluate import _parse_rows, score_file  # noqa: E402
+from promptsentry.config import get_settings  # noqa: E402
+from promptsentry.pipeline.runner import build_pipeline  # noqa: E402
+
+# The share of each benign kind of input that may be blocked (issue 18's targets, with the
+# categories of data/dev/traffic.jsonl). Attack categories have no ceiling: they are what the
+# lowest threshold under these ceilings is for.
+CEILINGS = {
+    "chat_short": 0.005, "chat_long": 0.005, "instruction": 0.01, "optimizer_prompts": 0.01,
+    "over_defence": 0.10, "multilingual": 0.03, "document_multilingual": 0.03,
+    "system_prompt": 0.05, "system_prompt_defensive": 0.05, "document": 0.02,
+    "corpus_benign": 0.05,
+}
+
+
+def blocked_share(risk: np.ndarray, thr: float) -> float:
+    return float((risk >= thr).mean()) if len(risk) else float("nan")
+
+
+def choose(by_cat: dict[str, np.ndarray]) -> float:
+    """The lowest threshold at which every benign category keeps to its ceiling."""
+    need = 0.0
+    for cat, ceiling in CEILINGS.items():
+        risk = np.sort(by_cat.get(cat, np.array([])))[::-1]
+        if not len(risk):
+            continue
+        allowed = int(np.floor(ceiling * len(risk)))  # rows of this category that may block
+        if allowed < len(risk):
+            need = max(need, float(np.nextafter(risk[allowed], 1.0)))
+    return need
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "dev" / "traffic.jsonl")
+    ap.add_argument("--model-dir", type=Path, default=None)
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    update: dict = {"block_threshold": 1.0}
+    if args.model_dir is not None:
+        update["model_dir"] = args.model_dir
+    settings = get_settings().model_copy(update=update)
+    pipeline = build_pipeline(settings)
+    detector = next(s.detector for s in pipeline.stages if hasattr(s, "detector"))
+    rows = _parse_rows(args.data)
+    scored = asyncio.run(score_file(rows, pipeline, settings, 1.0))
+    by_cat: dict[str, list[float]] = defaultdict(list)
+    labels: dict[str, int] = {}
+    for s in scored:
+        by_cat[s.category].append(s.risk)
+        labels[s.category] = s.label
+    arrays = {c: np.array(v) for c, v in by_cat.items()}
+    chosen = choose(arrays)
+    candidates = sorted({round(chosen, 4), round(detector.threshold, 4), 0.5, 0.9, 0.97})
+    print(f"{args.data} — {len(rows)} rows; model {detector.version} "
+          f"(own threshold {detector.threshold:.4f}); chosen {chosen:.4f}")
+    print("| category | label | rows | ceiling | " +
+          " | ".join(f"blocked at {t:.4f}" for t in candidates) + " |")
+    print("|---|---|---|---|" + "---|" * len(candidates))
+    table = {}
+    for cat in sorted(arrays, key=lambda c: (labels[c], c)):
+        shares = [blocked_share(arrays[cat], t) for t in candidates]
+        ceiling = CEILINGS.get(cat)
+        table[cat] = {"label": labels[cat], "rows": len(arrays[cat]), "ceiling": ceiling,
+                      "blocked": dict(zip([str(t) for t in candidates], shares, strict=True))}
+        print(f"| {cat} | {labels[cat]} | {len(arrays[cat])} | "
+              f"{'' if ceiling is None else f'{100 * ceiling:.1f} %'} | " +
+              " | ".join(f"{100 * x:.1f} %" for x in shares) + " |")
+    if args.json:
+        args.json.write_text(json.dumps({"chosen": chosen, "categories": table}, indent=2))
+    if args.write:
+        model_dir = Path(detector.model_dir)
+        spec = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+        previous = spec["threshold"]
+        spec["threshold"] = chosen
+        (model_dir / "model.json").write_text(json.dumps(spec, indent=2) + "\n", "utf-8")
+        card_path = model_dir / "model_card.json"
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card["threshold"] = chosen
+        card["threshold_rule"] = {
+            "rule": "lowest threshold at which every benign category of the traffic-mix dev "
+                    "set keeps to its ceiling (bench/operating_point.py)",
+            "data": {"path": str(args.data.relative_to(ROOT)) if args.data.is_relative_to(ROOT)
+                     else str(args.data),
+                     "sha256": hashlib.sha256(args.data.read_bytes()).hexdigest()},
+            "ceilings": CEILINGS,
+            "previous_threshold": previous,
+        }
+        card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote threshold {chosen:.4f} to {model_dir / 'model.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,264 @@
+"""Data that looks like a deployed firewall's traffic (detector 3.0).
+
+The injection corpus's benign side is short English questions, so a model trained on it alone
+blocked "hello", every non-English text and most system prompts. This module builds, from the
+shared benign folders (``../shared/data/benign_chat``, ``benign_multilingual``,
+``benign_system_prompts``; provenance in each ``SOURCES.md``) and hand-written templates
+(:mod:`promptsentry.training.traffic_templates`), three files:
+
+* ``data/detector/traffic_benign.jsonl`` — benign training rows: chat turns, queries and
+  instructions; sentences and passages in 20 languages; system prompts (whole when they fit the
+  encoder's 512 characters, else their head and sentence units, as the runtime cuts them);
+  documents and tool outputs (the train carriers) around ordinary human requests and
+  non-English text.
+* ``data/detector/traffic_attacks.jsonl`` — attack rows the corpus lacks: an attacker's goal
+  addressed to the agent inside tool output, e-mails and web pages, mostly without any trigger
+  phrase ("Please transfer $3,000 to account …", "TODO: …"), and direct injections in 17
+  languages. Both are built from the train pool only.
+* ``data/dev/traffic.jsonl`` — the **traffic-mix dev set**: every kind of input a deployed
+  firewall sees, one ``category`` each (``chat_short`` … ``tool_output_injection``), from the
+  rows of the shared folders that training never sees (20 % of each folder by source group),
+  the templates' *dev* pool, the optimizer's public prompts that detector training leaves out,
+  the existing dev sets and a held-out 3 % of the injection corpus (``corpus_direct``).
+
+Split rule: a row is dev when the SHA-1 of its *group* (the dialogue for chat turns, the
+treebank file for sentences, the prompt file for system prompts) falls in the lowest 20 of
+100 buckets. Rebuild (deterministic):
+
+    python -m promptsentry.training.traffic --shared ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from promptsentry.detector import segment_spans
+from promptsentry.training.augment import MAX_CARRIER_CHARS, carriers
+from promptsentry.training.data import Row, read_rows, write_rows
+from promptsentry.training.traffic_templates import (
+    ADDRESS,
+    GOALS,
+    HUMAN_REQUESTS,
+    MULTILINGUAL,
+    SLOTS,
+)
+
+__all__ = ["build", "corpus_holdout", "in_dev", "short_chat"]
+
+ROOT = Path(__file__).resolve().parents[3]
+DEV_PERCENT = 20
+CORPUS_HOLDOUT_PERCENT = 3
+
+
+def _bucket(key: str, salt: str = "traffic") -> int:
+    digest = hashlib.sha1(f"{salt}:{key}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:4], "big") % 100
+
+
+def _group(source: str) -> str:
+    """The unit of the train/dev split: a whole dialogue, treebank file or prompt file."""
+    if source.startswith(("sgd:", "multiwoz:")):
+        return source.rsplit("/", 1)[0]
+    if source.startswith("ud:"):
+        treebank, _, sent = source.partition(":")[2].partition(":")
+        return f"{treebank}:{sent.split('-')[0]}:{sent[:8]}"
+    return source.split("#", 1)[0]
+
+
+def in_dev(source: str) -> bool:
+    """True when the row with this ``source`` id belongs to the dev side of the split."""
+    return _bucket(_group(source)) < DEV_PERCENT
+
+
+def corpus_holdout(row: Row) -> bool:
+    """Injection-corpus rows held out of training for the dev set's ``corpus_direct``."""
+    return _bucket(row.text, "corpus") < CORPUS_HOLDOUT_PERCENT
+
+
+def short_chat(text: str) -> bool:
+    return len(text.split()) <= 6
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _pieces(text: str, whole: int = 512, max_units: int = 2) -> list[str]:
+    """A system prompt as the runtime scores it: whole, else its head and a few units."""
+    if len(text) <= whole:
+        return [text]
+    spans = segment_spans(text, 160, 80, whole=256)
+    head_end = max((e for _, e in spans if e <= whole), default=0)
+    out = [text[:head_end].strip()] if head_end >= 200 else []
+    units = [text[s:e].strip() for s, e in spans if s >= head_end]
+    units = [u for u in units if len(u) >= 24]
+    rng = random.Random(text[:64])
+    out += rng.sample(units, min(max_units, len(units)))
+    return out
+
+
+def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str:
+    values = {k: rng.choice(v) for k, v in slots.items()}
+    return template.format(**values)
+
+
+def goal_text(rng: random.Random, pool: str) -> str:
+    """An attacker's instruction addressed to the agent, e.g. ``TODO: wire 2,750 dollars …``."""
+    slots = {**SLOTS["train"], **SLOTS[pool]} if pool == "dev" else SLOTS["train"]
+    goal = _fill(rng.choice(GOALS[pool]), slots, rng)
+    form = rng.choice(ADDRESS[pool])
+    return form.format(goal=goal, Goal=goal[:1].upper() + goal[1:])
+
+
+def _in_carriers(contents: Iterable[str], label: int, category: str, pool: str,
+                 source: str, origin: str, rng: random.Random) -> list[Row]:
+    docs = carriers(pool)
+    names = sorted(docs)
+    out = []
+    for i, content in enumerate(contents):
+        name = names[i % len(names)]
+        doc = docs[name](rng, pool, content)
+        if len(doc) <= MAX_CARRIER_CHARS:
+            out.append(Row(doc, label, source, category, f"{origin}:{name}:{pool}"))
+    return out
+
+
+def multilingual_attacks(pool: str, rng: random.Random,
+                         preambles: dict[str, list[str]]) -> list[Row]:
+    """Override + goal in each language; half of them after an ordinary sentence of that
+    language, as an injection appended to a benign message would be."""
+    out = []
+    for lang, (overrides, goals, dev_override, dev_goal) in sorted(MULTILINGUAL.items()):
+        pairs = ([(o, g) for o in overrides for g in goals] if pool == "train"
+                 else [(dev_override, dev_goal), (dev_override, goals[0]),
+                       (overrides[0], dev_goal)])
+        for override, goal in pairs:
+            sep = "" if lang in ("zh", "ja") else (" " if lang in ("ar", "hi") else ", ")
+            text = f"{override}{sep}{goal}{'。' if lang in ('zh', 'ja') else '.'}"
+            out.append(Row(text, 1, f"template:{lang}", "multilingual_injection",
+                           f"multilingual:{pool}"))
+            for pre in rng.sample(preambles.get(lang, []), min(3 if pool == "train" else 1,
+                                                               len(preambles.get(lang, [])))):
+                out.append(Row(f"{pre} {text}", 1, f"template:{lang}", "multilingual_injection",
+                               f"multilingual:appended:{pool}"))
+    return out
+
+
+def _sample(rows: Sequence, n: int, rng: random.Random) -> list:
+    return list(rows) if len(rows) <= n else rng.sample(list(rows), n)
+
+
+def build(shared: Path, corpus: Sequence[Row], seed: int = 0
+          ) -> tuple[list[Row], list[Row], list[Row]]:
+    """(benign training rows, attack training rows, dev rows)."""
+    rng = random.Random(seed)
+    chat = _read(shared / "benign_chat" / "train.jsonl")
+    multi = _read(shared / "benign_multilingual" / "train.jsonl")
+    prompts = _read(shared / "benign_system_prompts" / "train.jsonl")
+    split = {name: ([r for r in rows if not in_dev(r["source"])],
+                    [r for r in rows if in_dev(r["source"])])
+             for name, rows in (("chat", chat), ("multi", multi), ("prompts", prompts))}
+
+    benign: list[Row] = []
+    chat_tr, chat_dev = split["chat"]
+    benign += [Row(r["text"], 0, r["source"].split(":")[0], f"chat_{r['category']}",
+                   "traffic:chat") for r in chat_tr]
+    multi_tr, multi_dev = split["multi"]
+    benign += [Row(r["text"], 0, f"ud:{r['lang']}", "multilingual", "traffic:multilingual")
+               for r in multi_tr]
+    prompts_tr, prompts_dev = split["prompts"]
+    for r in prompts_tr:
+        cat = "system_prompt_defensive" if r.get("defensive") else "system_prompt"
+        benign += [Row(p, 0, "gpts", cat, "traffic:system_prompt") for p in _pieces(r["text"])]
+    requests = HUMAN_REQUESTS["train"] * 20
+    benign += _in_carriers(requests, 0, "document", "train", "template", "human_request", rng)
+    short_multi = [r["text"] for r in multi_tr if len(r["text"]) <= 200]
+    benign += _in_carriers(_sample(short_multi, 600, rng), 0, "document", "train", "ud",
+                           "multilingual_doc", rng)
+
+    attacks = _in_carriers([goal_text(rng, "train") for _ in range(2400)], 1,
+                           "tool_output_injection", "train", "template", "goal", rng)
+    pre_tr = _preambles(multi_tr)
+    attacks += multilingual_attacks("train", rng, pre_tr)
+
+    dev = _dev_rows(rng, chat_dev, multi_dev, prompts_dev, corpus)
+    return benign, attacks, dev
+
+
+def _preambles(rows: Sequence[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        if r["category"] == "sentence" and len(r["text"]) <= 160:
+            out.setdefault(r["lang"], []).append(r["text"])
+    return out
+
+
+def _dev_rows(rng: random.Random, chat: list[dict], multi: list[dict], prompts: list[dict],
+              corpus: Sequence[Row]) -> list[Row]:
+    rows: list[Row] = []
+
+    def add(items: Iterable[str], label: int, category: str, source: str, origin: str) -> None:
+        rows.extend(Row(t, label, source, category, origin) for t in items)
+
+    short = [r["text"] for r in chat if short_chat(r["text"])]
+    longer = [r["text"] for r in chat if not short_chat(r["text"]) and r["category"] != "instruction"]
+    instr = [r["text"] for r in chat if r["category"] == "instruction"]
+    add(_sample(short, 500, rng), 0, "chat_short", "benign_chat", "traffic:dev")
+    add(_sample(longer, 400, rng), 0, "chat_long", "benign_chat", "traffic:dev")
+    add(_sample(instr, 300, rng), 0, "instruction", "benign_chat", "traffic:dev")
+    by_lang: dict[str, list[str]] = {}
+    for r in multi:
+        by_lang.setdefault(r["lang"], []).append(r["text"])
+    for lang in sorted(by_lang):
+        add(_sample(by_lang[lang], 30, rng), 0, "multilingual", f"ud:{lang}", "traffic:dev")
+    add([r["text"] for r in prompts if not r.get("defensive")], 0, "system_prompt", "gpts",
+        "traffic:dev")
+    add([r["text"] for r in prompts if r.get("defensive")], 0, "system_prompt_defensive",
+        "gpts", "traffic:dev")
+    optimizer = _read(ROOT / "data" / "optimizer" / "contexts.jsonl")
+    add([r["text"] for r in optimizer if r["source"] in ("mt-bench", "mmlu", "bbh", "vbench")],
+        0, "optimizer_prompts", "optimizer-external", "traffic:dev")
+    hard = read_rows(ROOT / "data" / "dev" / "hard_negatives.jsonl")
+    add([r.text for r in hard], 0, "over_defence", "hard_negatives", "traffic:dev")
+    requests = HUMAN_REQUESTS["dev"] * 25
+    rows += _in_carriers(requests, 0, "document", "dev", "template", "human_request", rng)
+    short_multi = [r["text"] for r in multi if len(r["text"]) <= 200]
+    rows += _in_carriers(_sample(short_multi, 100, rng), 0, "document_multilingual", "dev",
+                         "ud", "multilingual_doc", rng)
+    rows += _in_carriers([goal_text(rng, "dev") for _ in range(300)], 1,
+                         "tool_output_injection", "dev", "template", "goal", rng)
+    rows += multilingual_attacks("dev", rng, _preambles(multi))
+    indirect = read_rows(ROOT / "data" / "dev" / "indirect.jsonl")
+    rows += [Row(r.text, r.label, r.source, "indirect_injection" if r.label else "document",
+                 r.origin) for r in indirect]
+    held = [r for r in corpus if corpus_holdout(r)]
+    rows += [Row(r.text, r.label, r.source, "corpus_direct" if r.label else "corpus_benign",
+                 "corpus:holdout") for r in held]
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Build the traffic training rows and dev set.")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "data")
+    args = ap.parse_args(argv)
+    corpus = read_rows(args.shared / "injection" / "train.jsonl")
+    benign, attacks, dev = build(args.shared, corpus)
+    held = [r for r in corpus if corpus_holdout(r)]
+    write_rows(args.out_dir / "detector" / "traffic_benign.jsonl", benign)
+    write_rows(args.out_dir / "detector" / "traffic_attacks.jsonl", attacks)
+    write_rows(args.out_dir / "detector" / "corpus_holdout.jsonl", held)
+    write_rows(args.out_dir / "dev" / "traffic.jsonl", dev)
+    print(f"traffic_benign {len(benign)}, traffic_attacks {len(attacks)}, "
+          f"corpus_holdout {len(held)}, dev/traffic {len(dev)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The traffic-shaped training rows and the traffic-mix dev set (``training/traffic.py``)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from promptsentry.training import traffic
+from promptsentry.training.traffic_templates import ADDRESS, GOALS, HUMAN_REQUESTS, MULTILINGUAL
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = ROOT / "data" / "dev" / "traffic.jsonl"
+TRAIN_FILES = [ROOT / "data" / "detector" / "traffic_benign.jsonl",
+               ROOT / "data" / "detector" / "traffic_attacks.jsonl"]
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def test_template_pools_are_disjoint():
+    for pools in (GOALS, ADDRESS, HUMAN_REQUESTS):
+        assert not set(pools["train"]) & set(pools["dev"])
+    for overrides, goals, dev_override, dev_goal in MULTILINGUAL.values():
+        assert dev_override not in overrides and dev_goal not in goals
+
+
+def test_split_keeps_a_dialogue_or_treebank_run_on_one_side():
+    turns = [f"sgd:train/12_00042/{i}" for i in range(12)]
+    assert len({traffic.in_dev(s) for s in turns}) == 1
+    share = sum(traffic.in_dev(f"clinc:train/{i}/greeting") for i in range(5000)) / 5000
+    assert 0.17 < share < 0.23
+
+
+def test_goal_text_addresses_the_agent_without_trigger_phrases():
+    text = traffic.goal_text(random.Random(3), "dev")
+    assert "ignore" not in text.lower() and "instruction" not in text.lower()
+    assert any(text.startswith(f.split("{")[0]) for f in ADDRESS["dev"] if f.split("{")[0])
+
+
+def test_no_dev_text_is_a_training_row():
+    train = {r["text"] for p in TRAIN_FILES for r in _rows(p)}
+    dev = _rows(DEV)
+    assert not [r["text"] for r in dev if r["text"] in train and r["label"] == 0
+                and r["category"].startswith(("chat", "multilingual", "system_prompt"))]
+
+
+def test_dev_set_covers_every_kind_of_input():
+    counts = Counter((r["category"], r["label"]) for r in _rows(DEV))
+    for cat in ("chat_short", "chat_long", "instruction", "multilingual", "system_prompt",
+                "system_prompt_defensive", "optimizer_prompts", "over_defence", "document"):
+        assert counts[(cat, 0)] >= 80, cat
+    for cat in ("tool_output_injection", "multilingual_injection", "indirect_injection",
+                "corpus_direct"):
+        assert counts[(cat, 1)] >= 50, cat
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "data" / "benign_chat").exists(),
+                    reason="needs ../shared/data")
+def test_committed_files_are_what_the_builder_writes(tmp_path):
+    (tmp_path / "detector").mkdir()
+    (tmp_path / "dev").mkdir()
+    assert traffic.main(["--out-dir", str(tmp_path)]) == 0
+    for rel in ("dev/traffic.jsonl", "detector/traffic_benign.jsonl",
+                "detector/traffic_attacks.jsonl", "detector/corpus_holdout.jsonl"):
+        assert (tmp_path / rel).read_bytes() == (ROOT / "data" / rel).read_bytes(), rel
