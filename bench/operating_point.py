@@ -46,10 +46,24 @@ def blocked_share(risk: np.ndarray, thr: float) -> float:
     return float((risk >= thr).mean()) if len(risk) else float("nan")
 
 
-def choose(by_cat: dict[str, np.ndarray]) -> float:
+# When the request's ``context`` says what the text is, the model has an operating point of its
+# own for it, chosen the same way on the dev rows of that kind scored with that context:
+# documents and tool output (the indirect-injection stage runs on them too) and system prompts
+# (the app builder's own text: 1 % of them at most).
+CONTEXTS = {
+    "tool_return": ({"document": 0.02, "document_multilingual": 0.03},
+                    ("document", "document_multilingual", "tool_output_injection",
+                     "indirect_injection")),
+    "system_prompt": ({"system_prompt": 0.01, "system_prompt_defensive": 0.01},
+                      ("system_prompt", "system_prompt_defensive")),
+}
+CONTEXT_ALIASES = {"document": "tool_return"}
+
+
+def choose(by_cat: dict[str, np.ndarray], ceilings: dict[str, float] = CEILINGS) -> float:
     """The lowest threshold at which every benign category keeps to its ceiling."""
     need = 0.0
-    for cat, ceiling in CEILINGS.items():
+    for cat, ceiling in ceilings.items():
         risk = np.sort(by_cat.get(cat, np.array([])))[::-1]
         if not len(risk):
             continue
@@ -57,6 +71,15 @@ def choose(by_cat: dict[str, np.ndarray]) -> float:
         if allowed < len(risk):
             need = max(need, float(np.nextafter(risk[allowed], 1.0)))
     return need
+
+
+def _by_category(scored: list) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    by_cat: dict[str, list[float]] = defaultdict(list)
+    labels: dict[str, int] = {}
+    for s in scored:
+        by_cat[s.category].append(s.risk)
+        labels[s.category] = s.label
+    return {c: np.array(v) for c, v in by_cat.items()}, labels
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,14 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = build_pipeline(settings)
     detector = next(s.detector for s in pipeline.stages if hasattr(s, "detector"))
     rows = _parse_rows(args.data)
-    scored = asyncio.run(score_file(rows, pipeline, settings, 1.0))
-    by_cat: dict[str, list[float]] = defaultdict(list)
-    labels: dict[str, int] = {}
-    for s in scored:
-        by_cat[s.category].append(s.risk)
-        labels[s.category] = s.label
-    arrays = {c: np.array(v) for c, v in by_cat.items()}
+    arrays, labels = _by_category(asyncio.run(score_file(rows, pipeline, settings, 1.0)))
     chosen = choose(arrays)
+    by_context: dict[str, float] = {}
+    for context, (ceilings, cats) in CONTEXTS.items():
+        subset = [{**r, "context": context} for r in rows if r.get("category") in cats]
+        ctx_arrays, ctx_labels = _by_category(
+            asyncio.run(score_file(subset, pipeline, settings, 1.0)))
+        by_context[context] = choose(ctx_arrays, ceilings)
+        print(f"context {context!r}: threshold {by_context[context]:.4f}; " + ", ".join(
+            f"{c} {100 * blocked_share(a, by_context[context]):.1f} % blocked"
+            for c, a in sorted(ctx_arrays.items())))
+    for alias, context in CONTEXT_ALIASES.items():
+        by_context[alias] = by_context[context]
     candidates = sorted({round(chosen, 4), round(detector.threshold, 4), 0.5, 0.9, 0.97})
     print(f"{args.data} — {len(rows)} rows; model {detector.version} "
           f"(own threshold {detector.threshold:.4f}); chosen {chosen:.4f}")
@@ -98,16 +126,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{'' if ceiling is None else f'{100 * ceiling:.1f} %'} | " +
               " | ".join(f"{100 * x:.1f} %" for x in shares) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"chosen": chosen, "categories": table}, indent=2))
+        args.json.write_text(json.dumps({"chosen": chosen, "context_thresholds": by_context,
+                                         "categories": table}, indent=2))
     if args.write:
         model_dir = Path(detector.model_dir)
         spec = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
         previous = spec["threshold"]
         spec["threshold"] = chosen
+        spec["context_thresholds"] = by_context
         (model_dir / "model.json").write_text(json.dumps(spec, indent=2) + "\n", "utf-8")
         card_path = model_dir / "model_card.json"
         card = json.loads(card_path.read_text(encoding="utf-8"))
         card["threshold"] = chosen
+        card["context_thresholds"] = by_context
         card["threshold_rule"] = {
             "rule": "lowest threshold at which every benign category of the traffic-mix dev "
                     "set keeps to its ceiling (bench/operating_point.py)",
@@ -115,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                      else str(args.data),
                      "sha256": hashlib.sha256(args.data.read_bytes()).hexdigest()},
             "ceilings": CEILINGS,
+            "context_ceilings": {c: ceil for c, (ceil, _) in CONTEXTS.items()},
             "previous_threshold": previous,
         }
         card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

@@ -23,6 +23,7 @@ from promptsentry.pipeline.runner import (
     is_allowlisted,
     policy_for,
     resolve_block_threshold,
+    resolve_context_thresholds,
 )
 from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
 from promptsentry.stores.base import HotStore
@@ -64,6 +65,7 @@ class ScanService:
         self.guard = guard
         self.tenants = tenants
         self._threshold: float | None = None
+        self._context_thresholds: dict[str, float] | None = None
         self._record_store_down = False
 
     @property
@@ -71,6 +73,12 @@ class ScanService:
         if self._threshold is None:
             self._threshold = resolve_block_threshold(self.settings, self.pipeline)
         return self._threshold
+
+    @property
+    def context_thresholds(self) -> dict[str, float]:
+        if self._context_thresholds is None:
+            self._context_thresholds = resolve_context_thresholds(self.settings, self.pipeline)
+        return self._context_thresholds
 
     async def effective_settings(self, tenant_id: str) -> EffectiveSettings | None:
         """The tenant's settings merged onto the install's (``None`` without a directory)."""
@@ -94,7 +102,8 @@ class ScanService:
         if admission is None:
             admission = await self.admit(request, ctx)
         if eff is None:
-            policy = policy_for(self.settings, request, block_threshold=self.block_threshold)
+            policy = policy_for(self.settings, request, block_threshold=self.block_threshold,
+                                context_thresholds=self.context_thresholds)
         else:
             policy = PipelinePolicy(
                 block_threshold=(eff.block_threshold if eff.block_threshold is not None
@@ -106,6 +115,8 @@ class ScanService:
                 redact=eff.redaction_enabled,
                 system_prompt_fingerprint=eff.system_prompt_fingerprint,
                 system_prompt_threshold=eff.system_prompt_threshold,
+                context_thresholds=(self.context_thresholds if eff.block_threshold is None
+                                    else {}),
             )
         response, _ = await self.pipeline.run(
             request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,

@@ -67,7 +67,8 @@ def _parse_rows(path: Path) -> list[dict[str, Any]]:
 
 
 async def score_file(rows: list[dict[str, Any]], pipeline: Any, settings: Any,
-                     threshold: float, advance: Any = None) -> list[Scored]:
+                     threshold: float, advance: Any = None,
+                     context_thresholds: dict[str, float] | None = None) -> list[Scored]:
     """Judge every row as ``POST /scan`` would; ``advance()`` after each."""
     from promptsentry.models.request import ScanRequest
     from promptsentry.pipeline.runner import policy_for
@@ -77,8 +78,9 @@ async def score_file(rows: list[dict[str, Any]], pipeline: Any, settings: Any,
     for row in rows:
         extra = {k: v for k, v in row.items() if k in fields}
         request = ScanRequest(prompt=row["text"], **extra)
-        response, _ = await pipeline.run(
-            request, policy_for(settings, request, block_threshold=threshold))
+        policy = policy_for(settings, request, block_threshold=threshold,
+                            context_thresholds=context_thresholds)
+        response, _ = await pipeline.run(request, policy)
         scored.append(Scored(int(row["label"]), str(row.get("category") or "uncategorised"),
                              float(response.risk_score), response.action_taken == "blocked"))
         if advance is not None:
@@ -164,7 +166,11 @@ def eval_command(
     from promptsentry.cli.core import _quiet_logging
     from promptsentry.config import get_settings
     from promptsentry.detector import DetectorError
-    from promptsentry.pipeline.runner import build_pipeline, resolve_block_threshold
+    from promptsentry.pipeline.runner import (
+        build_pipeline,
+        resolve_block_threshold,
+        resolve_context_thresholds,
+    )
 
     _quiet_logging()
 
@@ -178,6 +184,7 @@ def eval_command(
         per_file = {str(p): _parse_rows(p) for p in files}
         pipeline = build_pipeline(settings)
         used = resolve_block_threshold(settings, pipeline)
+        by_context = resolve_context_thresholds(settings, pipeline)
     except (ValueError, OSError, DetectorError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -188,7 +195,7 @@ def eval_command(
         for name, rows in per_file.items():
             task = bar.add_task(Path(name).name, total=len(rows))
             scored = asyncio.run(score_file(rows, pipeline, settings, used,
-                                            lambda t=task: bar.advance(t)))
+                                            lambda t=task: bar.advance(t), by_context))
             results[name] = summarise(scored)
     if as_json:
         print(json.dumps({"threshold": used, "files": _clean(results)}, indent=2))

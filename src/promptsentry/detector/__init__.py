@@ -138,6 +138,10 @@ class Detector:
         self.name: str = spec["name"]
         self.version: str = spec["version"]
         self.threshold: float = float(spec["threshold"])
+        # Operating points for texts whose request says what they are (3.0: "document",
+        # "tool_return", "system_prompt"); absent in older models.
+        self.context_thresholds: dict[str, float] = {
+            str(k): float(v) for k, v in spec.get("context_thresholds", {}).items()}
         win = spec["window"]
         self.window_chars = int(win["chars"])
         self.window_stride = int(win["stride"])

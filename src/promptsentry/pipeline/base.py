@@ -92,6 +92,14 @@ class PipelinePolicy:
     """The tenant's registered system-prompt fingerprint (keyed shingle hashes), if any."""
     system_prompt_threshold: float = 0.5
     """Fraction of the fingerprint a response must reproduce to count as a leak."""
+    context_thresholds: Mapping[str, float] = field(default_factory=dict)
+    """Block thresholds for texts whose request ``context`` names what they are
+    (``document``, ``tool_return``, ``system_prompt``): the model's per-context operating
+    points, used only where no operator or tenant set ``block_threshold``."""
+
+    def threshold_for(self, context: str | None) -> float:
+        """The block threshold of a text with this request ``context``."""
+        return self.context_thresholds.get(context or "", self.block_threshold)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import hashlib
 import ipaddress
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from promptsentry.clock import now_iso
@@ -123,7 +123,8 @@ class Pipeline:
             ms=round(verdict_ms, 3),
             failure_mode=FailureMode.CLOSED.value,
             score=decision.risk_score,
-            details={"gray_zone": decision.gray_zone, "threshold": policy.block_threshold},
+            details={"gray_zone": decision.gray_zone,
+                     "threshold": policy.threshold_for(request.context)},
         )
         timestamp = now_iso()
         response = ScanResponse(
@@ -187,10 +188,12 @@ def build_pipeline(settings: Settings) -> Pipeline:
     return Pipeline(default_stages(settings), audit_salt=settings.resolved_audit_salt())
 
 
-def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: float) -> PipelinePolicy:
+def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: float,
+               context_thresholds: Mapping[str, float] | None = None) -> PipelinePolicy:
     """The install-wide policy for ``request`` (tenant settings refine it in the service)."""
     return PipelinePolicy(
         block_threshold=block_threshold,
+        context_thresholds=dict(context_thresholds or {}),
         gray_zone_low=settings.gray_zone_low,
         gray_zone_high=settings.gray_zone_high,
         monitor_mode=settings.monitor_mode,
@@ -225,6 +228,18 @@ def resolve_block_threshold(settings: Settings, pipeline: Pipeline) -> float:
     return 0.5
 
 
+def resolve_context_thresholds(settings: Settings, pipeline: Pipeline) -> dict[str, float]:
+    """The model's per-context block thresholds (``document``, ``tool_return``, …), or none
+    when the operator configured one ``block_threshold`` for everything."""
+    if settings.block_threshold is not None:
+        return {}
+    for stage in pipeline.stages:
+        thresholds = getattr(getattr(stage, "detector", None), "context_thresholds", None)
+        if thresholds is not None:
+            return dict(thresholds)
+    return {}
+
+
 @lru_cache(maxsize=1)
 def default_pipeline() -> Pipeline:
     """The process-wide default pipeline, built once from :func:`get_settings`."""
@@ -235,6 +250,7 @@ async def run_pipeline(request: ScanRequest) -> ScanResponse:
     """Judge one request with the default pipeline and the install's settings."""
     settings = get_settings()
     pipeline = default_pipeline()
-    threshold = resolve_block_threshold(settings, pipeline)
-    response, _ = await pipeline.run(request, policy_for(settings, request, block_threshold=threshold))
+    policy = policy_for(settings, request, block_threshold=resolve_block_threshold(settings, pipeline),
+                        context_thresholds=resolve_context_thresholds(settings, pipeline))
+    response, _ = await pipeline.run(request, policy)
     return response

@@ -92,7 +92,8 @@ def decide(state: ScanState) -> Decision:
         risk = max(risk, 0.99)
         reasons.append("failed closed: " + ", ".join(failed_closed))
 
-    malicious = bool(decisive or failed_closed) or risk >= policy.block_threshold
+    threshold = policy.threshold_for(state.request.context)
+    malicious = bool(decisive or failed_closed) or risk >= threshold
     gray = policy.gray_zone_low <= risk < policy.gray_zone_high and not (decisive or failed_closed)
 
     if p_clf is not None:

@@ -1,0 +1,36 @@
+"""Per-context operating points: a text whose request ``context`` says it is a document, a tool
+result or a system prompt is judged at the model's threshold for that kind of text, unless an
+operator or tenant configured one ``block_threshold``."""
+
+from __future__ import annotations
+
+from promptsentry.config import Settings
+from promptsentry.models.request import ScanRequest
+from promptsentry.pipeline.base import PipelinePolicy, ScanState, StageResult
+from promptsentry.pipeline.runner import build_pipeline, resolve_context_thresholds
+from promptsentry.pipeline.verdict import decide
+
+
+def _decide(context: str | None, policy: PipelinePolicy, p: float):
+    state = ScanState.start(ScanRequest(prompt="some text", context=context), policy)
+    state = state.with_result(StageResult(name="classifier", score=p))
+    return decide(state)
+
+
+def test_a_context_threshold_applies_only_to_that_context():
+    policy = PipelinePolicy(block_threshold=0.8,
+                            context_thresholds={"tool_return": 0.6, "system_prompt": 0.97})
+    assert _decide("tool_return", policy, 0.7).verdict == "malicious"
+    assert _decide(None, policy, 0.7).verdict == "clean"
+    assert _decide("customer_chat", policy, 0.7).verdict == "clean"
+    assert _decide("system_prompt", policy, 0.9).verdict == "clean"
+    assert _decide(None, policy, 0.9).verdict == "malicious"
+
+
+def test_an_operator_threshold_replaces_the_models_context_thresholds(tmp_path):
+    shipped = build_pipeline(Settings(data_dir=tmp_path))
+    model = resolve_context_thresholds(Settings(data_dir=tmp_path), shipped)
+    assert resolve_context_thresholds(Settings(data_dir=tmp_path, block_threshold=0.5),
+                                      shipped) == {}
+    for context, value in model.items():
+        assert context in {"document", "tool_return", "system_prompt"} and 0 < value <= 1
