@@ -1,0 +1,109 @@
+"""Issue 17 across two uvicorn workers on Redis + PostgreSQL: tenant-scoped blocks, the
+tenant rate limit for loopback callers, revocation while the database is down, quota
+reservation under concurrency.
+
+One deployment serves the module (a start costs seconds); every test makes its own tenants.
+PostgreSQL is reached through a :class:`TcpProxy` so a test can take the database away."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from fixtures_state import POSTGRES_URL, REDIS_URL, free_port, postgres_schema, redis_key_prefix
+from live_servers import start_server, stop_server
+from tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.slow
+
+ADMIN = "admin-token-for-tests-0123456789"
+H = {"Authorization": f"Bearer {ADMIN}"}
+VICTIM = "198.51.100.201"
+
+
+class Cluster:
+    def __init__(self, url: str, proxy: TcpProxy) -> None:
+        self.url = url
+        self.proxy = proxy
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mw17")
+    with postgres_schema() as pg_url, redis_key_prefix() as prefix:
+        proxy = TcpProxy(("127.0.0.1", 5432))
+        assert "127.0.0.1:5432" in POSTGRES_URL
+        port = free_port()
+        env = {
+            "PROMPTSENTRY_DATA_DIR": str(tmp),
+            "PROMPTSENTRY_DATABASE_URL": pg_url.replace("127.0.0.1:5432",
+                                                        f"127.0.0.1:{proxy.port}"),
+            "PROMPTSENTRY_REDIS_URL": REDIS_URL,
+            "PROMPTSENTRY_REDIS_KEY_PREFIX": prefix,
+            "PROMPTSENTRY_ADMIN_TOKEN": ADMIN,
+            "PROMPTSENTRY_STRIKE_THRESHOLD": "3",
+            "PROMPTSENTRY_KEY_USAGE_FLUSH_SECONDS": "0",
+            "PROMPTSENTRY_LOG_LEVEL": "warning",
+        }
+        proc = start_server(env, port, 2, tmp / "server.log")
+        try:
+            yield Cluster(f"http://127.0.0.1:{port}", proxy)
+        finally:
+            stop_server(proc)
+            proxy.close()
+
+
+async def fire(url: str, n: int, headers: dict, body: dict,
+               path: str = "/scan") -> list[httpx.Response]:
+    """``n`` concurrent POSTs, each on its own connection (so both workers accept)."""
+    async def one() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            return await c.post(path, json=body, headers=headers)
+
+    return list(await asyncio.gather(*[one() for _ in range(n)]))
+
+
+async def fire_on_both(url: str, n: int, headers: dict, body: dict) -> list[httpx.Response]:
+    """Bursts of ``n`` until both workers have answered (bounded)."""
+    responses: list[httpx.Response] = []
+    for _ in range(10):
+        responses += await fire(url, n, headers, body)
+        if len(pids(responses)) == 2:
+            break
+    assert len(pids(responses)) == 2, "both workers must have answered"
+    return responses
+
+
+def pids(responses: list[httpx.Response]) -> set[str]:
+    return {r.headers["x-worker-pid"] for r in responses}
+
+
+async def tenant_with_key(url: str, name: str, settings: dict | None = None,
+                          scopes=("scan",)) -> tuple[str, dict]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        tenant = (await c.post("/admin/tenants", json={"name": name, "settings": settings},
+                               headers=H)).json()
+        r = await c.post("/admin/keys", json={"tenant_id": tenant["id"], "name": "k",
+                                             "scopes": list(scopes)}, headers=H)
+        assert r.status_code == 201, r.text
+    return tenant["id"], {"Authorization": f"Bearer {r.json()['key']}"}
+
+
+async def test_one_tenants_strikes_block_an_address_for_that_tenant_only(cluster):
+    """Point 1: three malicious scans of tenant A naming the victim's address block it for
+    A on both workers, and for nobody else."""
+    _, ha = await tenant_with_key(cluster.url, "attacker")
+    _, hb = await tenant_with_key(cluster.url, "bystander")
+    for _ in range(3):
+        async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as c:
+            r = await c.post("/scan", json={"prompt": "ATTACK", "source_ip": VICTIM}, headers=ha)
+            assert r.json()["action_taken"] == "blocked"
+    refused = await fire_on_both(cluster.url, 16, ha, {"prompt": "hi", "source_ip": VICTIM})
+    assert {r.status_code for r in refused} == {403}
+    assert {r.json()["error"]["details"]["type"] for r in refused} == {"automatic"}
+    served = await fire_on_both(cluster.url, 16, hb, {"prompt": "hi", "source_ip": VICTIM})
+    assert {r.status_code for r in served} == {200}
+    served = await fire_on_both(cluster.url, 16, H, {"prompt": "hi", "source_ip": VICTIM})
+    assert {r.status_code for r in served} == {200}
