@@ -97,3 +97,24 @@ async def test_operator_lifts_an_address_in_every_tenant(app_factory):
         for h in (ha, hb):
             r = await c.post("/scan", json={"prompt": "hi", "source_ip": VICTIM}, headers=h)
             assert r.status_code == 200
+
+
+async def test_loopback_and_allowlisted_callers_get_the_tenant_rate_limit(app_factory):
+    """Point 2: ``"source_ip": "127.0.0.1"`` (or a sidecar on this host) escaped the tenant's
+    limit (limit 5/min: 12 of 12 allowed). Loopback is exempt from the per-IP limit only."""
+    app = app_factory(admin_token=ADMIN, ip_rate_limit_per_minute=1)
+    async with running(app, ip="127.0.0.1") as c:
+        r = await c.post("/admin/allowlist", json={"ip": "192.0.2.10"}, headers=H)
+        assert r.status_code == 201
+        for source in ("127.0.0.1", None, "192.0.2.10"):  # forwarded, the peer, allow-listed
+            tid, hk = await tenant_with_key(c, f"t-{source}")
+            r = await c.patch(f"/admin/tenants/{tid}", headers=H,
+                              json={"settings": {"rate_limit_per_minute": 3}})
+            assert r.status_code == 200
+            body = {"prompt": "hi"} | ({"source_ip": source} if source else {})
+            codes = [(await c.post("/scan", json=body, headers=hk)).status_code
+                     for _ in range(5)]
+            assert codes == [200, 200, 200, 429, 429], (source, codes)
+            r = await c.post("/scan", json=body, headers=hk)
+            assert r.json()["error"]["details"]["scope"] == "tenant"
+            assert r.headers["x-ratelimit-limit"] == "3"

@@ -16,7 +16,10 @@ the global allow-list.
 The *source IP* is the end user's address the calling app forwards in ``source_ip``, else
 the socket peer. Loopback addresses count as allow-listed unless ``exempt_loopback_ips`` is
 off: a loopback peer is the calling app on this host, and blocking it would block every user.
-When the hot store is unreachable, ``state_failure_mode`` decides: ``fail_open`` skips its checks, ``fail_closed`` answers 503. Manual blocks and the IP
+Allow-listed and loopback addresses skip only the checks of the address (blocks, the per-IP
+window, strikes): the tenant's own rate limit applies to every scan, whatever address it
+names (``source_ip`` is the caller's to choose). When the hot store is unreachable,
+``state_failure_mode`` decides: ``fail_open`` skips its checks, ``fail_closed`` answers 503. Manual blocks and the IP
 allow-list are read from SQL every ``block_list_refresh_seconds`` into each process, so they
 keep working (last known lists) while the database is down.
 """
@@ -239,12 +242,13 @@ class Guard:
         return result
 
     async def admit(self, tenant_id: str, ip: str | None, eff: EffectiveSettings) -> Admission:
-        """Refuse a blocked or over-limit caller (403/429); otherwise the admission."""
+        """Refuse a blocked or over-limit caller (403/429); otherwise the admission.
+
+        An allow-listed or loopback address skips the checks *of the address*; the tenant's
+        window applies always (a loopback ``source_ip`` used to escape it)."""
         await self.ip_lists.refresh_if_due()
         exempt = ip is not None and (self.ip_lists.allow.match(ip) is not None
                                      or (self.settings.exempt_loopback_ips and _is_loopback(ip)))
-        if exempt:
-            return Admission(ip, allowlisted=True)
         if ip is not None and not exempt:
             manual = self.ip_lists.blocks.match(ip)
             if manual is not None:
