@@ -126,3 +126,37 @@ async def test_the_tenant_limit_holds_for_loopback_callers_across_workers(cluste
         assert len(pids(responses)) == 2, "both workers must have answered"
         assert {r.json()["error"]["details"]["scope"] for r in responses
                 if r.status_code == 429} == {"tenant"}
+
+
+async def test_a_revoked_key_is_refused_on_both_workers_while_the_database_is_down(cluster):
+    """Point 3: each worker trusted keys it verified in the last 5 minutes while PostgreSQL
+    was down, and revocation did not clear that (10 of 10 accepted). The revocation is now
+    in Redis' revoked set, checked before the cache: refused on both workers at once."""
+    tenant_id, revoked = await tenant_with_key(cluster.url, "revocation")
+    async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as c:
+        r = await c.post("/admin/keys", json={"tenant_id": tenant_id, "name": "kept"},
+                         headers=H)
+        kept = {"Authorization": f"Bearer {r.json()['key']}"}
+        revoked_id = (await c.get("/admin/keys", params={"tenant_id": tenant_id},
+                                  headers=H)).json()["keys"][0]["key_id"]
+    for key in (revoked, kept):  # both workers verify (and cache) both keys
+        assert {r.status_code for r in await fire_on_both(
+            cluster.url, 8, key, {"prompt": "hi"})} == {200}
+    async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as c:
+        r = await c.delete(f"/admin/keys/{revoked_id}", headers=H)
+        assert r.status_code == 200 and r.json()["revocation_published"] is True
+    cluster.proxy.cut()
+    try:
+        refused = await fire_on_both(cluster.url, 10, revoked, {"prompt": "hi"})
+        assert {r.status_code for r in refused} == {401}, [r.text for r in refused][:3]
+        served = await fire_on_both(cluster.url, 10, kept, {"prompt": "hi"})
+        assert {r.status_code for r in served} == {200}  # degraded mode still serves
+    finally:
+        cluster.proxy.restore()
+    async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as c:
+        for _ in range(50):  # the pools reconnect on their own
+            if (await c.get("/admin/tenants", headers=H)).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        refused = await fire(cluster.url, 4, revoked, {"prompt": "hi"})
+        assert {r.status_code for r in refused} == {401}

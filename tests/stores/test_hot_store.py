@@ -126,6 +126,15 @@ async def test_strikes_and_blocks_are_per_tenant(store):
     assert (await store.hit_rate_limit("ip", tenant_ip("victim", ip), 1, 60)).allowed
 
 
+async def test_revoked_keys_are_shared_and_expire(store):
+    assert await store.is_key_revoked("0123456789abcdef") is False
+    await store.revoke_key("0123456789abcdef", 0.3)
+    assert await store.is_key_revoked("0123456789abcdef") is True
+    assert await store.is_key_revoked("fedcba9876543210") is False
+    await asyncio.sleep(0.35)
+    assert await store.is_key_revoked("0123456789abcdef") is False
+
+
 async def test_threshold_zero_never_blocks(store):
     for _ in range(3):
         r = await store.add_strike("t1", "2001:db8::1", threshold=0, window_seconds=60,

@@ -110,6 +110,14 @@ class HotStore(Protocol):
         """Lift ``ip``'s automatic block and forget its strikes in ``tenant_id`` (``None``:
         in every tenant); whether a block was lifted."""
 
+    # Revoked API keys, shared by every worker: a worker that cannot reach the database
+    # checks this set before trusting a key it verified earlier.
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        """Record ``key_id`` as revoked for ``ttl_seconds``."""
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        """Whether ``key_id`` was revoked (within the revocation TTL)."""
+
     async def count_verdict(
         self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float
     ) -> None:

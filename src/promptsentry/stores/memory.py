@@ -33,6 +33,7 @@ class MemoryHotStore:
         # Strikes and automatic blocks by (tenant_id, ip).
         self._strikes: dict[tuple[str, str], tuple[float, deque[float]]] = {}
         self._blocks: dict[tuple[str, str], tuple[float, str]] = {}  # -> (expires_at, reason)
+        self._revoked: dict[str, float] = {}  # key_id -> expires_at
         self._stats: dict[tuple[str, int], tuple[float, dict[str, int]]] = {}
         self._ops = 0
 
@@ -132,6 +133,13 @@ class MemoryHotStore:
                 lifted |= table is self._blocks and entry[0] > now
         return lifted
 
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        self._revoked[key_id] = self._clock() + ttl_seconds
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        expires = self._revoked.get(key_id)
+        return expires is not None and expires > self._clock()
+
     async def count_verdict(
         self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float
     ) -> None:
@@ -160,6 +168,8 @@ class MemoryHotStore:
         for table in tables:
             for key in [k for k, (exp, _) in table.items() if exp <= now]:
                 del table[key]
+        for key_id in [k for k, exp in self._revoked.items() if exp <= now]:
+            del self._revoked[key_id]
 
     async def ping(self) -> bool:
         return True

@@ -13,6 +13,7 @@ Key layout (Redis Cluster ready: every multi-key operation stays inside one hash
     ps:{ip:<ip>}:tenants              zset tenant -> expiry ms: tenants holding strikes or a
                                       block of the address (index, for lifting them all)
     ps:{blocks}:auto                  zset "<tenant>|<ip>" -> block expiry ms (listing index)
+    ps:{keys}:revoked:<key_id>        a revoked API key (PX = revocation TTL)
 
 Strikes, automatic blocks and per-IP windows are per tenant: one tenant's traffic never
 blocks or limits an address for another tenant.
@@ -293,6 +294,17 @@ class RedisHotStore:
             return lifted
 
         return await self._call(clear())
+
+    # --- revoked keys -------------------------------------------------------------------
+    def _revoked_key(self, key_id: str) -> str:
+        return f"{self.prefix}:{{keys}}:revoked:{_tag(key_id)}"
+
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        await self._call(self.client.set(self._revoked_key(key_id), "1",
+                                         px=max(1, int(ttl_seconds * 1000))))
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        return bool(await self._call(self.client.exists(self._revoked_key(key_id))))
 
     # --- stats --------------------------------------------------------------------------
     async def count_verdict(

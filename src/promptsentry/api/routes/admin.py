@@ -20,7 +20,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from promptsentry.api.auth import AdminPrincipal, Principal, require_any_scope
+from promptsentry.api.auth import (
+    AdminPrincipal,
+    CredentialAuthenticator,
+    Principal,
+    require_any_scope,
+)
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
@@ -169,6 +174,8 @@ async def delete_tenant(tenant_id: str, request: Request, principal: AdminPrinci
     _require_root(principal)
     if tenant_id == "default":
         raise ApiError(409, ErrorCode.CONFLICT, "the default tenant cannot be deleted")
+    keys = await _sql(request, _store(request).list_keys, tenant_id)
+    await _publish_revocations(request, [k.key_id for k in keys if not k.revoked])
     if not await _sql(request, _store(request).delete_tenant, tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
     request.app.state.tenants.invalidate(tenant_id)
@@ -223,9 +230,26 @@ async def revoke_key(key_id: str, request: Request, principal: AdminPrincipal) -
     key = await _sql(request, store.get_key, key_id)
     if key is None or (not _is_root(principal) and key.tenant_id != principal.tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such key", {"key_id": key_id[:80]})
+    # Published to the hot store first: a worker that cannot reach the database checks that
+    # revoked set before trusting a key it verified earlier.
+    published = await _publish_revocations(request, [key_id])
     key = await _sql(request, store.revoke_key, key_id)
-    log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id)
-    return key.public()
+    log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id, published=published)
+    return {**key.public(), "revocation_published": published}
+
+
+async def _publish_revocations(request: Request, key_ids: list[str]) -> bool:
+    """Revoke ``key_ids`` in the hot store's shared set; ``False`` when it is unreachable
+    (SQL still refuses the keys on every worker while the database is up)."""
+    authenticator = request.app.state.authenticator
+    if not isinstance(authenticator, CredentialAuthenticator):
+        return False
+    published = True
+    for key_id in key_ids:
+        published &= await authenticator.publish_revocation(key_id)
+    if not published:
+        log.warning("key_revocation_not_published", count=len(key_ids))
+    return published
 
 
 # --- blocks, allow-list, strikes --------------------------------------------------------------
