@@ -160,3 +160,25 @@ async def test_a_revoked_key_is_refused_on_both_workers_while_the_database_is_do
             await asyncio.sleep(0.1)
         refused = await fire(cluster.url, 4, revoked, {"prompt": "hi"})
         assert {r.status_code for r in refused} == {401}
+
+
+async def test_the_monthly_quota_is_never_overshot_across_workers(cluster):
+    """Point 7: the quota was checked before the work and counted after (limit 10: 39 of 40
+    concurrent calls served). Reserved atomically in PostgreSQL before the work: exactly 10
+    between both workers."""
+    for _ in range(5):  # a round answered by one worker only proves nothing: repeat
+        _, hk = await tenant_with_key(cluster.url, "quota", scopes=("optimize",),
+                                      settings={"optimize_quota_per_month": 10})
+        responses = await fire(cluster.url, 40, hk, {"prompt": "Write a poem about the sea.",
+                                                     "save_template": False},
+                               path="/api/v1/optimize")
+        codes = [r.status_code for r in responses]
+        assert codes.count(200) == 10 and codes.count(403) == 30, codes
+        if len(pids(responses)) == 2 and len(pids([r for r in responses
+                                                   if r.status_code == 200])) == 2:
+            break
+    assert len(pids([r for r in responses if r.status_code == 200])) == 2
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 403} == {
+        "QUOTA_EXCEEDED"}
+    async with httpx.AsyncClient(base_url=cluster.url, timeout=30) as c:
+        assert (await c.get("/api/v1/quota", headers=hk)).json()["quota_used"] == 10
