@@ -118,3 +118,50 @@ async def test_loopback_and_allowlisted_callers_get_the_tenant_rate_limit(app_fa
             r = await c.post("/scan", json=body, headers=hk)
             assert r.json()["error"]["details"]["scope"] == "tenant"
             assert r.headers["x-ratelimit-limit"] == "3"
+
+
+async def test_a_tenant_admin_cannot_change_its_plan_quota_limits_or_lists(app_factory):
+    """Point 7 (and 1): a tenant-admin key could switch its own tenant to an unlimited plan,
+    and set strike_threshold 1 so one scan blocked an address."""
+    app = app_factory(admin_token=ADMIN, strike_threshold=5)
+    async with running(app) as c:
+        tid, ha = await tenant_with_key(c, "self-service", scopes=("scan", "admin", "optimize"))
+        r = await c.patch(f"/admin/tenants/{tid}", headers=H, json={"settings": {
+            "plan": "free", "optimize_quota_per_month": 3}})
+        assert r.status_code == 200
+        refused = {
+            "plan": "enterprise", "optimize_quota_per_month": None,
+            "rate_limit_per_minute": 0, "ip_rate_limit_per_minute": 100_000,
+            "allowlist_ips": ["198.51.100.0/24"], "allowlist_identities": ["me"],
+            "scan_retention_hours": 8760, "strike_threshold": 1,
+        }
+        for name, value in refused.items():
+            r = await c.patch(f"/admin/tenants/{tid}", headers=ha,
+                              json={"settings": {name: value, "monitor_mode": False}})
+            assert r.status_code == 403, (name, r.text)
+            body = r.json()
+            assert set(body) == {"error", "request_id", "timestamp"}
+            assert body["error"]["code"] == "FORBIDDEN_SETTING"
+            assert body["error"]["details"]["fields"] == [name]
+        r = await c.patch(f"/admin/tenants/{tid}", headers=ha, json={"settings": {
+            "plan": "enterprise", "strike_threshold": 2, "block_threshold": 0.5}})
+        assert r.json()["error"]["details"]["fields"] == ["plan", "strike_threshold"]
+        # Nothing was written, and the quota still binds.
+        r = await c.get(f"/admin/tenants/{tid}", headers=ha)
+        assert r.json()["settings"] == {"plan": "free", "optimize_quota_per_month": 3}
+        q = (await c.get("/api/v1/quota", headers=ha)).json()
+        assert q["subscription_tier"] == "free" and q["quota_limit"] == 3
+
+        # How its own traffic is judged is its own choice; an unchanged value is no change.
+        r = await c.patch(f"/admin/tenants/{tid}", headers=ha, json={"settings": {
+            "monitor_mode": True, "block_threshold": 0.7, "gray_zone_low": 0.3,
+            "redaction_enabled": True, "strike_threshold": 8, "plan": "free"}})
+        assert r.status_code == 200, r.text
+        for value in (0, None, 5):  # never, the install's value, the floor itself
+            r = await c.patch(f"/admin/tenants/{tid}", headers=ha,
+                              json={"settings": {"strike_threshold": value}})
+            assert r.status_code == 200, (value, r.text)
+        # The operator may set anything.
+        r = await c.patch(f"/admin/tenants/{tid}", headers=H, json={"settings": {
+            "plan": "enterprise", "strike_threshold": 1, "allowlist_ips": ["192.0.2.1"]}})
+        assert r.status_code == 200, r.text

@@ -1,8 +1,10 @@
 """The admin API (``/admin``) and ``GET /api/stats``.
 
 Guarded by the admin token (``PROMPTSENTRY_ADMIN_TOKEN``, bearer). A managed key with the
-``admin`` scope is a *tenant admin*: it may read and change its own tenant and its keys, read
-its stats, and read or lift its own tenant's automatic blocks and strikes; creating tenants,
+``admin`` scope is a *tenant admin*: it may read its own tenant and change the settings of
+``TENANT_ADMIN_SETTINGS`` (never its plan, quota, rate limits, retention or allow-lists, nor a
+strike threshold under the install's: 403 ``FORBIDDEN_SETTING``), manage its keys, read its
+stats, and read or lift its own tenant's automatic blocks and strikes; creating tenants,
 manual (install-wide) blocks and the global allow-list are for the admin token only.
 
 Secrets never come back twice: ``POST /admin/keys`` answers the key once; afterwards only its
@@ -34,7 +36,12 @@ from promptsentry.security.guard import parse_ip, parse_ip_or_network
 from promptsentry.security.keys import SCOPES, kind_for_scopes
 from promptsentry.stores.base import StoreUnavailable
 from promptsentry.stores.sql.store import SqlStore
-from promptsentry.stores.tenants import TenantSettings, effective_settings
+from promptsentry.stores.tenants import (
+    TENANT_ADMIN_SETTINGS,
+    TenantSettings,
+    effective_settings,
+    refused_for_tenant_admin,
+)
 from promptsentry.text import strip_control
 
 log = get_logger("promptsentry.admin")
@@ -160,6 +167,15 @@ async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
                                     "message": e.get("msg")} for e in errors][:20]}) from None
     clean = validated.overrides()
     patch = {k: clean.get(k) for k in body.settings}
+    if not _is_root(principal):
+        refused = refused_for_tenant_admin(request.app.state.settings, current.settings, patch)
+        if refused:
+            raise ApiError(403, ErrorCode.FORBIDDEN_SETTING,
+                           "a tenant admin key cannot change these settings; the operator's "
+                           "admin token can", {
+                               "fields": refused, "allowed": sorted(TENANT_ADMIN_SETTINGS),
+                               "strike_threshold_floor":
+                                   request.app.state.settings.strike_threshold})
     name = _clean(body.name, 200) if body.name else None
     tenant = await _sql(request, _store(request).update_tenant_settings, tenant_id, patch, name)
     if tenant is None:
