@@ -10,7 +10,7 @@ import pytest
 from fixtures_state import REDIS_TEST_TIMEOUT_SECONDS, REDIS_URL
 from promptsentry.stores.memory import MemoryHotStore
 from promptsentry.stores.records import ScanRecord
-from promptsentry.stores.redis import RedisHotStore, ip_key, tenant_key
+from promptsentry.stores.redis import RedisHotStore, ip_key, tenant_ip_key, tenant_key
 
 
 class FakeClock:
@@ -77,38 +77,78 @@ def test_memory_window_with_a_fake_clock():
 
 async def test_strike_then_block_is_atomic(store):
     results = await asyncio.gather(*[
-        store.add_strike("203.0.113.7", threshold=5, window_seconds=3600, block_seconds=60,
-                         reason="test") for _ in range(8)])
+        store.add_strike("t1", "203.0.113.7", threshold=5, window_seconds=3600,
+                         block_seconds=60, reason="test") for _ in range(8)])
     assert sum(r.newly_blocked for r in results) == 1
     assert sorted(r.strikes for r in results) == list(range(1, 9))
     assert all(r.blocked for r in results if r.strikes >= 5)
     assert not any(r.blocked for r in results if r.strikes < 5)
-    remaining = await store.auto_block_remaining("203.0.113.7")
+    remaining = await store.auto_block_remaining("t1", "203.0.113.7")
     assert remaining is not None and 55 < remaining <= 60
-    assert await store.get_strikes("203.0.113.7", 3600) == 8
+    assert await store.get_strikes("t1", "203.0.113.7", 3600) == 8
     blocks = await store.list_auto_blocks()
-    assert [(b.ip, b.reason) for b in blocks] == [("203.0.113.7", "test")]
+    assert [(b.ip, b.reason, b.tenant_id) for b in blocks] == [("203.0.113.7", "test", "t1")]
     assert await store.clear_ip("203.0.113.7") is True
-    assert await store.auto_block_remaining("203.0.113.7") is None
-    assert await store.get_strikes("203.0.113.7", 3600) == 0
+    assert await store.auto_block_remaining("t1", "203.0.113.7") is None
+    assert await store.get_strikes("t1", "203.0.113.7", 3600) == 0
     assert await store.list_auto_blocks() == []
     assert await store.clear_ip("203.0.113.7") is False
 
 
+async def test_strikes_and_blocks_are_per_tenant(store):
+    """Issue 17 point 1: one tenant's strikes never block an address for another tenant."""
+    ip = "203.0.113.70"
+    for _ in range(3):
+        r = await store.add_strike("attacker", ip, threshold=3, window_seconds=3600,
+                                   block_seconds=60, reason="3 malicious scans")
+    assert r.newly_blocked
+    assert await store.auto_block_remaining("attacker", ip) is not None
+    assert await store.auto_block_remaining("victim", ip) is None
+    assert await store.get_strikes("victim", ip, 3600) == 0
+    r = await store.add_strike("victim", ip, threshold=3, window_seconds=3600,
+                               block_seconds=60, reason="x")
+    assert r.strikes == 1 and not r.blocked
+    assert [b.tenant_id for b in await store.list_auto_blocks()] == ["attacker"]
+    assert await store.list_auto_blocks("victim") == []
+    # Lifting in one tenant leaves the other's strikes; lifting everywhere clears both.
+    assert await store.clear_ip(ip, "victim") is False
+    assert await store.auto_block_remaining("attacker", ip) is not None
+    await store.add_strike("victim", ip, threshold=0, window_seconds=3600, block_seconds=60,
+                           reason="x")
+    assert await store.clear_ip(ip) is True
+    assert await store.get_strikes("victim", ip, 3600) == 0
+    assert await store.auto_block_remaining("attacker", ip) is None
+    # Per-IP windows are per tenant too.
+    from promptsentry.stores.base import tenant_ip
+
+    assert (await store.hit_rate_limit("ip", tenant_ip("attacker", ip), 1, 60)).allowed
+    assert not (await store.hit_rate_limit("ip", tenant_ip("attacker", ip), 1, 60)).allowed
+    assert (await store.hit_rate_limit("ip", tenant_ip("victim", ip), 1, 60)).allowed
+
+
+async def test_revoked_keys_are_shared_and_expire(store):
+    assert await store.is_key_revoked("0123456789abcdef") is False
+    await store.revoke_key("0123456789abcdef", 0.3)
+    assert await store.is_key_revoked("0123456789abcdef") is True
+    assert await store.is_key_revoked("fedcba9876543210") is False
+    await asyncio.sleep(0.35)
+    assert await store.is_key_revoked("0123456789abcdef") is False
+
+
 async def test_threshold_zero_never_blocks(store):
     for _ in range(3):
-        r = await store.add_strike("2001:db8::1", threshold=0, window_seconds=60,
+        r = await store.add_strike("t1", "2001:db8::1", threshold=0, window_seconds=60,
                                    block_seconds=60, reason="x")
     assert r.strikes == 3 and not r.blocked
-    assert await store.auto_block_remaining("2001:db8::1") is None
+    assert await store.auto_block_remaining("t1", "2001:db8::1") is None
 
 
 async def test_block_expires(store):
-    await store.add_strike("203.0.113.8", threshold=1, window_seconds=60, block_seconds=0.2,
-                           reason="x")
-    assert await store.auto_block_remaining("203.0.113.8") is not None
+    await store.add_strike("t1", "203.0.113.8", threshold=1, window_seconds=60,
+                           block_seconds=0.2, reason="x")
+    assert await store.auto_block_remaining("t1", "203.0.113.8") is not None
     await asyncio.sleep(0.3)
-    assert await store.auto_block_remaining("203.0.113.8") is None
+    assert await store.auto_block_remaining("t1", "203.0.113.8") is None
 
 
 async def test_scan_records_are_per_tenant_newest_first_and_expire(store):
@@ -141,6 +181,7 @@ async def test_stats_counters(store):
 
 def test_redis_keys_share_a_hash_tag_per_subject():
     assert tenant_key("ten_1", "rl") == "ps:{t:ten_1}:rl"
-    assert ip_key("2001:db8::1", "block") == "ps:{ip:2001:db8::1}:block"
+    assert ip_key("2001:db8::1", "tenants") == "ps:{ip:2001:db8::1}:tenants"
+    assert tenant_ip_key("ten_1", "2001:db8::1", "block") == "ps:{ti:ten_1|2001:db8::1}:block"
     odd = tenant_key("a}b{c", "rl")
     assert "}b{" not in odd and odd.startswith("ps:{t:h")

@@ -91,7 +91,8 @@ def create_app(
     migrated = prepare_sql_store(sql, incidents)
     hot_store = hot_store or build_hot_store(settings)
     jwt = JwtVerifier(settings)
-    authenticator = authenticator or CredentialAuthenticator(settings, sql, incidents, jwt)
+    authenticator = authenticator or CredentialAuthenticator(settings, sql, incidents, jwt,
+                                                             hot_store=hot_store)
     ip_lists = IpLists(sql, incidents, settings.block_list_refresh_seconds)
     tenants = TenantDirectory(settings, sql, incidents, settings.block_list_refresh_seconds)
     guard = Guard(settings, hot_store, ip_lists, incidents)

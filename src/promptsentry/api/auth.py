@@ -4,8 +4,8 @@
 
 * the admin token (``PROMPTSENTRY_ADMIN_TOKEN``): every scope, any tenant via ``X-Tenant-ID``;
 * managed keys ``ps_<id>_<secret>`` / ``sk-opt-<id>-<secret>``: looked up by id in SQL on
-  every request (no cache, so a revocation holds on the next request on every worker) and
-  checked against the stored SHA-256 of the secret;
+  every request (so a revocation holds on the next request on every worker) and checked
+  against the stored SHA-256 of the secret;
 * service-to-service JWTs (HS256, RS256, ES256) when a JWT key is configured;
 * the static keys in ``PROMPTSENTRY_API_KEYS`` (tenant ``default``).
 
@@ -16,13 +16,18 @@ are anonymous in tenant ``default``; ``serve`` allows that only on loopback.
 
 While the database is unreachable, a managed key that verified within the last
 ``DEGRADED_KEY_TTL`` seconds in this process is still accepted (and nothing else), so scans
-keep being answered; revocations cannot be written meanwhile anyway.
+keep being answered — but only after the hot store (Redis, or the in-process store of a
+single-process install) confirms it is not in the shared revoked set. Revoking a key
+(``DELETE /admin/keys/{id}``, deleting its tenant) publishes it there before writing SQL, so a
+revocation holds on every worker from the next request, database up or down. With the hot
+store unreachable too, a cached key is refused (503): it can no longer be checked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import time
 from collections import OrderedDict
@@ -40,12 +45,15 @@ from promptsentry.observability.logging import get_logger
 from promptsentry.security.jwt import JwtError, JwtVerifier, looks_like_jwt
 from promptsentry.security.keys import looks_like_managed_key, parse_key, secret_matches
 from promptsentry.service import DEFAULT_TENANT
-from promptsentry.stores.base import StoreUnavailable
+from promptsentry.stores.base import HotStore, StoreUnavailable
 from promptsentry.stores.sql.store import SqlStore
 
 log = get_logger("promptsentry.auth")
 
 DEGRADED_KEY_TTL = 300.0
+REVOCATION_TTL = 24 * 3600.0
+"""How long the hot store keeps a revoked key id: far longer than any cache entry lives."""
+REPUBLISH_SECONDS = 60.0
 _TENANT_ID_OK = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 ALL_SCOPES = frozenset({"scan", "optimize", "admin"})
@@ -180,10 +188,13 @@ class CredentialAuthenticator:
     """Admin token, managed keys, JWTs and static keys; see the module docstring."""
 
     def __init__(self, settings: Settings, sql: SqlStore | None, incidents: Incidents,
-                 jwt: JwtVerifier | None = None) -> None:
+                 jwt: JwtVerifier | None = None, *, hot_store: HotStore | None = None) -> None:
         self._settings = settings
         self._sql = sql
         self._incidents = incidents
+        self._hot = hot_store
+        self._unpublished: set[str] = set()  # revocations the hot store has not taken yet
+        self._republished: dict[str, float] = {}  # key_id -> when this worker last did
         self._static = [k.get_secret_value().encode() for k in settings.api_keys]
         self._admin = (settings.admin_token.get_secret_value().encode()
                        if settings.admin_token else None)
@@ -240,25 +251,85 @@ class CredentialAuthenticator:
                                          key_id=f"static-{index}"), request, any_tenant=False)
         raise _unauthorized("the API key is not valid", ErrorCode.INVALID_API_KEY)
 
+    async def publish_revocation(self, key_id: str) -> bool:
+        """Put ``key_id`` in the hot store's revoked set (every worker checks it before
+        trusting a cached key) and drop it from this worker's cache; ``False`` when the hot
+        store is unreachable (then retried on this worker's next managed-key request)."""
+        self.forget(key_id)
+        if self._hot is None:
+            return False
+        try:
+            await self._hot.revoke_key(key_id, REVOCATION_TTL)
+        except StoreUnavailable as exc:
+            self._incidents.failed("hot_store", exc)
+            self._unpublished.add(key_id)
+            return False
+        self._incidents.ok("hot_store")
+        self._unpublished.discard(key_id)
+        return True
+
+    def forget(self, key_id: str) -> None:
+        """Drop this worker's cached verifications of ``key_id``."""
+        for fingerprint in [f for f, (_, p) in self._verified.items() if p.key_id == key_id]:
+            del self._verified[fingerprint]
+
+    async def _retry_unpublished(self) -> None:
+        for key_id in list(self._unpublished):
+            if not await self.publish_revocation(key_id):
+                return
+
+    async def _republish(self, key_id: str) -> None:
+        """A key SQL says is revoked goes (back) into the revoked set — at most once a minute
+        per key and worker — so a hot store that lost its data relearns it."""
+        now = time.monotonic()
+        if now - self._republished.get(key_id, -math.inf) < REPUBLISH_SECONDS:
+            return
+        if len(self._republished) > 10_000:
+            self._republished.clear()
+        self._republished[key_id] = now
+        await self.publish_revocation(key_id)
+
+    async def _degraded(self, key_id: str, fingerprint: str) -> Principal:
+        """While SQL is unreachable: 401 for a key in the hot store's revoked set, else the
+        principal this worker verified within ``DEGRADED_KEY_TTL``, else 503 (never accepted
+        unverified; nor when the revoked set cannot be read)."""
+        unavailable = ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                               "the key store is unavailable; retry shortly",
+                               headers={"Retry-After": "1"})
+        if self._hot is not None:
+            try:
+                revoked = await self._hot.is_key_revoked(key_id)
+            except StoreUnavailable as exc:
+                self._incidents.failed("hot_store", exc)
+                raise unavailable from None
+            self._incidents.ok("hot_store")
+            if revoked:
+                self.forget(key_id)
+                raise _unauthorized("the API key is not valid or was revoked",
+                                    ErrorCode.INVALID_API_KEY)
+        cached = self._verified.get(fingerprint)
+        if cached is None or time.monotonic() - cached[0] >= DEGRADED_KEY_TTL:
+            raise unavailable
+        return cached[1]
+
     async def _managed(self, token: str) -> Principal:
         parsed = parse_key(token)
         if parsed is None or self._sql is None:
             raise _unauthorized("the API key is not valid", ErrorCode.INVALID_API_KEY)
+        if self._unpublished:
+            await self._retry_unpublished()
         fingerprint = hashlib.sha256(token.encode()).hexdigest()
         try:
             record = await self._sql.run(self._sql.get_key, parsed.key_id)
         except StoreUnavailable as exc:
             self._incidents.failed("sql", exc)
-            cached = self._verified.get(fingerprint)
-            if cached is not None and time.monotonic() - cached[0] < DEGRADED_KEY_TTL:
-                return cached[1]
-            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                           "the key store is unavailable; retry shortly",
-                           headers={"Retry-After": "1"}) from None
+            return await self._degraded(parsed.key_id, fingerprint)
         self._incidents.ok("sql")
         if (record is None or record.revoked or record.kind != parsed.kind
                 or not secret_matches(parsed.secret, record.secret_hash)):
             self._verified.pop(fingerprint, None)
+            if record is not None and record.revoked:
+                await self._republish(record.key_id)
             raise _unauthorized("the API key is not valid or was revoked",
                                 ErrorCode.INVALID_API_KEY)
         self._keys_exist = True

@@ -208,30 +208,43 @@ def blocks_add(ip: str, reason: Annotated[str, typer.Option(help="Why.")] = "",
     typer.echo(f"blocked {data['ip']}")
 
 
+TenantOpt = Annotated[str | None, typer.Option(
+    "--tenant", help="Only this tenant's automatic blocks and strikes (they are per tenant).")]
+
+
+def _tenant_params(tenant: str | None) -> dict[str, Any] | None:
+    return {"tenant_id": tenant} if tenant else None
+
+
 @blocks_app.command("list")
 def blocks_list(url: UrlOpt = None, admin_token: TokenOpt = None,
-                as_json: JsonOpt = False) -> None:
-    """Manual and automatic blocks."""
-    data = _call("GET", "/admin/blocks", url, admin_token).json()
+                as_json: JsonOpt = False, tenant: TenantOpt = None) -> None:
+    """Manual (install-wide) and automatic (per-tenant) blocks."""
+    data = _call("GET", "/admin/blocks", url, admin_token, params=_tenant_params(tenant)).json()
     if as_json:
         _print_json(data)
         return
-    _table("Blocks", ["ip", "type", "reason", "created", "expires in (s)"],
-           [[b["ip"], b["type"], b["reason"], b["created_at"], b["expires_in_seconds"]]
-            for b in data["blocks"]])
+    _table("Blocks", ["ip", "type", "tenant", "reason", "created", "expires in (s)"],
+           [[b["ip"], b["type"], b.get("tenant_id") or "(all)", b["reason"], b["created_at"],
+             b["expires_in_seconds"]] for b in data["blocks"]])
 
 
 @blocks_app.command("remove")
-def blocks_remove(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
-    """Lift a manual or automatic block (and forget the address's strikes)."""
-    _call("DELETE", f"/admin/blocks/{ip}", url, admin_token)
+def blocks_remove(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None,
+                  tenant: TenantOpt = None) -> None:
+    """Lift a manual block and the automatic blocks of every tenant (and forget the address's
+    strikes); with --tenant only that tenant's automatic block and strikes."""
+    _call("DELETE", f"/admin/blocks/{ip}", url, admin_token, params=_tenant_params(tenant))
     typer.echo(f"unblocked {ip}")
 
 
 @blocks_app.command("strikes")
-def blocks_strikes(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
-    """Strikes and block state of an address (JSON)."""
-    _print_json(_call("GET", f"/admin/strikes/{ip}", url, admin_token).json())
+def blocks_strikes(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None,
+                   tenant: TenantOpt = None) -> None:
+    """Strikes and block state of an address in one tenant (JSON; default tenant
+    ``default``)."""
+    _print_json(_call("GET", f"/admin/strikes/{ip}", url, admin_token,
+                      params=_tenant_params(tenant)).json())
 
 
 # --- stats ------------------------------------------------------------------------------------

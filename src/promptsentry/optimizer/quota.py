@@ -3,6 +3,10 @@
 Counters live in the SQL store (``optimizer_usage``), so every worker and replica shares
 them. The month bucket is ``YYYY-MM`` (UTC) and resets on the 1st; the rate-limit bucket is
 the current UTC minute.
+
+The quota is *reserved* before the work — one conditional SQL ``UPDATE`` that never takes
+the counter past the limit, however many workers ask at once — and released when the work
+fails, so concurrent calls cannot overshoot it and failed calls are not charged.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class QuotaStatus:
     plan: Plan
     used: int
     reset_date: str
+    month: str = ""
+    """The ``YYYY-MM`` usage bucket the numbers are of."""
 
     @property
     def limit(self) -> int | None:
@@ -114,19 +120,22 @@ class QuotaService:
     def status(self, tenant_id: str) -> QuotaStatus:
         now = self.store.clock()
         plan = plan_for(self.store.tenant_settings(tenant_id), self.settings)
-        return QuotaStatus(plan, self.store.usage(tenant_id, month_bucket(now)), reset_date(now))
+        month = month_bucket(now)
+        return QuotaStatus(plan, self.store.usage(tenant_id, month), reset_date(now), month)
 
     def admit(self, tenant_id: str) -> tuple[QuotaStatus, dict[str, str]]:
-        """Count one request against the rate limit and check the monthly quota.
+        """Count one request against the rate limit and *reserve* one optimization of the
+        monthly quota, before the work.
 
         Raises 429 ``RATE_LIMITED`` (with ``Retry-After`` and ``X-RateLimit-*``) or 403
-        ``QUOTA_EXCEEDED`` (with ``reset_date``). Returns the status and the rate-limit
-        headers to send on success.
+        ``QUOTA_EXCEEDED`` (with ``reset_date``). Returns the status (the reservation
+        counted) and the rate-limit headers to send on success. The caller gives the
+        reservation back with :meth:`release` when the work fails.
         """
         now = self.store.clock()
-        status = self.status(tenant_id)
+        plan = plan_for(self.store.tenant_settings(tenant_id), self.settings)
         headers: dict[str, str] = {}
-        rate = status.plan.rate_limit_per_minute
+        rate = plan.rate_limit_per_minute
         if rate is not None:
             count = self.store.increment(tenant_id, "m:" + now.strftime("%Y-%m-%dT%H:%M"))
             reset_s = 60 - now.second
@@ -138,18 +147,20 @@ class QuotaService:
                                f"rate limit of {rate} optimizations per minute exceeded",
                                {"limit": rate, "retry_after_s": reset_s},
                                headers={**headers, "Retry-After": str(reset_s)})
-        if status.limit is not None and status.used >= status.limit:
+        bucket = month_bucket(now)
+        used = self.store.reserve(tenant_id, bucket, plan.optimize_quota_per_month)
+        if used is None:
+            status = QuotaStatus(plan, self.store.usage(tenant_id, bucket), reset_date(now),
+                                 bucket)
             raise ApiError(403, ErrorCode.QUOTA_EXCEEDED,
                            f"monthly optimization quota of {status.limit} reached",
                            {"quota_limit": status.limit, "quota_used": status.used,
                             "reset_date": status.reset_date, "plan": status.plan.name},
                            headers=headers)
-        return status, headers
-
-    def consume(self, tenant_id: str) -> QuotaStatus:
-        """Count one successful optimization."""
-        now = self.store.clock()
-        self.store.increment(tenant_id, month_bucket(now))
         if now.second < 2:
             self.store.prune_minute_buckets("m:" + now.strftime("%Y-%m-%dT%H:%M"))
-        return self.status(tenant_id)
+        return QuotaStatus(plan, used, reset_date(now), bucket), headers
+
+    def release(self, tenant_id: str, status: QuotaStatus) -> None:
+        """Give back the reservation :meth:`admit` made (in the month it was made)."""
+        self.store.release(tenant_id, status.month)

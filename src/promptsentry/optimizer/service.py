@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
 from promptsentry.optimizer.contexts import AI_CONTEXTS, normalise_ai_context
@@ -126,7 +128,34 @@ class OptimizerService:
         goals = validate_goals(opts.goals)
         ai_context = self.check_ai_context(opts.ai_context)
         engine = self.check_engine(opts.engine)
-        _, headers = await self.store.run(self.quota.admit, tenant_id)
+        status, headers = await self.store.run(self.quota.admit, tenant_id)
+        try:
+            result, input_scan, output_scan, template_id = await self._work(
+                tenant_id, opts, goals, ai_context, engine, request_id=request_id)
+        except BaseException:
+            # The reservation is given back: a failed optimization is not charged. A
+            # cancellation (client gone) must not skip this, hence the shield.
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.store.run(self.quota.release, tenant_id, status)
+                except Exception as exc:  # noqa: BLE001 - the original error matters more
+                    log.warning("quota_release_failed", tenant_id=tenant_id,
+                                error=type(exc).__name__)
+            raise
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        log.info("optimize", tenant_id=tenant_id, request_id=request_id, engine=engine,
+                 tier=result.optimization_tier, goals=result.goals, ai_context=result.ai_context,
+                 tokens_before=result.tokens_before, tokens_after=result.tokens_after,
+                 template_saved=template_id is not None, ms=ms)
+        body = self.answer(result, status, request_id=request_id, ms=ms,
+                           template_id=template_id, output_scan=output_scan,
+                           input_scan=input_scan)
+        return body, headers
+
+    async def _work(self, tenant_id: str, opts: OptimizeOptions, goals: list[str],
+                    ai_context: str | None, engine: str, *, request_id: str
+                    ) -> tuple[OptimizationResult, ScanSummary, ScanSummary, str | None]:
+        """The optimization itself, between the quota reservation and the answer."""
         input_scan = await self.firewall(opts.prompt)
         if engine == "rules":
             result = optimize_rules(opts.prompt, goals, ai_context, detector=self.detector,
@@ -146,7 +175,6 @@ class OptimizerService:
                 "the firewall judges the optimized prompt malicious"
                 + ("; the original was already flagged" if input_scan.malicious
                    else "; review it before use"))
-        status = await self.store.run(self.quota.consume, tenant_id)
         save = self.settings.save_templates if opts.save_template is None else opts.save_template
         template_id = None
         if save:
@@ -166,15 +194,7 @@ class OptimizerService:
                     "quality_after": result.quality_after.total,
                     **(opts.extra_metadata or {})})
             template_id = template.id
-        ms = round((time.perf_counter() - started) * 1000, 3)
-        log.info("optimize", tenant_id=tenant_id, request_id=request_id, engine=engine,
-                 tier=result.optimization_tier, goals=result.goals, ai_context=result.ai_context,
-                 tokens_before=result.tokens_before, tokens_after=result.tokens_after,
-                 template_saved=template_id is not None, ms=ms)
-        body = self.answer(result, status, request_id=request_id, ms=ms,
-                           template_id=template_id, output_scan=output_scan,
-                           input_scan=input_scan)
-        return body, headers
+        return result, input_scan, output_scan, template_id
 
     def _search_vector(self, result: OptimizationResult) -> Any:
         """The template's search vector when context detection already computed it with the

@@ -557,6 +557,41 @@ class TemplateStore:
                 continue
         raise RuntimeError("usage counter contention")
 
+    def reserve(self, tenant_id: str, bucket: str, limit: int | None) -> int | None:
+        """Add one to a counter unless it has reached ``limit`` (``None``: no limit); the new
+        value, or ``None`` when it is full.
+
+        One conditional ``UPDATE … SET count = count + 1 WHERE count < limit``: PostgreSQL
+        re-checks the condition under the row lock and SQLite runs writers one at a time, so
+        concurrent callers on any number of workers never take more than ``limit``."""
+        if limit is not None and limit <= 0:
+            return None
+        where = [UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket]
+        for _ in range(3):
+            with self._sessions.begin() as s:
+                stmt = update(UsageRow).where(*where)
+                if limit is not None:
+                    stmt = stmt.where(UsageRow.count < limit)
+                if s.execute(stmt.values(count=UsageRow.count + 1)).rowcount:
+                    return int(s.scalar(select(UsageRow.count).where(*where)))
+                if s.scalar(select(UsageRow.count).where(*where)) is not None:
+                    return None  # the row exists: it is full
+            try:
+                with self._sessions.begin() as s:
+                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=1))
+                return 1
+            except IntegrityError:
+                continue  # another caller created it: reserve through the UPDATE
+        raise RuntimeError("usage counter contention")
+
+    def release(self, tenant_id: str, bucket: str) -> None:
+        """Give back one reservation (the work it was for failed)."""
+        with self._sessions.begin() as s:
+            s.execute(update(UsageRow)
+                      .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket,
+                             UsageRow.count > 0)
+                      .values(count=UsageRow.count - 1))
+
     def usage(self, tenant_id: str, bucket: str) -> int:
         with self._sessions() as s:
             value = s.scalar(select(UsageRow.count).where(UsageRow.tenant_id == tenant_id,

@@ -2,15 +2,24 @@
 
 Order for each scan (``ScanService`` drives it)::
 
-    admit():  global allow-list → manual block (SQL) → automatic block (hot store)
-              → per-IP window → per-tenant window          (403 / 429 before any scanning)
-    after_verdict(): strike the source IP on a blocked malicious verdict (atomic
-              strike-then-block in the hot store) → hourly verdict counter
+    admit():  global allow-list → manual block (SQL) → the tenant's automatic block of the
+              address (hot store) → the address's window in the tenant → the tenant's
+              window                                       (403 / 429 before any scanning)
+    after_verdict(): strike the source IP *in this tenant* on a blocked malicious verdict
+              (atomic strike-then-block in the hot store) → hourly verdict counter
+
+Who can block whom: strikes, automatic blocks and per-IP windows are keyed by (tenant,
+address), so a tenant's scans can only get an address blocked or limited for that tenant.
+Install-wide blocks are manual (``POST /admin/blocks``, the operator's admin token), as is
+the global allow-list.
 
 The *source IP* is the end user's address the calling app forwards in ``source_ip``, else
 the socket peer. Loopback addresses count as allow-listed unless ``exempt_loopback_ips`` is
-off: a loopback peer is the calling app on this host, and blocking it would block every user. When the hot store is unreachable, ``state_failure_mode`` decides:
-``fail_open`` skips its checks, ``fail_closed`` answers 503. Manual blocks and the IP
+off: a loopback peer is the calling app on this host, and blocking it would block every user.
+Allow-listed and loopback addresses skip only the checks of the address (blocks, the per-IP
+window, strikes): the tenant's own rate limit applies to every scan, whatever address it
+names (``source_ip`` is the caller's to choose). When the hot store is unreachable,
+``state_failure_mode`` decides: ``fail_open`` skips its checks, ``fail_closed`` answers 503. Manual blocks and the IP
 allow-list are read from SQL every ``block_list_refresh_seconds`` into each process, so they
 keep working (last known lists) while the database is down.
 """
@@ -26,7 +35,13 @@ from typing import Any
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.incidents import Incidents
-from promptsentry.stores.base import HotStore, RateLimitResult, StoreUnavailable
+from promptsentry.stores.base import (
+    HotStore,
+    RateLimitResult,
+    RateScope,
+    StoreUnavailable,
+    tenant_ip,
+)
 from promptsentry.stores.sql.store import IpEntry, SqlStore
 from promptsentry.stores.sql.system_prompts import StoredFingerprint, get_fingerprint
 from promptsentry.stores.tenants import EffectiveSettings, effective_settings
@@ -227,17 +242,19 @@ class Guard:
         return result
 
     async def admit(self, tenant_id: str, ip: str | None, eff: EffectiveSettings) -> Admission:
-        """Refuse a blocked or over-limit caller (403/429); otherwise the admission."""
+        """Refuse a blocked or over-limit caller (403/429); otherwise the admission.
+
+        An allow-listed or loopback address skips the checks *of the address*; the tenant's
+        window applies always (a loopback ``source_ip`` used to escape it)."""
         await self.ip_lists.refresh_if_due()
-        if ip is not None and (self.ip_lists.allow.match(ip) is not None
-                               or (self.settings.exempt_loopback_ips and _is_loopback(ip))):
-            return Admission(ip, allowlisted=True)
-        if ip is not None:
+        exempt = ip is not None and (self.ip_lists.allow.match(ip) is not None
+                                     or (self.settings.exempt_loopback_ips and _is_loopback(ip)))
+        if ip is not None and not exempt:
             manual = self.ip_lists.blocks.match(ip)
             if manual is not None:
                 raise ApiError(403, ErrorCode.IP_BLOCKED, "this source IP is blocked",
                                {"ip": ip, "type": "manual"})
-            remaining = await self._hot(self.hot_store.auto_block_remaining(ip))
+            remaining = await self._hot(self.hot_store.auto_block_remaining(tenant_id, ip))
             if remaining:
                 retry = str(max(1, math.ceil(remaining)))
                 raise ApiError(403, ErrorCode.IP_BLOCKED,
@@ -245,9 +262,9 @@ class Guard:
                                {"ip": ip, "type": "automatic", "retry_after_seconds": int(retry)},
                                headers={"Retry-After": retry})
         limits: list[RateLimitResult] = []
-        checks = []
-        if ip is not None and eff.ip_rate_limit_per_minute > 0:
-            checks.append(("ip", ip, eff.ip_rate_limit_per_minute))
+        checks: list[tuple[RateScope, str, int]] = []
+        if ip is not None and not exempt and eff.ip_rate_limit_per_minute > 0:
+            checks.append(("ip", tenant_ip(tenant_id, ip), eff.ip_rate_limit_per_minute))
         if eff.rate_limit_per_minute > 0:
             checks.append(("tenant", tenant_id, eff.rate_limit_per_minute))
         for scope, subject, limit in checks:
@@ -262,7 +279,7 @@ class Guard:
                                {"scope": scope, "limit": limit, "retry_after_seconds": retry},
                                headers={"Retry-After": str(retry), **rate_headers(result)})
             limits.append(result)
-        return Admission(ip, limits=tuple(limits))
+        return Admission(ip, allowlisted=exempt, limits=tuple(limits))
 
     async def after_verdict(self, tenant_id: str, admission: Admission, verdict: str,
                             action: str, eff: EffectiveSettings) -> None:
@@ -274,7 +291,7 @@ class Guard:
             if (verdict in MALICIOUS and action == "blocked" and admission.ip is not None
                     and not admission.allowlisted):
                 result = await self._hot(self.hot_store.add_strike(
-                    admission.ip, threshold=eff.strike_threshold,
+                    tenant_id, admission.ip, threshold=eff.strike_threshold,
                     window_seconds=s.strike_window_hours * 3600,
                     block_seconds=s.auto_block_hours * 3600,
                     reason=f"{eff.strike_threshold} malicious scans",

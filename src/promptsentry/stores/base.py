@@ -40,9 +40,25 @@ class StrikeResult:
 
 @dataclass(frozen=True, slots=True)
 class AutoBlock:
+    """A live automatic block of ``ip`` for the scans of ``tenant_id`` (never install-wide:
+    install-wide blocks are manual, an operator's act)."""
+
     ip: str
     remaining_seconds: float
     reason: str
+    tenant_id: str = ""
+
+
+def tenant_ip(tenant_id: str, ip: str) -> str:
+    """The subject of a per-IP rate-limit window: the address *within* one tenant, so one
+    tenant's traffic never fills another tenant's window for the same address."""
+    return f"{tenant_id}|{ip}"
+
+
+def split_tenant_ip(subject: str) -> tuple[str, str]:
+    """``(tenant_id, ip)`` of a :func:`tenant_ip` subject (addresses never hold ``|``)."""
+    tenant_id, _, ip = subject.rpartition("|")
+    return tenant_id, ip
 
 
 @runtime_checkable
@@ -67,26 +83,40 @@ class HotStore(Protocol):
     async def hit_rate_limit(
         self, scope: RateScope, subject: str, limit: int, window_seconds: float
     ) -> RateLimitResult:
-        """Count one request against ``subject``'s sliding window unless it is full."""
+        """Count one request against ``subject``'s sliding window unless it is full.
 
+        ``subject`` is a tenant id (scope ``tenant``) or :func:`tenant_ip` (scope ``ip``)."""
+
+    # Strikes and automatic blocks are per (tenant, address): what one tenant's scans do to an
+    # address never blocks it for another tenant.
     async def add_strike(
-        self, ip: str, *, threshold: int, window_seconds: float, block_seconds: float,
-        reason: str,
+        self, tenant_id: str, ip: str, *, threshold: int, window_seconds: float,
+        block_seconds: float, reason: str,
     ) -> StrikeResult:
-        """Add a strike to ``ip``; block it for ``block_seconds`` when the strikes within
-        ``window_seconds`` reach ``threshold`` (0: never). Strike-then-block is atomic."""
+        """Add a strike to ``ip`` in ``tenant_id``; block it there for ``block_seconds`` when
+        the strikes within ``window_seconds`` reach ``threshold`` (0: never).
+        Strike-then-block is atomic."""
 
-    async def get_strikes(self, ip: str, window_seconds: float) -> int:
-        """Strikes of ``ip`` within the window."""
+    async def get_strikes(self, tenant_id: str, ip: str, window_seconds: float) -> int:
+        """Strikes of ``ip`` in ``tenant_id`` within the window."""
 
-    async def auto_block_remaining(self, ip: str) -> float | None:
-        """Seconds left on ``ip``'s automatic block, or ``None`` when not blocked."""
+    async def auto_block_remaining(self, tenant_id: str, ip: str) -> float | None:
+        """Seconds left on ``ip``'s automatic block in ``tenant_id``, or ``None``."""
 
-    async def list_auto_blocks(self) -> list[AutoBlock]:
-        """Live automatic blocks."""
+    async def list_auto_blocks(self, tenant_id: str | None = None) -> list[AutoBlock]:
+        """Live automatic blocks (of one tenant, or of all)."""
 
-    async def clear_ip(self, ip: str) -> bool:
-        """Lift ``ip``'s automatic block and forget its strikes; whether a block was lifted."""
+    async def clear_ip(self, ip: str, tenant_id: str | None = None) -> bool:
+        """Lift ``ip``'s automatic block and forget its strikes in ``tenant_id`` (``None``:
+        in every tenant); whether a block was lifted."""
+
+    # Revoked API keys, shared by every worker: a worker that cannot reach the database
+    # checks this set before trusting a key it verified earlier.
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        """Record ``key_id`` as revoked for ``ttl_seconds``."""
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        """Whether ``key_id`` was revoked (within the revocation TTL)."""
 
     async def count_verdict(
         self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float

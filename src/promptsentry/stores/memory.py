@@ -30,8 +30,10 @@ class MemoryHotStore:
         self._seq = 0
         # Sliding windows: (scope, subject) -> timestamps inside the window, oldest first.
         self._windows: dict[tuple[str, str], tuple[float, deque[float]]] = {}
-        self._strikes: dict[str, tuple[float, deque[float]]] = {}
-        self._blocks: dict[str, tuple[float, str]] = {}  # ip -> (expires_at, reason)
+        # Strikes and automatic blocks by (tenant_id, ip).
+        self._strikes: dict[tuple[str, str], tuple[float, deque[float]]] = {}
+        self._blocks: dict[tuple[str, str], tuple[float, str]] = {}  # -> (expires_at, reason)
+        self._revoked: dict[str, float] = {}  # key_id -> expires_at
         self._stats: dict[tuple[str, int], tuple[float, dict[str, int]]] = {}
         self._ops = 0
 
@@ -83,46 +85,60 @@ class MemoryHotStore:
         return RateLimitResult(False, limit, 0, max(reset, 0.0))
 
     async def add_strike(
-        self, ip: str, *, threshold: int, window_seconds: float, block_seconds: float,
-        reason: str,
+        self, tenant_id: str, ip: str, *, threshold: int, window_seconds: float,
+        block_seconds: float, reason: str,
     ) -> StrikeResult:
         now = self._clock()
         self._maybe_sweep(now)
-        _, log = self._strikes.get(ip, (0.0, deque()))
+        key = (tenant_id, ip)
+        _, log = self._strikes.get(key, (0.0, deque()))
         cutoff = now - window_seconds
         while log and log[0] <= cutoff:
             log.popleft()
         log.append(now)
-        self._strikes[ip] = (now + window_seconds, log)
-        block = self._blocks.get(ip)
+        self._strikes[key] = (now + window_seconds, log)
+        block = self._blocks.get(key)
         if block is not None and block[0] > now:
             return StrikeResult(len(log), True, False, block[0] - now)
         if threshold > 0 and len(log) >= threshold:
-            self._blocks[ip] = (now + block_seconds, reason)
+            self._blocks[key] = (now + block_seconds, reason)
             return StrikeResult(len(log), True, True, block_seconds)
         return StrikeResult(len(log), False, False, None)
 
-    async def get_strikes(self, ip: str, window_seconds: float) -> int:
+    async def get_strikes(self, tenant_id: str, ip: str, window_seconds: float) -> int:
         now = self._clock()
-        _, log = self._strikes.get(ip, (0.0, deque()))
+        _, log = self._strikes.get((tenant_id, ip), (0.0, deque()))
         return sum(1 for t in log if t > now - window_seconds)
 
-    async def auto_block_remaining(self, ip: str) -> float | None:
-        block = self._blocks.get(ip)
+    async def auto_block_remaining(self, tenant_id: str, ip: str) -> float | None:
+        block = self._blocks.get((tenant_id, ip))
         if block is None:
             return None
         remaining = block[0] - self._clock()
         return remaining if remaining > 0 else None
 
-    async def list_auto_blocks(self) -> list[AutoBlock]:
+    async def list_auto_blocks(self, tenant_id: str | None = None) -> list[AutoBlock]:
         now = self._clock()
-        return [AutoBlock(ip, exp - now, reason) for ip, (exp, reason) in
-                sorted(self._blocks.items()) if exp > now]
+        return [AutoBlock(ip, exp - now, reason, tenant) for (tenant, ip), (exp, reason)
+                in sorted(self._blocks.items())
+                if exp > now and (tenant_id is None or tenant == tenant_id)]
 
-    async def clear_ip(self, ip: str) -> bool:
-        self._strikes.pop(ip, None)
-        block = self._blocks.pop(ip, None)
-        return block is not None and block[0] > self._clock()
+    async def clear_ip(self, ip: str, tenant_id: str | None = None) -> bool:
+        now = self._clock()
+        lifted = False
+        for table in (self._strikes, self._blocks):
+            for key in [k for k in table if k[1] == ip
+                        and (tenant_id is None or k[0] == tenant_id)]:
+                entry = table.pop(key)
+                lifted |= table is self._blocks and entry[0] > now
+        return lifted
+
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        self._revoked[key_id] = self._clock() + ttl_seconds
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        expires = self._revoked.get(key_id)
+        return expires is not None and expires > self._clock()
 
     async def count_verdict(
         self, tenant_id: str, hour: int, verdict: str, action: str, ttl_seconds: float
@@ -148,11 +164,12 @@ class MemoryHotStore:
         self._ops += 1
         if self._ops % 4096:
             return
-        for table in (self._windows, self._strikes, self._stats):
+        tables: tuple[dict, ...] = (self._windows, self._strikes, self._stats, self._blocks)
+        for table in tables:
             for key in [k for k, (exp, _) in table.items() if exp <= now]:
                 del table[key]
-        for ip in [ip for ip, (exp, _) in self._blocks.items() if exp <= now]:
-            del self._blocks[ip]
+        for key_id in [k for k, exp in self._revoked.items() if exp <= now]:
+            del self._revoked[key_id]
 
     async def ping(self) -> bool:
         return True

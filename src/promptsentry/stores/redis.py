@@ -7,10 +7,16 @@ Key layout (Redis Cluster ready: every multi-key operation stays inside one hash
     ps:{t:<tenant>}:scans             zset scan_id -> expiry ms (listing index)
     ps:{t:<tenant>}:rl                zset request log of the tenant's sliding window
     ps:{t:<tenant>}:stats:<hour>      hash "<verdict>|<action>" -> count
-    ps:{ip:<ip>}:rl                   zset request log of the address's sliding window
-    ps:{ip:<ip>}:strikes              zset strike log (score = ms)
-    ps:{ip:<ip>}:block                automatic block (string reason, PX = block length)
-    ps:{blocks}:auto                  zset ip -> block expiry ms (listing index only)
+    ps:{ti:<tenant>|<ip>}:rl          zset request log of the address's window in the tenant
+    ps:{ti:<tenant>|<ip>}:strikes     zset strike log of the address in the tenant (score = ms)
+    ps:{ti:<tenant>|<ip>}:block       automatic block in the tenant (reason, PX = block length)
+    ps:{ip:<ip>}:tenants              zset tenant -> expiry ms: tenants holding strikes or a
+                                      block of the address (index, for lifting them all)
+    ps:{blocks}:auto                  zset "<tenant>|<ip>" -> block expiry ms (listing index)
+    ps:{keys}:revoked:<key_id>        a revoked API key (PX = revocation TTL)
+
+Strikes, automatic blocks and per-IP windows are per tenant: one tenant's traffic never
+blocks or limits an address for another tenant.
 
 Counting and strike-then-block run as Lua scripts using the server's clock (``TIME``), so
 every worker agrees on the window and no read-modify-write crosses the network.
@@ -43,6 +49,7 @@ from promptsentry.stores.base import (
     RateScope,
     StoreUnavailable,
     StrikeResult,
+    split_tenant_ip,
 )
 from promptsentry.stores.records import ScanRecord
 
@@ -117,6 +124,11 @@ def ip_key(ip: str, suffix: str, prefix: str = "ps") -> str:
     return f"{prefix}:{{ip:{_tag(ip)}}}:{suffix}"
 
 
+def tenant_ip_key(tenant_id: str, ip: str, suffix: str, prefix: str = "ps") -> str:
+    """A key of one address within one tenant (``_tag`` never yields ``|``)."""
+    return f"{prefix}:{{ti:{_tag(tenant_id)}|{_tag(ip)}}}:{suffix}"
+
+
 class RedisHotStore:
     """Redis implementation of :class:`~promptsentry.stores.base.HotStore`."""
 
@@ -144,6 +156,9 @@ class RedisHotStore:
 
     def _i(self, ip: str, suffix: str) -> str:
         return ip_key(ip, suffix, self.prefix)
+
+    def _ti(self, tenant_id: str, ip: str, suffix: str) -> str:
+        return tenant_ip_key(tenant_id, ip, suffix, self.prefix)
 
     async def _call(self, awaitable: Awaitable[T]) -> T:
         if time.monotonic() < self._down_until:
@@ -197,7 +212,8 @@ class RedisHotStore:
     async def hit_rate_limit(
         self, scope: RateScope, subject: str, limit: int, window_seconds: float
     ) -> RateLimitResult:
-        key = self._t(subject, "rl") if scope == "tenant" else self._i(subject, "rl")
+        key = (self._t(subject, "rl") if scope == "tenant"
+               else self._ti(*split_tenant_ip(subject), "rl"))
         allowed, remaining, reset_ms = await self._call(self._rate(
             keys=[key], args=[limit, int(window_seconds * 1000), uuid.uuid4().hex]
         ))
@@ -205,56 +221,90 @@ class RedisHotStore:
 
     # --- strikes and automatic blocks ---------------------------------------------------
     async def add_strike(
-        self, ip: str, *, threshold: int, window_seconds: float, block_seconds: float,
-        reason: str,
+        self, tenant_id: str, ip: str, *, threshold: int, window_seconds: float,
+        block_seconds: float, reason: str,
     ) -> StrikeResult:
         n, blocked, newly, ttl_ms, now_ms = await self._call(self._strike(
-            keys=[self._i(ip, "strikes"), self._i(ip, "block")],
+            keys=[self._ti(tenant_id, ip, "strikes"), self._ti(tenant_id, ip, "block")],
             args=[threshold, int(window_seconds * 1000), int(block_seconds * 1000),
                   uuid.uuid4().hex, reason[:200]],
         ))
-        if newly:
-            # The listing index lives in another slot; it is advisory (list_auto_blocks
-            # re-checks each entry), so a separate command is fine.
-            await self._call(self.client.zadd(self._auto_index, {ip: int(now_ms) + int(ttl_ms)}))
+        # The indexes live in other slots; they are advisory (readers re-check each entry),
+        # so separate commands are fine.
+        until = int(now_ms) + max(int(window_seconds * 1000), int(ttl_ms))
+        index = self._i(ip, "tenants")
+
+        async def note() -> None:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.zadd(index, {tenant_id: until}, gt=True)  # GT still adds new members
+                pipe.pexpire(index, max(1, until - int(now_ms)), gt=True)
+                pipe.pexpire(index, max(1, until - int(now_ms)), nx=True)
+                if newly:
+                    pipe.zadd(self._auto_index,
+                              {f"{tenant_id}|{ip}": int(now_ms) + int(ttl_ms)})
+                await pipe.execute()
+
+        await self._call(note())
         return StrikeResult(int(n), bool(blocked), bool(newly),
                             int(ttl_ms) / 1000 if int(ttl_ms) > 0 else None)
 
-    async def get_strikes(self, ip: str, window_seconds: float) -> int:
+    async def get_strikes(self, tenant_id: str, ip: str, window_seconds: float) -> int:
         now_ms = int(time.time() * 1000)
         return int(await self._call(self.client.zcount(
-            self._i(ip, "strikes"), now_ms - int(window_seconds * 1000) + 1, "+inf")))
+            self._ti(tenant_id, ip, "strikes"), now_ms - int(window_seconds * 1000) + 1,
+            "+inf")))
 
-    async def auto_block_remaining(self, ip: str) -> float | None:
-        ttl = await self._call(self.client.pttl(self._i(ip, "block")))
+    async def auto_block_remaining(self, tenant_id: str, ip: str) -> float | None:
+        ttl = await self._call(self.client.pttl(self._ti(tenant_id, ip, "block")))
         return ttl / 1000 if ttl and ttl > 0 else None
 
-    async def list_auto_blocks(self) -> list[AutoBlock]:
+    async def list_auto_blocks(self, tenant_id: str | None = None) -> list[AutoBlock]:
         now_ms = int(time.time() * 1000)
 
         async def read() -> list[AutoBlock]:
             await self.client.zremrangebyscore(self._auto_index, "-inf", now_ms)
-            ips = await self.client.zrange(self._auto_index, 0, 9999)
+            members = await self.client.zrange(self._auto_index, 0, 9999)
             out = []
-            for ip in ips:
+            for member in sorted(members):
+                tenant, ip = split_tenant_ip(member)
+                if tenant_id is not None and tenant != tenant_id:
+                    continue
                 async with self.client.pipeline(transaction=False) as pipe:
-                    pipe.pttl(self._i(ip, "block"))
-                    pipe.get(self._i(ip, "block"))
+                    pipe.pttl(self._ti(tenant, ip, "block"))
+                    pipe.get(self._ti(tenant, ip, "block"))
                     ttl, reason = await pipe.execute()
                 if ttl and ttl > 0:
-                    out.append(AutoBlock(ip, ttl / 1000, reason or ""))
+                    out.append(AutoBlock(ip, ttl / 1000, reason or "", tenant))
             return out
 
         return await self._call(read())
 
-    async def clear_ip(self, ip: str) -> bool:
-        async def clear() -> bool:
-            removed = await self.client.delete(self._i(ip, "block"), self._i(ip, "strikes"))
-            await self.client.zrem(self._auto_index, ip)
-            return bool(removed)
+    async def clear_ip(self, ip: str, tenant_id: str | None = None) -> bool:
+        index = self._i(ip, "tenants")
 
-        lifted = await self._call(clear())
-        return lifted
+        async def clear() -> bool:
+            tenants = ([tenant_id] if tenant_id is not None
+                       else await self.client.zrange(index, 0, -1))
+            lifted = False
+            for tenant in tenants:
+                lifted |= bool(await self.client.delete(self._ti(tenant, ip, "block")))
+                await self.client.delete(self._ti(tenant, ip, "strikes"))
+                await self.client.zrem(self._auto_index, f"{tenant}|{ip}")
+                await self.client.zrem(index, tenant)
+            return lifted
+
+        return await self._call(clear())
+
+    # --- revoked keys -------------------------------------------------------------------
+    def _revoked_key(self, key_id: str) -> str:
+        return f"{self.prefix}:{{keys}}:revoked:{_tag(key_id)}"
+
+    async def revoke_key(self, key_id: str, ttl_seconds: float) -> None:
+        await self._call(self.client.set(self._revoked_key(key_id), "1",
+                                         px=max(1, int(ttl_seconds * 1000))))
+
+    async def is_key_revoked(self, key_id: str) -> bool:
+        return bool(await self._call(self.client.exists(self._revoked_key(key_id))))
 
     # --- stats --------------------------------------------------------------------------
     async def count_verdict(

@@ -69,6 +69,34 @@ class TenantSettings(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+TENANT_ADMIN_SETTINGS = frozenset({
+    "monitor_mode", "store_prompt_in_scan_record", "redaction_enabled", "block_threshold",
+    "gray_zone_low", "gray_zone_high", "strike_threshold",
+})
+"""What a tenant's own admin key may change: how its traffic is judged. Everything else —
+the plan, quota and rate limits the operator sells and sizes, retention, and the allow-lists
+that exempt callers — is the operator's (admin token). ``strike_threshold`` only to ``0``
+(never block, in its own tenant) or at least the install's value (the operator's floor)."""
+
+
+def refused_for_tenant_admin(settings: Settings, current: dict[str, Any],
+                             patch: dict[str, Any]) -> list[str]:
+    """The fields of ``patch`` (validated values; ``None`` removes an override) a tenant admin
+    may not set; a value equal to the stored one is no change and always fine."""
+    refused = []
+    for name, value in patch.items():
+        if value == current.get(name):
+            continue
+        if name not in TENANT_ADMIN_SETTINGS:
+            refused.append(name)
+        elif name == "strike_threshold":
+            floor = settings.strike_threshold
+            effective = floor if value is None else value
+            if effective != 0 and effective < floor:
+                refused.append(name)
+    return sorted(refused)
+
+
 @dataclass(frozen=True, slots=True)
 class EffectiveSettings:
     """The values a scan of one tenant runs under."""

@@ -1,8 +1,11 @@
 """The admin API (``/admin``) and ``GET /api/stats``.
 
 Guarded by the admin token (``PROMPTSENTRY_ADMIN_TOKEN``, bearer). A managed key with the
-``admin`` scope is a *tenant admin*: it may read and change its own tenant and its keys and
-read its stats; tenants, blocks, the allow-list and strikes are for the admin token only.
+``admin`` scope is a *tenant admin*: it may read its own tenant and change the settings of
+``TENANT_ADMIN_SETTINGS`` (never its plan, quota, rate limits, retention or allow-lists, nor a
+strike threshold under the install's: 403 ``FORBIDDEN_SETTING``), manage its keys, read its
+stats, and read or lift its own tenant's automatic blocks and strikes; creating tenants,
+manual (install-wide) blocks and the global allow-list are for the admin token only.
 
 Secrets never come back twice: ``POST /admin/keys`` answers the key once; afterwards only its
 metadata (id, name, scopes, times, counters) is visible.
@@ -19,7 +22,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from promptsentry.api.auth import AdminPrincipal, Principal, require_any_scope
+from promptsentry.api.auth import (
+    AdminPrincipal,
+    CredentialAuthenticator,
+    Principal,
+    require_any_scope,
+)
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
@@ -28,7 +36,12 @@ from promptsentry.security.guard import parse_ip, parse_ip_or_network
 from promptsentry.security.keys import SCOPES, kind_for_scopes
 from promptsentry.stores.base import StoreUnavailable
 from promptsentry.stores.sql.store import SqlStore
-from promptsentry.stores.tenants import TenantSettings, effective_settings
+from promptsentry.stores.tenants import (
+    TENANT_ADMIN_SETTINGS,
+    TenantSettings,
+    effective_settings,
+    refused_for_tenant_admin,
+)
 from promptsentry.text import strip_control
 
 log = get_logger("promptsentry.admin")
@@ -154,6 +167,15 @@ async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
                                     "message": e.get("msg")} for e in errors][:20]}) from None
     clean = validated.overrides()
     patch = {k: clean.get(k) for k in body.settings}
+    if not _is_root(principal):
+        refused = refused_for_tenant_admin(request.app.state.settings, current.settings, patch)
+        if refused:
+            raise ApiError(403, ErrorCode.FORBIDDEN_SETTING,
+                           "a tenant admin key cannot change these settings; the operator's "
+                           "admin token can", {
+                               "fields": refused, "allowed": sorted(TENANT_ADMIN_SETTINGS),
+                               "strike_threshold_floor":
+                                   request.app.state.settings.strike_threshold})
     name = _clean(body.name, 200) if body.name else None
     tenant = await _sql(request, _store(request).update_tenant_settings, tenant_id, patch, name)
     if tenant is None:
@@ -168,6 +190,8 @@ async def delete_tenant(tenant_id: str, request: Request, principal: AdminPrinci
     _require_root(principal)
     if tenant_id == "default":
         raise ApiError(409, ErrorCode.CONFLICT, "the default tenant cannot be deleted")
+    keys = await _sql(request, _store(request).list_keys, tenant_id)
+    await _publish_revocations(request, [k.key_id for k in keys if not k.revoked])
     if not await _sql(request, _store(request).delete_tenant, tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
     request.app.state.tenants.invalidate(tenant_id)
@@ -222,9 +246,26 @@ async def revoke_key(key_id: str, request: Request, principal: AdminPrincipal) -
     key = await _sql(request, store.get_key, key_id)
     if key is None or (not _is_root(principal) and key.tenant_id != principal.tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such key", {"key_id": key_id[:80]})
+    # Published to the hot store first: a worker that cannot reach the database checks that
+    # revoked set before trusting a key it verified earlier.
+    published = await _publish_revocations(request, [key_id])
     key = await _sql(request, store.revoke_key, key_id)
-    log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id)
-    return key.public()
+    log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id, published=published)
+    return {**key.public(), "revocation_published": published}
+
+
+async def _publish_revocations(request: Request, key_ids: list[str]) -> bool:
+    """Revoke ``key_ids`` in the hot store's shared set; ``False`` when it is unreachable
+    (SQL still refuses the keys on every worker while the database is up)."""
+    authenticator = request.app.state.authenticator
+    if not isinstance(authenticator, CredentialAuthenticator):
+        return False
+    published = True
+    for key_id in key_ids:
+        published &= await authenticator.publish_revocation(key_id)
+    if not published:
+        log.warning("key_revocation_not_published", count=len(key_ids))
+    return published
 
 
 # --- blocks, allow-list, strikes --------------------------------------------------------------
@@ -255,44 +296,75 @@ async def add_block(body: IpCreate, request: Request, principal: AdminPrincipal)
             "created_at": entry.created_at}
 
 
+def _block_scope(principal: Principal, tenant_id: str | None) -> str | None:
+    """The tenant whose automatic blocks a call reads or lifts: ``tenant_id`` (``None``: every
+    tenant) for the admin token; always its own tenant for a tenant admin."""
+    if _is_root(principal):
+        return tenant_id
+    _require_tenant_access(principal, tenant_id or principal.tenant_id)
+    return principal.tenant_id
+
+
+def _hot_unavailable(request: Request, exc: StoreUnavailable) -> ApiError:
+    request.app.state.incidents.failed("hot_store", exc)
+    return ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "the hot store is unavailable; retry "
+                    "shortly", headers={"Retry-After": "2"})
+
+
+TenantQuery = Annotated[str | None, Query(max_length=64, description=(
+    "Only this tenant's automatic blocks (admin token; a tenant admin always acts on its own "
+    "tenant)."))]
+
+
 @router.get("/blocks", summary="Manual and automatic blocks")
-async def list_blocks(request: Request, principal: AdminPrincipal) -> dict:
-    _require_root(principal)
-    manual = await _sql(request, _store(request).list_blocks)
-    blocks: list[dict[str, Any]] = [
-        {"ip": e.ip, "reason": e.reason, "type": "manual", "created_at": e.created_at,
-         "expires_in_seconds": None} for e in manual]
+async def list_blocks(request: Request, principal: AdminPrincipal,
+                      tenant_id: TenantQuery = None) -> dict:
+    """Manual blocks are install-wide (``tenant_id`` null) and listed to the admin token only;
+    automatic blocks hold in one tenant. A tenant admin sees its own tenant's automatic
+    blocks."""
+    scope = _block_scope(principal, tenant_id)
+    blocks: list[dict[str, Any]] = []
+    if _is_root(principal):
+        manual = await _sql(request, _store(request).list_blocks)
+        blocks += [{"ip": e.ip, "reason": e.reason, "type": "manual", "tenant_id": None,
+                    "created_at": e.created_at, "expires_in_seconds": None} for e in manual]
     degraded = False
     try:
-        auto = await request.app.state.hot_store.list_auto_blocks()
+        auto = await request.app.state.hot_store.list_auto_blocks(scope)
     except StoreUnavailable as exc:
         request.app.state.incidents.failed("hot_store", exc)
         auto, degraded = [], True
-    blocks += [{"ip": b.ip, "reason": b.reason, "type": "automatic", "created_at": None,
-                "expires_in_seconds": round(b.remaining_seconds, 1)} for b in auto]
+    blocks += [{"ip": b.ip, "reason": b.reason, "type": "automatic", "tenant_id": b.tenant_id,
+                "created_at": None, "expires_in_seconds": round(b.remaining_seconds, 1)}
+               for b in auto]
     return {"blocks": blocks, "automatic_blocks_unavailable": degraded}
 
 
 @router.delete("/blocks/{ip:path}", summary="Lift a manual or automatic block")
-async def remove_block(ip: str, request: Request, principal: AdminPrincipal) -> dict:
-    _require_root(principal)
+async def remove_block(ip: str, request: Request, principal: AdminPrincipal,
+                       tenant_id: TenantQuery = None) -> dict:
+    """The admin token without ``tenant_id`` lifts the manual block and the automatic blocks
+    of every tenant (and forgets the strikes); with ``tenant_id``, or from a tenant admin,
+    only that tenant's automatic block and strikes."""
+    scope = _block_scope(principal, tenant_id)
     canonical = _ip_or_422(ip)
-    manual = await _sql(request, _store(request).remove_block, canonical)
+    manual = False
+    if _is_root(principal) and scope is None:
+        manual = await _sql(request, _store(request).remove_block, canonical)
     automatic = False
     if "/" not in canonical:
         try:
-            automatic = await request.app.state.hot_store.clear_ip(canonical)
+            automatic = await request.app.state.hot_store.clear_ip(canonical, scope)
         except StoreUnavailable as exc:
-            request.app.state.incidents.failed("hot_store", exc)
-            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                           "the hot store is unavailable; retry shortly",
-                           headers={"Retry-After": "2"}) from None
+            raise _hot_unavailable(request, exc) from None
     request.app.state.guard.ip_lists.invalidate()
     if not (manual or automatic):
         raise ApiError(404, ErrorCode.NOT_FOUND, "this address is not blocked",
                        {"ip": canonical})
-    log.info("ip_unblocked", ip=canonical, manual=manual, automatic=automatic)
-    return {"ip": canonical, "removed_manual": manual, "removed_automatic": automatic}
+    log.info("ip_unblocked", ip=canonical, manual=manual, automatic=automatic,
+             tenant_id=scope)
+    return {"ip": canonical, "removed_manual": manual, "removed_automatic": automatic,
+            "tenant_id": scope}
 
 
 @router.post("/allowlist", status_code=201,
@@ -323,9 +395,12 @@ async def remove_allow(ip: str, request: Request, principal: AdminPrincipal) -> 
     return {"ip": canonical, "removed": True}
 
 
-@router.get("/strikes/{ip}", summary="Strikes and block state of an address")
-async def get_strikes(ip: str, request: Request, principal: AdminPrincipal) -> dict:
-    _require_root(principal)
+@router.get("/strikes/{ip}", summary="Strikes and block state of an address in one tenant")
+async def get_strikes(ip: str, request: Request, principal: AdminPrincipal,
+                      tenant_id: TenantQuery = None) -> dict:
+    """Strikes are per tenant: ``tenant_id`` (admin token; default its ``X-Tenant-ID`` or
+    ``default``), always its own tenant for a tenant admin."""
+    tenant = _block_scope(principal, tenant_id) or principal.tenant_id
     canonical = parse_ip(ip)
     if canonical is None:
         raise ApiError(422, ErrorCode.INVALID_IP, "not an IPv4/IPv6 address",
@@ -333,17 +408,15 @@ async def get_strikes(ip: str, request: Request, principal: AdminPrincipal) -> d
     settings = request.app.state.settings
     store = request.app.state.hot_store
     try:
-        strikes = await store.get_strikes(canonical, settings.strike_window_hours * 3600)
-        remaining = await store.auto_block_remaining(canonical)
+        strikes = await store.get_strikes(tenant, canonical, settings.strike_window_hours * 3600)
+        remaining = await store.auto_block_remaining(tenant, canonical)
     except StoreUnavailable as exc:
-        request.app.state.incidents.failed("hot_store", exc)
-        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                       "the hot store is unavailable; retry shortly",
-                       headers={"Retry-After": "2"}) from None
+        raise _hot_unavailable(request, exc) from None
+    eff = await request.app.state.tenants.effective(tenant)
     await request.app.state.guard.ip_lists.refresh_if_due()
     manual = request.app.state.guard.ip_lists.blocks.match(canonical)
-    return {"ip": canonical, "strikes": strikes, "threshold": settings.strike_threshold,
-            "window_hours": settings.strike_window_hours,
+    return {"ip": canonical, "tenant_id": tenant, "strikes": strikes,
+            "threshold": eff.strike_threshold, "window_hours": settings.strike_window_hours,
             "blocked": bool(remaining) or manual is not None,
             "block_type": "manual" if manual is not None else ("automatic" if remaining
                                                                else None),
