@@ -15,8 +15,9 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptsentry.api.errors import error_body
+from promptsentry.models.request import REQUEST_ID_PATTERN
 
-_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID_OK = re.compile(REQUEST_ID_PATTERN)
 
 
 class RequestContextMiddleware:

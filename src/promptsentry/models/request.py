@@ -22,6 +22,11 @@ MAX_IDENTITY_CHARS = 256
 MAX_CONTEXT_CHARS = 128
 MAX_CANARY_TOKENS = 64
 MAX_CANARY_CHARS = 256
+#: Longest ``X-Request-ID`` the API accepts from a client (a longer or malformed one is
+#: replaced by a generated id). Every column that stores a request id is this wide.
+MAX_REQUEST_ID_CHARS = 128
+#: A client's ``X-Request-ID`` is kept only when it matches this.
+REQUEST_ID_PATTERN = rf"^[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID_CHARS}}}$"
 
 
 class ScanType(StrEnum):

@@ -23,6 +23,7 @@ from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     DetectBody,
     OptimizeBody,
+    SearchText,
     TemplateCreateBody,
     TemplateSearchBody,
 )
@@ -188,7 +189,7 @@ async def list_templates(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
     goals: Annotated[str | None, Query(max_length=500)] = None,
-    search: Annotated[str | None, Query(max_length=500)] = None,
+    search: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
     svc = optimizer_of(request)
@@ -449,7 +450,7 @@ async def bridge_list(
     sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
     = "created_at",
     sort_order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    query: Annotated[str | None, Query(max_length=500)] = None,
+    query: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
     sophistication_level: Annotated[str | None, Query(max_length=64)] = None,
     complexity_level: Annotated[str | None, Query(max_length=64)] = None,
