@@ -184,6 +184,8 @@ def create_app(
         security_headers=settings.security_headers,
         hsts_max_age=settings.hsts_max_age,
         max_body_bytes=settings.max_body_bytes,
+        max_headers=settings.http_max_headers,
+        max_header_bytes=settings.http_max_header_bytes,
     )
     app.include_router(scan.router)
     app.include_router(ops.router)
