@@ -7,13 +7,13 @@ Size limits raise errors whose ``type`` names a stable error code (``prompt_too_
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from promptsentry.netaddr import canonical_ip
 from promptsentry.text import strip_control, utf8_len
 
 MAX_PROMPT_BYTES = 50 * 1024
@@ -106,7 +106,7 @@ class ScanRequest(BaseModel):
         if value is None or value == "":
             return None
         try:
-            return str(ipaddress.ip_address(value.strip()))
+            return canonical_ip(value)
         except ValueError:
             raise PydanticCustomError(
                 "invalid_ip", "source_ip is not a valid IPv4 or IPv6 address"

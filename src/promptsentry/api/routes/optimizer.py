@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
@@ -35,7 +35,7 @@ from promptsentry.optimizer.store import (
     export_json_lines,
 )
 
-router = APIRouter(tags=["optimizer"])
+router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
 
 FEATURES = {
     "optimization": True, "context_detection": True, "template_management": True,
@@ -336,7 +336,7 @@ async def delete_template(template_id: str, request: Request, principal: Optimiz
 #   the only metrics it prints (from our rubric).
 
 
-class _BridgeRoute(APIRoute):
+class _BridgeRoute(StrictJsonRoute):
     """Adds the bridge-readable ``detail`` to the service's error shape."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
