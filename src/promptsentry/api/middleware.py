@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids, security headers, header-count limit, and our 500.
+"""Pure ASGI middleware: request ids, security headers, header limits, and our 500.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so streaming responses pass through untouched and
 the cost per request stays a few microseconds. The body-size limit is FastAPI's own
