@@ -84,3 +84,17 @@ async def test_search_text_with_nul_or_control_characters_is_a_422(
     # Ordinary search text, tabs included, still works.
     r = await asgi.get("/api/v1/templates", headers=h, params={"search": "moon\tlight"})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/tenants/a%00b", "/admin/keys?tenant_id=a%00b", "/admin/strikes/192.0.2.1%00",
+    "/scans?user_identity=%00", "/api/v1/templates/tpl_%00", "/api/v1/templates?goals=a%00",
+])
+async def test_a_nul_anywhere_in_the_url_is_a_422_not_a_false_503(asgi, backend, url) -> None:
+    from .conftest import ADMIN_TOKEN
+
+    r = await asgi.get(url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "INVALID_REQUEST"
+    assert (await asgi.get("/admin/tenants/nope", headers={
+        "Authorization": f"Bearer {ADMIN_TOKEN}"})).status_code == 404

@@ -97,6 +97,12 @@ class RequestContextMiddleware:
                 f"request line and headers exceed {self.max_header_bytes} bytes",
                 {"limit": self.max_header_bytes}, request_id))
             return
+        if _has_nul(scope):
+            # No path segment or query parameter of this API may hold a NUL; PostgreSQL
+            # refuses one as a parameter, which answered a false "database unavailable" 503.
+            await refuse(422, error_body(
+                "INVALID_REQUEST", "the URL holds a NUL character (%00)", {}, request_id))
+            return
         if self.max_body_bytes is not None and _declared_length(scope) > self.max_body_bytes:
             await refuse(413, error_body(
                 "REQUEST_TOO_LARGE", f"request body exceeds {self.max_body_bytes} bytes",
@@ -122,6 +128,11 @@ class RequestContextMiddleware:
                                      "headers": [(b"content-type", b"application/json"),
                                                  (b"content-length", str(len(raw)).encode())]})
             await send_with_headers({"type": "http.response.body", "body": raw})
+
+
+def _has_nul(scope: Scope) -> bool:
+    query = scope.get("query_string") or b""
+    return "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query
 
 
 def _declared_length(scope: Scope) -> int:
