@@ -181,14 +181,18 @@ def spawn_server(tmp_path: Path) -> Iterator[Callable[..., tuple[str, int]]]:
     """``spawn_server(args, path="/health", **env) -> (url, port)``: run ``python -m
     promptsentry <args>`` with ``{port}`` replaced by a free loopback port, wait until ``path``
     answers below 500, and stop it after the test. Its output is in
-    ``tmp_path / f"server-{port}.log"``."""
+    ``tmp_path / f"server-{port}.log"``. ``spawn_server.processes[port]`` is the server's
+    ``Popen`` (to signal it)."""
     procs: list[subprocess.Popen] = []
+    by_port: dict[int, subprocess.Popen] = {}
 
     def start(args: list[str], path: str = "/health", **env: str) -> tuple[str, int]:
         proc, url, port = _start(args, tmp_path, path, env)
         procs.append(proc)
+        by_port[port] = proc
         return url, port
 
+    start.processes = by_port  # type: ignore[attr-defined]
     yield start
     for proc in procs:
         _stop(proc)

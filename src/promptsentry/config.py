@@ -88,6 +88,26 @@ class Settings(BaseSettings):
         512 * 1024, ge=1024, description="Largest request body accepted before parsing "
         "(JSON escaping can make a 50 KB prompt several times larger on the wire)."
     )
+    http_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, le=1024 * 1024,
+        description="Largest request line plus headers `serve` reads before refusing the "
+        "request (431 `HEADERS_TOO_LARGE`, connection closed); bounds what a client can make "
+        "a worker buffer.",
+    )
+    http_max_headers: int = Field(
+        100, ge=8, le=1000,
+        description="Most header fields one request may carry (431 `HEADERS_TOO_LARGE`).",
+    )
+    http_read_timeout_seconds: float = Field(
+        10.0, gt=0, le=300,
+        description="Seconds a client has to send a whole request (line, headers and body) "
+        "once it opened the connection or started the request; a slower (half-sent) request "
+        "is dropped.",
+    )
+    http_keep_alive_seconds: int = Field(
+        5, ge=1, le=300,
+        description="Seconds an idle keep-alive connection stays open between requests.",
+    )
 
     # --- verdict policy -----------------------------------------------------------------
     block_threshold: float | None = Field(

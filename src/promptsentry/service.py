@@ -29,7 +29,7 @@ from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse
 from promptsentry.stores.base import HotStore
 from promptsentry.stores.records import ScanRecord
 from promptsentry.stores.tenants import EffectiveSettings
-from promptsentry.text import strip_control
+from promptsentry.text import replace_lone_surrogates, strip_control
 
 log = get_logger("promptsentry.scan")
 
@@ -160,15 +160,21 @@ class ScanService:
             patterns_matched=response.patterns_matched,
             scan_type=response.scan_type,
             audit_hash=response.audit_hash,
-            source_ip=request.source_ip or ctx.peer_ip,
-            user_identity=request.user_identity,
-            context=request.context,
+            source_ip=request.source_ip or parse_ip(ctx.peer_ip) or ctx.peer_ip,
+            # Lone surrogates (possible from the in-process API and MCP; HTTP refuses them)
+            # cannot be serialised: the record would be lost, an audit gap.
+            user_identity=_text(request.user_identity),
+            context=_text(request.context),
             latency_ms=response.latency_ms,
-            prompt=strip_control(request.prompt) if store_prompt else None,
+            prompt=replace_lone_surrogates(strip_control(request.prompt)) if store_prompt
+            else None,
             expires_at=iso_z(expires),
         )
         try:
             await self.hot_store.put_scan_record(record, retention_s)
+        except (TypeError, ValueError) as exc:  # not an outage: this record cannot be kept
+            log.error("scan_record_not_stored", scan_id=record.scan_id,
+                      error=type(exc).__name__)
         except Exception as exc:  # the verdict stands even when the record cannot be kept
             if not self._record_store_down:
                 log.warning("scan_record_store_unavailable", error=type(exc).__name__)
@@ -186,3 +192,7 @@ class ScanService:
             metrics.STAGE_SECONDS.labels(name).observe(report.ms / 1000)
             if report.status == "error":
                 metrics.STAGE_ERRORS.labels(name, report.failure_mode).inc()
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else replace_lone_surrogates(value)

@@ -7,6 +7,7 @@ import re
 # C0 and C1 control characters except tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def strip_control(text: str, *, keep_newlines: bool = True) -> str:
@@ -17,3 +18,9 @@ def strip_control(text: str, *, keep_newlines: bool = True) -> str:
 def utf8_len(text: str) -> int:
     """Length of ``text`` in UTF-8 bytes (lone surrogates count as 3, as CESU would)."""
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with every lone UTF-16 surrogate replaced by U+FFFD, so it can be encoded as
+    UTF-8 (JSON serialisers and databases refuse lone surrogates)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)

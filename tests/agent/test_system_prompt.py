@@ -283,3 +283,19 @@ async def test_a_fingerprint_from_another_install_secret_is_ignored(
         # Deleting the tenant removes its fingerprint with it.
         assert (await c.delete(f"/admin/tenants/{acme}", headers=H)).status_code == 200
         assert get_fingerprint(app.state.sql_store, acme) is None
+
+
+async def test_both_put_routes_answer_200_not_500(app_factory, state_settings, backend) -> None:
+    """Issue 17, point 4: both PUT routes called a helper with keyword arguments it did not
+    take (500 every time). No lifespan here, so this fails without the fix on any commit."""
+    app = app_with_leak_stage(app_factory, state_settings)
+    async with client_for(app) as c:
+        acme, acme_h = await tenant_with_key(c, "acme")
+        r = await c.put(f"/admin/tenants/{acme}/system-prompt",
+                        json={"system_prompt": SYSTEM_PROMPT, "threshold": 0.4}, headers=H)
+        assert r.status_code == 200, r.text
+        assert r.json()["threshold"] == 0.4 and r.json()["shingle_words"] == 5
+        r = await c.put("/system-prompt", json={"system_prompt": SYSTEM_PROMPT}, headers=acme_h)
+        assert r.status_code == 200, r.text
+        assert r.json()["tenant_id"] == acme and r.json()["threshold"] == 0.5
+        assert (await c.get("/system-prompt", headers=acme_h)).json()["threshold"] == 0.5

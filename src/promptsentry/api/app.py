@@ -42,6 +42,8 @@ from promptsentry.stores.sql.store import SqlStore
 log = get_logger("promptsentry.app")
 
 MIGRATION_RETRY_SECONDS = 5.0
+#: Most seconds the shutdown work (flush key-usage counters, close the stores) may take.
+SHUTDOWN_SECONDS = 10.0
 
 
 def build_sql_store(settings: Settings) -> SqlStore:
@@ -104,6 +106,16 @@ def create_app(
             migrated = await anyio.to_thread.run_sync(prepare_sql_store, sql, incidents)
         app.state.sql_ready = True
 
+    async def shutdown() -> None:
+        # Shielded and bounded: a stop (SIGTERM, a cancelled lifespan task) must not skip the
+        # flush of key-usage counters, and a dead database must not hang the stop.
+        with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_SECONDS):
+            if isinstance(authenticator, CredentialAuthenticator) and authenticator.usage:
+                await authenticator.usage.flush()
+            await hot_store.close()
+            await anyio.to_thread.run_sync(sql.close)
+        log.info("shutdown")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load the model before the first request, so no request pays for it.
@@ -115,19 +127,29 @@ def create_app(
                  sql=sql.backend,
                  auth="credentials" if authenticator.requires_credentials else "anonymous",
                  threshold=service.block_threshold)
-        async with anyio.create_task_group() as tg:
-            if not migrated:
-                tg.start_soon(retry_migrations)
-            # Templates of deleted tenants stay exportable for 90 days, then this purges them.
-            tg.start_soon(retention_loop, TemplateStore(sql.engine))
-            try:
-                yield
-            finally:
-                tg.cancel_scope.cancel()
-                if isinstance(authenticator, CredentialAuthenticator) and authenticator.usage:
-                    await authenticator.usage.flush()
-                await hot_store.close()
-                await anyio.to_thread.run_sync(sql.close)
+        # An error raised by the code running inside the lifespan (a test's assertion) is
+        # kept here and re-raised, unchanged, after the background tasks stopped and the
+        # shutdown work ran: the task group would otherwise wrap it in an ExceptionGroup, and
+        # shutdown work awaited inside the group's cancelled scope would be cancelled itself
+        # and swallow it.
+        failure: Exception | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                if not migrated:
+                    tg.start_soon(retry_migrations)
+                # Templates of deleted tenants stay exportable for 90 days, then this purges
+                # them.
+                tg.start_soon(retention_loop, TemplateStore(sql.engine))
+                try:
+                    yield
+                except Exception as exc:  # noqa: BLE001 - re-raised below, after shutdown
+                    failure = exc
+                finally:
+                    tg.cancel_scope.cancel()
+        finally:
+            await shutdown()
+        if failure is not None:
+            raise failure
 
     app = FastAPI(
         title="PromptSentry",
@@ -163,6 +185,8 @@ def create_app(
         security_headers=settings.security_headers,
         hsts_max_age=settings.hsts_max_age,
         max_body_bytes=settings.max_body_bytes,
+        max_headers=settings.http_max_headers,
+        max_header_bytes=settings.http_max_header_bytes,
     )
     app.include_router(scan.router)
     app.include_router(ops.router)

@@ -136,7 +136,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", error=type(exc).__name__, path=request.url.path,
-                  request_id=request_id_of(request))
-        return error_response(request, 500, ErrorCode.INTERNAL_ERROR,
-                              "internal error; the request id identifies it in the logs")
+        # Reached only when RequestContextMiddleware is not installed: Starlette re-raises
+        # after this handler, and the server then closes the connection.
+        log_unexpected(exc, request.url.path, request_id_of(request))
+        return error_response(request, 500, ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE)
+
+
+INTERNAL_ERROR_MESSAGE = "internal error; the request id identifies it in the logs"
+
+
+def log_unexpected(exc: BaseException, path: str, request_id: str) -> None:
+    """Log an unhandled error once, with its traceback (messages that may quote data are
+    withheld by the logging configuration) and never the request's query or body."""
+    log.error("unhandled_error", error=type(exc).__name__, path=path, request_id=request_id,
+              exc_info=exc)
+
+
+def internal_error_body(request_id: str) -> dict[str, Any]:
+    """The body of our 500 (and its metric), for code outside a route (the middleware)."""
+    metrics.HTTP_ERRORS.labels("500", ErrorCode.INTERNAL_ERROR).inc()
+    return error_body(ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, None, request_id)

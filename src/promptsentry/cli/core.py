@@ -160,6 +160,11 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = created_metrics_dir
     _err.print(f"promptsentry {__version__}: http://{_url_host(host)}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", highlight=False)
+    from promptsentry.api.server import uvicorn_options
+    from promptsentry.observability.logging import configure_logging
+
+    # Before uvicorn starts: its own start-up lines are JSON too (it gets log_config=None).
+    configure_logging(settings.log_level, settings.log_format)
     try:
         uvicorn.run(
             "promptsentry.api.app:create_app",
@@ -168,8 +173,7 @@ def serve(
             port=port,
             workers=workers if not reload else None,
             reload=reload,
-            log_level=settings.log_level,
-            server_header=False,
+            **uvicorn_options(settings),
         )
     finally:
         if created_metrics_dir:

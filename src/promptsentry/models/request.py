@@ -7,13 +7,13 @@ Size limits raise errors whose ``type`` names a stable error code (``prompt_too_
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from promptsentry.netaddr import canonical_ip
 from promptsentry.text import strip_control, utf8_len
 
 MAX_PROMPT_BYTES = 50 * 1024
@@ -22,6 +22,11 @@ MAX_IDENTITY_CHARS = 256
 MAX_CONTEXT_CHARS = 128
 MAX_CANARY_TOKENS = 64
 MAX_CANARY_CHARS = 256
+#: Longest ``X-Request-ID`` the API accepts from a client (a longer or malformed one is
+#: replaced by a generated id). Every column that stores a request id is this wide.
+MAX_REQUEST_ID_CHARS = 128
+#: A client's ``X-Request-ID`` is kept only when it matches this.
+REQUEST_ID_PATTERN = rf"^[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID_CHARS}}}$"
 
 
 class ScanType(StrEnum):
@@ -101,7 +106,7 @@ class ScanRequest(BaseModel):
         if value is None or value == "":
             return None
         try:
-            return str(ipaddress.ip_address(value.strip()))
+            return canonical_ip(value)
         except ValueError:
             raise PydanticCustomError(
                 "invalid_ip", "source_ip is not a valid IPv4 or IPv6 address"

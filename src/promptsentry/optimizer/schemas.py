@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from promptsentry.models.request import MAX_PROMPT_BYTES
-from promptsentry.text import utf8_len
+from promptsentry.text import strip_control, utf8_len
 
 __all__ = [
     "DetectBody",
     "OptimizeBody",
     "TemplateCreateBody",
+    "SearchText",
     "TemplateSearchBody",
     "check_prompt",
+    "check_search_text",
 ]
+
+
+def check_search_text(value: str | None) -> str | None:
+    """Search terms are text: a NUL or other control character (which PostgreSQL cannot
+    take as a parameter, and no template contains) is a 422, not a database error."""
+    if value is not None and strip_control(value) != value:
+        raise PydanticCustomError("invalid_search",
+                                  "search text must not contain NUL or control characters")
+    return value
+
+
+#: A search text (query parameter or body field): no NUL or control characters.
+SearchText = Annotated[str, AfterValidator(check_search_text)]
 
 
 def check_prompt(value: str) -> str:
@@ -106,7 +121,7 @@ class TemplateSearchBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    query: str = Field("", max_length=2000)
+    query: SearchText = Field("", max_length=2000)
     goals: list[str] | None = Field(None, max_length=30)
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     ai_context: str | None = Field(None, max_length=64)

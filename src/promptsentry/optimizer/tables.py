@@ -7,7 +7,8 @@ first saw the tenant gone) and are then purged.
 ``embedding`` is the search vector of the template (the sentence encoder's embedding of the
 original prompt's head, 384 float32 little-endian = 1536 bytes; migration 0004). It is
 deferred — only :meth:`~promptsentry.optimizer.store.TemplateStore.search` loads it — and
-never part of an API answer or an export.
+never part of an API answer or an export. ``request_id`` is as wide as the longest
+``X-Request-ID`` the API accepts (``MAX_REQUEST_ID_CHARS``; migration 0005).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from promptsentry.models.request import MAX_REQUEST_ID_CHARS
 from promptsentry.stores.sql.base import Base
 from promptsentry.stores.sql.tables import utcnow
 
@@ -51,7 +53,7 @@ class TemplateRow(Base):
     ai_context: Mapped[str] = mapped_column(String(40), default="general_assistant")
     domain: Mapped[str | None] = mapped_column(String(100), nullable=True)
     target_audience: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    request_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(MAX_REQUEST_ID_CHARS), nullable=True)
     request_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     model_used: Mapped[str] = mapped_column(String(100), default="rules-engine")
     times_used: Mapped[int] = mapped_column(BigInteger, default=0)

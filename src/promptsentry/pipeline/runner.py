@@ -15,7 +15,6 @@ and the MCP server call :class:`~promptsentry.service.ScanService`, which adds t
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,6 +24,7 @@ from promptsentry.clock import now_iso
 from promptsentry.config import Settings, get_settings
 from promptsentry.models.request import ScanRequest
 from promptsentry.models.response import ScanResponse, StageReport
+from promptsentry.netaddr import ip_address, ip_network
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Stage, StageResult
 from promptsentry.pipeline.verdict import Decision, decide
 
@@ -207,10 +207,11 @@ def is_allowlisted(request: ScanRequest, ips: Sequence[str], identities: Sequenc
         return True
     if not request.source_ip or not ips:
         return False
-    address = ipaddress.ip_address(request.source_ip)
+    address = ip_address(request.source_ip)
     for entry in ips:
         try:
-            if address in ipaddress.ip_network(entry, strict=False):
+            network = ip_network(entry)
+            if address.version == network.version and address in network:
                 return True
         except ValueError:
             continue

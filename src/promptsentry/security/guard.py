@@ -34,6 +34,7 @@ from typing import Any
 
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.netaddr import canonical_ip, canonical_ip_or_network, ip_address, ip_network
 from promptsentry.observability.incidents import Incidents
 from promptsentry.stores.base import (
     HotStore,
@@ -57,17 +58,14 @@ def parse_ip(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        return canonical_ip(value)
     except ValueError:
         return None
 
 
 def parse_ip_or_network(value: str) -> str:
     """Canonical address or CIDR network; raises ``ValueError`` otherwise."""
-    value = value.strip()
-    if "/" in value:
-        return str(ipaddress.ip_network(value, strict=False))
-    return str(ipaddress.ip_address(value))
+    return canonical_ip_or_network(value)
 
 
 def _is_loopback(ip: str) -> bool:
@@ -81,19 +79,19 @@ class _IpSet:
         self.exact: dict[str, IpEntry] = {}
         self.networks: list[tuple[IpNetwork, IpEntry]] = []
         for entry in entries:
-            if "/" in entry.ip:
-                try:
-                    self.networks.append((ipaddress.ip_network(entry.ip, strict=False), entry))
-                except ValueError:
-                    continue
-            else:
-                self.exact[entry.ip] = entry
+            try:  # entries stored before canonical forms (``::ffff:…``) match too
+                if "/" in entry.ip:
+                    self.networks.append((ip_network(entry.ip), entry))
+                else:
+                    self.exact[canonical_ip(entry.ip)] = entry
+            except ValueError:
+                continue
 
     def match(self, ip: str) -> IpEntry | None:
         hit = self.exact.get(ip)
         if hit is not None or not self.networks:
             return hit
-        address = ipaddress.ip_address(ip)
+        address = ip_address(ip)
         for network, entry in self.networks:
             if address.version == network.version and address in network:
                 return entry

@@ -7,13 +7,13 @@ inherits the install-wide value from :class:`~promptsentry.config.Settings`.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from promptsentry.config import Settings
+from promptsentry.netaddr import ip_network
 
 
 class TenantSettings(BaseModel):
@@ -45,7 +45,7 @@ class TenantSettings(BaseModel):
         out = []
         for entry in value:
             try:
-                out.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+                out.append(str(ip_network(entry)))
             except ValueError:
                 raise ValueError(f"not an IP address or CIDR network: {entry[:64]!r}") from None
         return out

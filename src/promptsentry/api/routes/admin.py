@@ -14,6 +14,7 @@ metadata (id, name, scopes, times, counters) is visible.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -71,10 +72,11 @@ def _clean(text: str, limit: int) -> str:
     return strip_control(text, keep_newlines=False).strip()[:limit]
 
 
-async def _sql(request: Request, fn: Any, *args: Any) -> Any:
+async def _sql(request: Request, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn(*args, **kwargs)`` on the SQL store's thread pool; an outage is a 503."""
     store: SqlStore = request.app.state.sql_store
     try:
-        result = await store.run(fn, *args)
+        result = await store.run(functools.partial(fn, *args, **kwargs))
     except StoreUnavailable as exc:
         request.app.state.incidents.failed("sql", exc)
         raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,

@@ -38,23 +38,21 @@ async def ready(request: Request) -> JSONResponse:
     if incidents is not None and incidents.snapshot():
         checks["incidents"] = {"ok": True, "open": incidents.snapshot()}
     pipeline = request.app.state.scan_service.pipeline
-    model_ok, model_name = False, None
     for stage in pipeline.stages:
         if stage.name == "classifier":
             try:
                 detector = stage.detector
-                model_ok, model_name = True, f"{detector.name}@{detector.version}"
+                checks["model"] = {"ok": True, "name": f"{detector.name}@{detector.version}"}
             except Exception as exc:
                 checks["model"] = {"ok": False, "error": type(exc).__name__}
-    checks.setdefault("model", {"ok": model_ok, "name": model_name})
+    # A pipeline without a classifier stage has no model to load: nothing to check.
+    checks.setdefault("model", {"ok": True, "name": None})
+    # Any store down is 503, as docs/OPERATIONS.md says: with fail_open scans are still
+    # answered (limits and blocks skipped), but the instance is degraded and says so; a
+    # balancer that must keep such instances in rotation can probe /health instead.
     ok = all(c["ok"] for c in checks.values())
-    # A hot store that fails open still answers every scan (limits and blocks skipped), so
-    # the instance stays in rotation: pulling every replica at once when the shared Redis
-    # blinks would turn a degraded firewall into an outage. Everything else is 503.
-    fail_open = request.app.state.settings.state_failure_mode == "fail_open"
-    serving = all(c["ok"] for name, c in checks.items() if not (name == "hot_store" and fail_open))
     return JSONResponse({"status": "ready" if ok else "degraded", "checks": checks},
-                        status_code=200 if serving else 503)
+                        status_code=200 if ok else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

@@ -15,14 +15,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     DetectBody,
     OptimizeBody,
+    SearchText,
     TemplateCreateBody,
     TemplateSearchBody,
 )
@@ -34,7 +35,7 @@ from promptsentry.optimizer.store import (
     export_json_lines,
 )
 
-router = APIRouter(tags=["optimizer"])
+router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
 
 FEATURES = {
     "optimization": True, "context_detection": True, "template_management": True,
@@ -188,7 +189,7 @@ async def list_templates(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
     goals: Annotated[str | None, Query(max_length=500)] = None,
-    search: Annotated[str | None, Query(max_length=500)] = None,
+    search: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
     svc = optimizer_of(request)
@@ -335,7 +336,7 @@ async def delete_template(template_id: str, request: Request, principal: Optimiz
 #   the only metrics it prints (from our rubric).
 
 
-class _BridgeRoute(APIRoute):
+class _BridgeRoute(StrictJsonRoute):
     """Adds the bridge-readable ``detail`` to the service's error shape."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -449,7 +450,7 @@ async def bridge_list(
     sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
     = "created_at",
     sort_order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    query: Annotated[str | None, Query(max_length=500)] = None,
+    query: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
     sophistication_level: Annotated[str | None, Query(max_length=64)] = None,
     complexity_level: Annotated[str | None, Query(max_length=64)] = None,

@@ -35,7 +35,10 @@ def sqlite_url(data_dir: Path) -> str:
 
 
 def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
-    """A pooled engine with sane timeouts; SQLite gets WAL, a busy timeout and foreign keys."""
+    """A pooled engine with sane timeouts; SQLite gets WAL, a busy timeout and foreign keys.
+
+    ``hide_parameters``: statement parameters (prompt text, search terms, key hashes) never
+    appear in SQLAlchemy's exception messages or logs, so no traceback can leak them."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -45,6 +48,7 @@ def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": timeout_s},
             poolclass=StaticPool if in_memory else None,
         )
@@ -64,7 +68,7 @@ def make_engine(url: str, *, timeout_s: float = 5.0) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(1, int(timeout_s))
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=timeout_s,
+        url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=timeout_s,
         connect_args=connect_args,
     )
 
