@@ -111,3 +111,65 @@ class TemplateSearchBody(BaseModel):
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     ai_context: str | None = Field(None, max_length=64)
     limit: int = Field(10, ge=1, le=100)
+
+
+# --------------------------------------------------------------------------- answers
+# Documentation models: the routes answer plain dicts (with rate-limit headers), so these
+# describe them in the OpenAPI document and the API tests validate real answers against it.
+
+
+class FirewallVerdict(BaseModel):
+    """The firewall's verdict on a prompt (nothing is recorded)."""
+
+    model_config = ConfigDict(extra="allow")
+    verdict: str
+    risk_score: float
+    patterns_matched: list[str]
+
+
+class QualityReport(BaseModel):
+    """The rubric: `total` 0–100, one 0–20 score per dimension, and the deductions."""
+
+    model_config = ConfigDict(extra="allow")
+    total: int
+    deductions: list[dict[str, Any]]
+
+
+class OptimizeResponse(BaseModel):
+    """`POST /api/v1/optimize` (and, with `quota_limit`/`quota_remaining` null when unlimited,
+    `POST /api/v1/mcp/optimize`). See docs/OPTIMIZER.md for each field."""
+
+    model_config = ConfigDict(extra="allow")
+    status: str = Field(description="`optimized`")
+    original_prompt: str
+    optimized_prompt: str
+    confidence_score: float
+    optimization_goals: list[str]
+    ai_context_detected: str
+    context: dict[str, Any]
+    optimization_tier: str = Field(description="`rules`, `llm` or `hybrid`")
+    model_used: str | None
+    changes: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    questions: list[str]
+    quality_before: QualityReport
+    quality_after: QualityReport
+    tokens_before: int
+    tokens_after: int
+    token_encoding: str | None
+    similarity: float | None
+    warnings: list[str]
+    quota_remaining: int | None = Field(description="-1 (bridge: null) when unlimited")
+    quota_used: int
+    quota_limit: int | None = Field(description="-1 (bridge: null) when unlimited")
+    template_saved: bool
+    template_id: str | None
+    request_id: str
+    processing_time_ms: float
+    scan: FirewallVerdict
+    input_scan: FirewallVerdict
+    rules_based: bool
+    fallback_mode: bool
+    metadata: dict[str, Any]
+    optimization_insights: dict[str, Any]
+    templates_found: list[dict[str, Any]]

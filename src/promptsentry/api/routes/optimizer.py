@@ -18,11 +18,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.openapi import error_responses
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     DetectBody,
     OptimizeBody,
+    OptimizeResponse,
     TemplateCreateBody,
     TemplateSearchBody,
 )
@@ -132,7 +134,20 @@ async def _optimize(request: Request, principal: Principal, body: OptimizeBody, 
 
 # --------------------------------------------------------------------------- public API
 
-@router.post("/api/v1/optimize", summary="Optimize a prompt")
+#: ``responses=`` of the optimize routes: the typed answer, quota (429) and the LLM engine's
+#: provider errors (503).
+OPTIMIZE_RESPONSES = {200: {"model": OptimizeResponse, "description": "The optimization"},
+                      **error_responses(429, 503)}
+#: ``responses=`` of the export routes: a JSON array of templates, or CSV.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "Every template of the caller's tenant, as a download",
+    "content": {"application/json": {"schema": {"type": "array",
+                                                "items": {"type": "object"}}},
+                "text/csv": {"schema": {"type": "string"}}}}}
+
+
+@router.post("/api/v1/optimize", summary="Optimize a prompt", response_model=None,
+             responses=OPTIMIZE_RESPONSES)
 async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal) -> JSONResponse:
     """Detect the context, apply the goals with the chosen engine, scan the result, save a
     template (unless `save_template: false`)."""
@@ -225,7 +240,8 @@ async def search_templates(body: TemplateSearchBody, request: Request,
     }
 
 
-@router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)")
+@router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)",
+            response_model=None, responses=EXPORT_RESPONSES)
 async def export_templates(
     request: Request,
     principal: OptimizePrincipal,
@@ -298,7 +314,8 @@ async def _patch(template_id: str, request: Request, principal: Principal,
     return t.as_dict()
 
 
-@router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata")
+@router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata",
+              responses=error_responses(409))
 async def patch_template(template_id: str, request: Request, principal: OptimizePrincipal,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
@@ -418,7 +435,8 @@ async def bridge_detect(body: DetectBody, request: Request, principal: OptimizeP
     return _bridge_detection(optimizer_of(request).detect(body.prompt))
 
 
-@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
+@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt",
+                    response_model=None, responses=OPTIMIZE_RESPONSES)
 async def bridge_optimize(body: OptimizeBody, request: Request,
                           principal: OptimizePrincipal) -> JSONResponse:
     """As ``/api/v1/optimize``, in the bridge's shape (:func:`_bridge_optimization`)."""
@@ -517,7 +535,8 @@ async def bridge_get(template_id: str, request: Request, principal: OptimizePrin
     return await get_template(template_id, request, principal)
 
 
-@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
+@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata",
+                     responses=error_responses(409))
 async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
                        patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
@@ -528,7 +547,8 @@ async def bridge_delete(template_id: str, request: Request, principal: OptimizeP
     return await _delete(template_id, request, principal)
 
 
-@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
+@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates",
+                   response_model=None, responses=EXPORT_RESPONSES)
 async def bridge_export(
     request: Request, principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",

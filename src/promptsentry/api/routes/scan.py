@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from promptsentry.api.auth import ScanPrincipal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.models.request import ScanRequest
@@ -19,7 +20,8 @@ router = APIRouter(tags=["scan"], route_class=StrictJsonRoute)
 
 
 
-@router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call")
+@router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call",
+             responses=error_responses(429))
 async def scan(body: ScanRequest, request: Request, response: Response,
                principal: ScanPrincipal) -> ScanResponse:
     """Judge one text. The verdict is `clean` or `malicious`; `action_taken` says what the

@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from promptsentry.api.auth import AdminPrincipal, Principal, ScanPrincipal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
@@ -59,7 +60,7 @@ def session_store(request: Request) -> SessionStore:
 
 
 @router.post("/session/{session_id}/scan", response_model=SessionScanResponse,
-             summary="Scan one node of an agent session")
+             summary="Scan one node of an agent session", responses=error_responses(409, 429))
 async def session_scan(session_id: SessionId, body: SessionScanRequest, request: Request,
                        response: Response, principal: ScanPrincipal) -> SessionScanResponse:
     """Judge a prompt, tool call, tool return or response of an agent session, and label it
@@ -82,7 +83,7 @@ async def session_scan(session_id: SessionId, body: SessionScanRequest, request:
 
 
 @router.get("/session/{session_id}", response_model=SessionGraphResponse,
-            summary="A session's provenance graph (admin)")
+            summary="A session's provenance graph (admin)", responses=error_responses(409))
 async def get_session(session_id: SessionId, request: Request,
                       principal: AdminPrincipal) -> SessionGraphResponse:
     """Nodes with their type, label, trust, parents, verdict and time. Prompt text appears
