@@ -127,3 +127,30 @@ async def test_runtime_validation_errors_have_our_shape(http, method, path, kwar
     assert body["error"]["code"] == "INVALID_REQUEST"
     assert field in [e["field"] for e in body["error"]["details"]["errors"]]
     assert resp.headers["content-type"] == "application/json"
+
+
+#: Answers still documented as a bare JSON object: the admin and system-prompt routes, whose
+#: shapes change with issue 17 points 1, 4 and 7 (typed once those land). Nothing else may be.
+STILL_UNTYPED = {
+    *{(m, "/admin/tenants") for m in ("post", "get")},
+    *{(m, "/admin/tenants/{tenant_id}") for m in ("get", "patch", "delete")},
+    ("post", "/admin/keys"), ("get", "/admin/keys"), ("delete", "/admin/keys/{key_id}"),
+    ("post", "/admin/blocks"), ("get", "/admin/blocks"), ("delete", "/admin/blocks/{ip}"),
+    ("post", "/admin/allowlist"), ("get", "/admin/allowlist"),
+    ("delete", "/admin/allowlist/{ip}"), ("get", "/admin/strikes/{ip}"),
+    *{(m, "/admin/tenants/{tenant_id}/system-prompt") for m in ("put", "get", "delete")},
+    *{(m, "/system-prompt") for m in ("put", "get", "delete")},
+}
+
+
+async def test_answers_are_typed(http) -> None:
+    doc = (await http.get("/openapi.json")).json()
+    untyped = set()
+    for method, path, op in _operations(doc):
+        for status, response in op["responses"].items():
+            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            if status.startswith("2") and schema is not None and "$ref" not in schema \
+                    and schema.get("type") == "object" and "properties" not in schema \
+                    and "items" not in schema:
+                untyped.add((method, path))
+    assert untyped <= STILL_UNTYPED, sorted(untyped - STILL_UNTYPED)

@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from promptsentry.api.auth import ScanPrincipal
 from promptsentry.api.openapi import error_responses
@@ -42,7 +43,16 @@ async def scan(body: ScanRequest, request: Request, response: Response,
     return await service.scan(body, ctx, admission=admission)
 
 
-@router.get("/scans", summary="Retained scan records, newest first")
+class ScanRecordPage(BaseModel):
+    scans: list[ScanRecord]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@router.get("/scans", summary="Retained scan records, newest first",
+            response_model=ScanRecordPage)
 async def list_scans(
     request: Request,
     principal: ScanPrincipal,

@@ -28,6 +28,8 @@ from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
 from promptsentry.service import ScanContext
 from promptsentry.sessions import graph as g
 from promptsentry.sessions.models import (
+    CanaryIssued,
+    SessionDeleted,
     SessionGraphResponse,
     SessionScanRequest,
     SessionScanResponse,
@@ -142,7 +144,8 @@ async def _session_tenant(store: SessionStore, request: Request, principal: Prin
     return tenants[0] if tenants else None
 
 
-@router.delete("/session/{session_id}", summary="Erase a session (GDPR)")
+@router.delete("/session/{session_id}", summary="Erase a session (GDPR)",
+               response_model=SessionDeleted)
 async def delete_session(session_id: SessionId, request: Request,
                          principal: ScanPrincipal) -> dict:
     """Erase the session's graph — nodes, labels and any stored text. Idempotent:
@@ -157,7 +160,8 @@ async def delete_session(session_id: SessionId, request: Request,
     return {"session_id": session_id, "deleted": deleted}
 
 
-@router.post("/canary", summary="Issue a canary token for a system prompt")
+@router.post("/canary", summary="Issue a canary token for a system prompt",
+             response_model=CanaryIssued)
 async def issue_canary(request: Request, principal: ScanPrincipal) -> dict:
     """A fresh token to plant in a system prompt. Any scanned response (or `output`) that
     contains it — even re-cased, spaced out, base64-encoded or reversed — is a leak
