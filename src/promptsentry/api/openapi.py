@@ -1,4 +1,4 @@
-"""What the OpenAPI document says about errors.
+"""What the OpenAPI document says beyond FastAPI's defaults: our errors, and links.
 
 * :class:`ErrorBody` — the one error shape (:mod:`promptsentry.errors`) as a schema;
 * :func:`error_responses` — a route's (or router's) ``responses=``: our error shape for each
@@ -16,7 +16,8 @@
   path parameters               404 (unknown object, or a value no route matches)
   ============================  ================================================
 
-The credentials themselves are documented by the security schemes of
+:data:`LINKS` adds OpenAPI links from the operations that create something to those that read,
+change or delete it. The credentials themselves are documented by the security schemes of
 :mod:`promptsentry.api.auth` (``BearerAuth``, ``ApiKeyAuth``), which ``/docs`` can authorise.
 """
 
@@ -163,16 +164,15 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_errors(app: FastAPI) -> None:
-    """Make ``app.openapi()`` return the document with :func:`document_errors` applied
-    (built once, like FastAPI's own)."""
+    """Make ``app.openapi()`` serve FastAPI's document with :func:`document_errors` applied
+    (once per document: FastAPI rebuilds it only when the routes change)."""
     build = app.openapi
+    documented: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None or not app.openapi_schema.get("x-errors-documented"):
-            app.openapi_schema = None
-            document = document_errors(build())
-            document["x-errors-documented"] = True
-            app.openapi_schema = document
-        return app.openapi_schema
+        document = build()
+        if not documented or documented[0] is not document:
+            documented[:] = [document_errors(document)]
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
