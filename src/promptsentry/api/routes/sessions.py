@@ -35,6 +35,7 @@ from promptsentry.sessions.models import (
     SessionScanResponse,
 )
 from promptsentry.sessions.service import (
+    SESSION_ID_PATTERN,
     check_session_id,
     scan_node,
     scan_request_of,
@@ -47,8 +48,10 @@ log = get_logger("promptsentry.session")
 
 router = APIRouter(tags=["sessions"], route_class=StrictJsonRoute)
 
+# The pattern is documented, and checked by ``check_session_id`` (its own 422 message).
 SessionId = Annotated[str, Path(max_length=128, description="Caller-chosen session id "
-                                "(letters, digits, `._:-`; ≤ 128 characters).")]
+                                "(letters, digits, `._:-`; ≤ 128 characters).",
+                                json_schema_extra={"pattern": SESSION_ID_PATTERN.pattern})]
 
 
 def session_store(request: Request) -> SessionStore:
