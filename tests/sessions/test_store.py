@@ -9,7 +9,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from promptsentry.sessions.graph import Node, SessionGraph, append, label_node, new_node_id
-from promptsentry.sessions.store import MemorySessionStore, RedisSessionStore, session_key
+from promptsentry.sessions.store import (
+    MemorySessionStore,
+    RedisSessionStore,
+    session_key,
+    tenant_index_key,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -148,3 +153,29 @@ async def test_redis_down_is_store_unavailable() -> None:
             await store.delete("t", "s")
     finally:
         await client.aclose()
+
+
+async def test_tenants_of_finds_every_live_holder(store_and_clock) -> None:
+    store, clock, tenant = store_and_clock
+    sid, other = f"shared-{tenant}", f"{tenant}-b"
+    try:
+        assert await store.tenants_of(sid) == []
+        await store.update(tenant, sid, adder(clock))
+        assert await store.tenants_of(sid) == [tenant]
+        await store.update(other, sid, adder(clock))
+        assert await store.tenants_of(sid) == sorted([tenant, other])
+        assert await store.tenants_of(f"{sid}-x") == []
+        assert await store.delete(other, sid) is True
+        assert await store.tenants_of(sid) == [tenant]
+        if isinstance(store, RedisSessionStore):
+            # A graph gone by expiry leaves its tenant in the index: readers skip and drop it.
+            await store.client.delete(session_key(tenant, sid))
+            assert await store.tenants_of(sid) == []
+            assert await store.client.smembers(tenant_index_key(sid)) == set()
+        else:
+            clock.now += 3601  # past the sliding TTL
+            assert await store.tenants_of(sid) == []
+    finally:
+        if isinstance(store, RedisSessionStore):
+            await store.client.delete(tenant_index_key(sid), session_key(other, sid),
+                                      session_key(tenant, sid))

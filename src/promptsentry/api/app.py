@@ -20,6 +20,7 @@ from promptsentry import __version__
 from promptsentry.api.auth import Authenticator, CredentialAuthenticator
 from promptsentry.api.errors import error_response, install_error_handlers
 from promptsentry.api.middleware import RequestContextMiddleware
+from promptsentry.api.openapi import describe_errors
 from promptsentry.api.routes import admin, ops, scan
 from promptsentry.api.routes import optimizer as optimizer_routes
 from promptsentry.api.routes import sessions as session_routes
@@ -195,4 +196,5 @@ def create_app(
     app.include_router(session_routes.router)
     app.include_router(system_prompt_routes.router)
     app.include_router(optimizer_routes.router)
+    describe_errors(app)
     return app

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
@@ -123,10 +124,30 @@ class StaticAuthenticator:
                        headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_scope(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+# The credentials as the OpenAPI document (and ``/docs``' "Authorize") knows them. The
+# dependencies below take them only so that every operation lists them: ``authenticate``
+# reads the headers itself (``auto_error=False``: the 401 stays ours, in our error shape).
+BEARER_AUTH = HTTPBearer(
+    scheme_name="BearerAuth", auto_error=False,
+    description="`Authorization: Bearer <credential>`: the admin token "
+                "(`PROMPTSENTRY_ADMIN_TOKEN`), a tenant key (`ps_<id>_<secret>`, optimizer-only "
+                "`sk-opt-<id>-<secret>`), a static key (`PROMPTSENTRY_API_KEYS`) or a service JWT.")
+API_KEY_AUTH = APIKeyHeader(
+    name="X-API-Key", scheme_name="ApiKeyAuth", auto_error=False,
+    description="The same credentials in `X-API-Key` (used when no bearer token is sent).")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_AUTH)]
+ApiKey = Annotated[str | None, Depends(API_KEY_AUTH)]
+TenantHeader = Annotated[str | None, Header(
+    alias="X-Tenant-ID", description="Narrow the credential to one of its tenants (the admin "
+    "token: any tenant). Never widens it: another tenant is 403; a malformed id is 400.",
+    json_schema_extra={"pattern": _TENANT_ID_OK.pattern, "maxLength": 64})]
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """FastAPI dependency: an authenticated principal holding ``scope``."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(request: Request, _bearer: Bearer = None, _api_key: ApiKey = None,
+                         _tenant: TenantHeader = None) -> Principal:
         principal = await request.app.state.authenticator.authenticate(request)
         if scope not in principal.scopes:
             raise ApiError(403, ErrorCode.FORBIDDEN, f"this credential lacks the '{scope}' scope")
@@ -344,10 +365,11 @@ class CredentialAuthenticator:
         return principal
 
 
-def require_any_scope(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
+def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """FastAPI dependency: an authenticated principal holding at least one of ``scopes``."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(request: Request, _bearer: Bearer = None, _api_key: ApiKey = None,
+                         _tenant: TenantHeader = None) -> Principal:
         principal = await request.app.state.authenticator.authenticate(request)
         if not principal.scopes & set(scopes):
             raise ApiError(403, ErrorCode.FORBIDDEN,

@@ -126,3 +126,194 @@ class TemplateSearchBody(BaseModel):
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     ai_context: str | None = Field(None, max_length=64)
     limit: int = Field(10, ge=1, le=100)
+
+
+# --------------------------------------------------------------------------- answers
+# Documentation models: the routes answer plain dicts (with rate-limit headers), so these
+# describe them in the OpenAPI document and the API tests validate real answers against it.
+
+
+class FirewallVerdict(BaseModel):
+    """The firewall's verdict on a prompt (nothing is recorded)."""
+
+    model_config = ConfigDict(extra="allow")
+    verdict: str
+    risk_score: float
+    patterns_matched: list[str]
+
+
+class QualityReport(BaseModel):
+    """The rubric: `total` 0–100, one 0–20 score per dimension, and the deductions."""
+
+    model_config = ConfigDict(extra="allow")
+    total: int
+    deductions: list[dict[str, Any]]
+
+
+class OptimizeResponse(BaseModel):
+    """`POST /api/v1/optimize` (and, with `quota_limit`/`quota_remaining` null when unlimited,
+    `POST /api/v1/mcp/optimize`). See docs/OPTIMIZER.md for each field."""
+
+    model_config = ConfigDict(extra="allow")
+    status: str = Field(description="`optimized`")
+    original_prompt: str
+    optimized_prompt: str
+    confidence_score: float
+    optimization_goals: list[str]
+    ai_context_detected: str
+    context: dict[str, Any]
+    optimization_tier: str = Field(description="`rules`, `llm` or `hybrid`")
+    model_used: str | None
+    changes: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    questions: list[str]
+    quality_before: QualityReport
+    quality_after: QualityReport
+    tokens_before: int
+    tokens_after: int
+    token_encoding: str | None
+    similarity: float | None
+    warnings: list[str]
+    quota_remaining: int | None = Field(description="-1 (bridge: null) when unlimited")
+    quota_used: int
+    quota_limit: int | None = Field(description="-1 (bridge: null) when unlimited")
+    template_saved: bool
+    template_id: str | None
+    request_id: str
+    processing_time_ms: float
+    scan: FirewallVerdict
+    input_scan: FirewallVerdict
+    rules_based: bool
+    fallback_mode: bool
+    metadata: dict[str, Any]
+    optimization_insights: dict[str, Any]
+    templates_found: list[dict[str, Any]]
+
+
+class Template(BaseModel):
+    """A saved template (the contract's fields plus ours; see docs/OPTIMIZER.md)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str
+    description: str
+    tags: list[str]
+    saved_at_utc: str
+    updated_at_utc: str
+    optimization_tier: str
+    confidence_score: float
+    original_prompt: str
+    optimized_prompt: str
+    optimization_goals: list[str]
+    ai_context: str
+    domain: str | None
+    target_audience: str | None
+    times_used: int
+    last_used: str | None
+    is_public: bool
+
+
+class TemplateHit(Template):
+    relevance: float
+
+
+class TemplatePage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    templates: list[Template]
+    total_count: int
+    has_more: bool
+    limit: int
+    offset: int
+    filters_applied: dict[str, Any]
+
+
+class TemplateSearchResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    templates: list[TemplateHit]
+    total_count: int
+    query: str
+    filters_applied: dict[str, Any]
+
+
+class BridgeTemplatePage(BaseModel):
+    """The bridge's listing; with a `query`, templates carry their `relevance`."""
+
+    model_config = ConfigDict(extra="allow")
+    templates: list[Template]
+    total: int
+    page: int
+    per_page: int
+    has_more: bool
+    filters_applied: dict[str, Any]
+    filters_ignored: dict[str, Any]
+
+
+class TemplateStats(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    template_id: str
+    times_used: int
+    last_used: str | None
+    saved_at_utc: str
+    confidence_score: float
+    optimization_tier: str
+    tokens_before: int | None
+    tokens_after: int | None
+    quality_before: int | None
+    quality_after: int | None
+
+
+class TemplateDeleted(BaseModel):
+    deleted: bool
+    id: str
+
+
+class Quota(BaseModel):
+    """This month's quota; `-1` limits mean unlimited."""
+
+    model_config = ConfigDict(extra="allow")
+    quota_limit: int
+    quota_used: int
+    quota_remaining: int
+    reset_date: str
+    subscription_tier: str
+    billing_cycle: str
+    unlimited: bool
+    rate_limit_per_minute: int | None
+
+
+class BridgeQuota(Quota):
+    tier: str
+    quota: dict[str, Any]
+    features_available: dict[str, bool]
+
+
+class KeyValidation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    valid: bool
+    tier: str
+    api_key_type: str
+    tenant_id: str
+    key_id: str | None
+    scopes: list[str]
+    quota: dict[str, Any]
+    features: dict[str, bool]
+
+
+class Goals(BaseModel):
+    goals: list[str]
+    aliases: dict[str, str]
+
+
+class Detection(BaseModel):
+    """A prompt's context. `detected_parameters` is `{name: count}` (the bridge route: a list
+    of `{name, count}`)."""
+
+    model_config = ConfigDict(extra="allow")
+    primary_context: str
+    confidence: float
+    secondary_contexts: list[Any]
+    detected_parameters: dict[str, int] | list[dict[str, Any]]
+    ai_context_detected: str
+    lock: str
+    context: dict[str, Any]
+    probabilities: dict[str, float]

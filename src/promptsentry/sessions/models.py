@@ -124,3 +124,14 @@ class SessionGraphResponse(BaseModel):
     summary: dict[str, Any] | None = Field(
         None, description="The oldest nodes, folded away to bound the graph's size."
     )
+
+
+class SessionDeleted(BaseModel):
+    session_id: str
+    deleted: bool = Field(description="Whether there was a session to erase.")
+
+
+class CanaryIssued(BaseModel):
+    canary: str
+    tenant_id: str
+    usage: str

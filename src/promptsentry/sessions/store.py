@@ -11,7 +11,9 @@ workers — never lose a node::
 
 The in-process store serialises updates with a per-session lock. The Redis store keeps each
 session as one JSON value under ``ps:{s:<tenant>:<session>}:graph`` and applies ``fn`` inside
-``WATCH``/``MULTI``, retrying when another worker changed the session in between.
+``WATCH``/``MULTI``, retrying when another worker changed the session in between, and notes
+the tenant in ``ps:{si:<session>}:tenants`` so that :meth:`SessionStore.tenants_of` (the admin
+token's lookup without ``X-Tenant-ID``) finds a session id in whichever tenant holds it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class SessionStore(Protocol):
 
     async def delete(self, tenant_id: str, session_id: str) -> bool:
         """Erase the session; whether there was one."""
+
+    async def tenants_of(self, session_id: str) -> list[str]:
+        """The tenants holding a live session with this id, sorted (session ids are chosen
+        by callers, so two tenants may use the same one)."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -98,6 +104,11 @@ class MemorySessionStore:
         self._locks.pop(key, None)
         return entry is not None and entry[0] > self._clock()
 
+    async def tenants_of(self, session_id: str) -> list[str]:
+        now = self._clock()  # one pass over this worker's sessions: an admin-only lookup
+        return sorted(t for (t, s), (exp, _) in self._data.items() if s == session_id
+                      and exp > now)
+
     async def close(self) -> None:
         return None
 
@@ -121,6 +132,11 @@ def _tag(value: str) -> str:
 def session_key(tenant_id: str, session_id: str, prefix: str = "ps") -> str:
     """``ps:{s:<tenant>:<session>}:graph`` — one hash tag per tenant and session."""
     return f"{prefix}:{{s:{_tag(tenant_id)}:{_tag(session_id)}}}:graph"
+
+
+def tenant_index_key(session_id: str, prefix: str = "ps") -> str:
+    """``ps:{si:<session>}:tenants`` — the set of tenants that used this session id."""
+    return f"{prefix}:{{si:{_tag(session_id)}}}:tenants"
 
 
 class RedisSessionStore:
@@ -147,6 +163,7 @@ class RedisSessionStore:
         from redis.exceptions import WatchError
 
         key = session_key(tenant_id, session_id, self.prefix)
+        await self._index(tenant_id, session_id)
         for attempt in range(self._max_retries):
             try:
                 async with self.client.pipeline(transaction=True) as pipe:
@@ -167,7 +184,32 @@ class RedisSessionStore:
 
     async def delete(self, tenant_id: str, session_id: str) -> bool:
         key = session_key(tenant_id, session_id, self.prefix)
-        return bool(await self._guard(self.client.delete(key)))
+        deleted = bool(await self._guard(self.client.delete(key)))
+        await self._guard(self.client.srem(tenant_index_key(session_id, self.prefix), tenant_id))
+        return deleted
+
+    async def tenants_of(self, session_id: str) -> list[str]:
+        index = tenant_index_key(session_id, self.prefix)
+        members = sorted(m.decode() if isinstance(m, bytes) else m
+                         for m in await self._guard(self.client.smembers(index)))
+        live = []
+        for tenant_id in members:  # the index may name sessions that expired since
+            if await self._guard(self.client.exists(session_key(tenant_id, session_id,
+                                                                self.prefix))):
+                live.append(tenant_id)
+            else:
+                await self._guard(self.client.srem(index, tenant_id))
+        return live
+
+    async def _index(self, tenant_id: str, session_id: str) -> None:
+        """Note the tenant under the session id before the graph is written: the index may
+        name a session that is gone (readers check), never miss one that exists. It lives
+        in its own hash slot (Redis Cluster), so it is not part of the graph's MULTI."""
+        index = tenant_index_key(session_id, self.prefix)
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.sadd(index, tenant_id)
+            pipe.expire(index, max(1, int(self.max_age)) + 60)
+            await self._guard(pipe.execute())
 
     async def close(self) -> None:
         return None  # the client belongs to whoever created it

@@ -29,6 +29,7 @@ from promptsentry.api.auth import (
     Principal,
     require_any_scope,
 )
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
@@ -187,7 +188,8 @@ async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
     return _tenant_body(request, tenant)
 
 
-@router.delete("/tenants/{tenant_id}", summary="Delete a tenant and its keys")
+@router.delete("/tenants/{tenant_id}", summary="Delete a tenant and its keys",
+               responses=error_responses(409))
 async def delete_tenant(tenant_id: str, request: Request, principal: AdminPrincipal) -> dict:
     _require_root(principal)
     if tenant_id == "default":
@@ -219,7 +221,8 @@ class KeyCreate(BaseModel):
         return sorted(set(value))
 
 
-@router.post("/keys", status_code=201, summary="Create an API key (the key is shown once)")
+@router.post("/keys", status_code=201, summary="Create an API key (the key is shown once)",
+             responses=error_responses(404))
 async def create_key(body: KeyCreate, request: Request, principal: AdminPrincipal) -> dict:
     _require_tenant_access(principal, body.tenant_id)
     store = _store(request)
@@ -427,7 +430,25 @@ async def get_strikes(ip: str, request: Request, principal: AdminPrincipal,
 
 # --- stats ----------------------------------------------------------------------------------
 
-@stats_router.get("/api/stats", summary="Scan counts by verdict and action per hour, per tenant")
+class StatsRow(BaseModel):
+    hour: str
+    tenant_id: str
+    verdict: str
+    action: str
+    count: int
+
+
+class Stats(BaseModel):
+    hours: int
+    tenants: list[str]
+    rows: list[StatsRow]
+    totals: dict[str, int]
+
+
+@stats_router.get("/api/stats", summary="Scan counts by verdict and action per hour, per tenant",
+                  response_model=None, responses={200: {
+                      "model": Stats, "description": "JSON, or with `format=csv` the rows as CSV",
+                      "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def stats(
     request: Request,
     principal: Annotated[Principal, Depends(require_any_scope("scan", "admin"))],

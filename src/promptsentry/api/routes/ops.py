@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict
 
 from promptsentry import __version__
 from promptsentry.observability.metrics import render_latest
@@ -11,12 +14,32 @@ from promptsentry.observability.metrics import render_latest
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health", summary="Liveness: the process answers")
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class Check(BaseModel):
+    """One readiness check: `ok`, and per check `backend`, `name`, `error` or `open`."""
+
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "degraded"]
+    checks: dict[str, Check]
+
+
+@router.get("/health", summary="Liveness: the process answers", response_model=Health)
 async def health() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/ready", summary="Readiness: stores and model are usable")
+@router.get("/ready", summary="Readiness: stores and model are usable", response_model=None,
+            responses={200: {"model": Readiness, "description": "Serving"},
+                       503: {"model": Readiness, "description": "Not serving: the failing "
+                             "checks say why"}})
 async def ready(request: Request) -> JSONResponse:
     checks: dict[str, dict] = {}
     store = request.app.state.hot_store
@@ -55,7 +78,9 @@ async def ready(request: Request) -> JSONResponse:
                         status_code=200 if ok else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse,
+            responses={200: {"description": "Prometheus text exposition format",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def metrics() -> Response:
     body, content_type = render_latest()
     return Response(body, media_type=content_type)

@@ -17,15 +17,28 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
+    BridgeQuota,
+    BridgeTemplatePage,
     DetectBody,
+    Detection,
+    Goals,
+    KeyValidation,
     OptimizeBody,
+    OptimizeResponse,
+    Quota,
     SearchText,
+    Template,
     TemplateCreateBody,
+    TemplateDeleted,
+    TemplatePage,
     TemplateSearchBody,
+    TemplateSearchResult,
+    TemplateStats,
 )
 from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
 from promptsentry.optimizer.store import (
@@ -133,26 +146,40 @@ async def _optimize(request: Request, principal: Principal, body: OptimizeBody, 
 
 # --------------------------------------------------------------------------- public API
 
-@router.post("/api/v1/optimize", summary="Optimize a prompt")
+#: ``responses=`` of the optimize routes: the typed answer, quota (429) and the LLM engine's
+#: provider errors (503).
+OPTIMIZE_RESPONSES = {200: {"model": OptimizeResponse, "description": "The optimization"},
+                      **error_responses(429, 503)}
+#: ``responses=`` of the export routes: a JSON array of templates, or CSV.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "Every template of the caller's tenant, as a download",
+    "content": {"application/json": {"schema": {"type": "array",
+                                                "items": {"type": "object"}}},
+                "text/csv": {"schema": {"type": "string"}}}}}
+
+
+@router.post("/api/v1/optimize", summary="Optimize a prompt", response_model=None,
+             responses=OPTIMIZE_RESPONSES)
 async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal) -> JSONResponse:
     """Detect the context, apply the goals with the chosen engine, scan the result, save a
     template (unless `save_template: false`)."""
     return await _optimize(request, principal, body)
 
 
-@router.post("/api/v1/detect-context", summary="Detect a prompt's context")
+@router.post("/api/v1/detect-context", summary="Detect a prompt's context",
+             response_model=Detection)
 async def detect_context(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
     return optimizer_of(request).detect(body.prompt)
 
 
-@router.get("/api/v1/goals", summary="Supported optimization goals")
+@router.get("/api/v1/goals", summary="Supported optimization goals", response_model=Goals)
 async def list_goals(principal: OptimizePrincipal) -> dict:
     from promptsentry.optimizer.goals import GOAL_ALIASES
 
     return {"goals": list(SUPPORTED_GOALS), "aliases": GOAL_ALIASES}
 
 
-@router.get("/api/v1/quota", summary="This tenant's optimization quota")
+@router.get("/api/v1/quota", summary="This tenant's optimization quota", response_model=Quota)
 async def quota(request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
@@ -176,12 +203,14 @@ async def _validate_key(request: Request, principal: Principal) -> dict:
     }
 
 
-@router.post("/api/v1/validate-key", summary="Check the API key")
+@router.post("/api/v1/validate-key", summary="Check the API key",
+             response_model=KeyValidation)
 async def validate_key(request: Request, principal: OptimizePrincipal) -> dict:
     return await _validate_key(request, principal)
 
 
-@router.get("/api/v1/templates", summary="List this tenant's templates")
+@router.get("/api/v1/templates", summary="List this tenant's templates",
+            response_model=TemplatePage)
 async def list_templates(
     request: Request,
     principal: OptimizePrincipal,
@@ -209,7 +238,8 @@ async def list_templates(
     }
 
 
-@router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)")
+@router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)",
+             response_model=TemplateSearchResult)
 async def search_templates(body: TemplateSearchBody, request: Request,
                            principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
@@ -226,7 +256,8 @@ async def search_templates(body: TemplateSearchBody, request: Request,
     }
 
 
-@router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)")
+@router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)",
+            response_model=None, responses=EXPORT_RESPONSES)
 async def export_templates(
     request: Request,
     principal: OptimizePrincipal,
@@ -255,7 +286,8 @@ def _export(svc: OptimizerService, tenant_id: str, fmt: str, *,
                  f'attachment; filename="templates-{stamp}.{fmt}"'})
 
 
-@router.get("/api/v1/templates/{template_id}", summary="One template")
+@router.get("/api/v1/templates/{template_id}", summary="One template",
+            response_model=Template)
 async def get_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
@@ -264,7 +296,8 @@ async def get_template(template_id: str, request: Request, principal: OptimizePr
     return t.as_dict()
 
 
-@router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template")
+@router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template",
+            response_model=TemplateStats)
 async def template_stats(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
@@ -299,7 +332,8 @@ async def _patch(template_id: str, request: Request, principal: Principal,
     return t.as_dict()
 
 
-@router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata")
+@router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata",
+              response_model=Template, responses=error_responses(409))
 async def patch_template(template_id: str, request: Request, principal: OptimizePrincipal,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
@@ -312,7 +346,8 @@ async def _delete(template_id: str, request: Request, principal: Principal) -> d
     return {"deleted": True, "id": template_id}
 
 
-@router.delete("/api/v1/templates/{template_id}", summary="Delete a template")
+@router.delete("/api/v1/templates/{template_id}", summary="Delete a template",
+               response_model=TemplateDeleted)
 async def delete_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await _delete(template_id, request, principal)
 
@@ -408,25 +443,29 @@ def _bridge_optimization(answer: dict[str, Any]) -> None:
             metrics[f"{dim}_improvement"] = round((after[dim] - before[dim]) / 20.0, 4)
 
 
-@bridge_router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key")
+@bridge_router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key",
+                    response_model=KeyValidation)
 async def bridge_validate(request: Request, principal: OptimizePrincipal) -> dict:
     return await _validate_key(request, principal)
 
 
-@bridge_router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context")
+@bridge_router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context",
+                    response_model=Detection)
 async def bridge_detect(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
     """As ``/api/v1/detect-context`` with ``detected_parameters`` as ``[{name, count}]``."""
     return _bridge_detection(optimizer_of(request).detect(body.prompt))
 
 
-@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt")
+@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt",
+                    response_model=None, responses=OPTIMIZE_RESPONSES)
 async def bridge_optimize(body: OptimizeBody, request: Request,
                           principal: OptimizePrincipal) -> JSONResponse:
     """As ``/api/v1/optimize``, in the bridge's shape (:func:`_bridge_optimization`)."""
     return await _optimize(request, principal, body, shape=_bridge_optimization)
 
 
-@bridge_router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status")
+@bridge_router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status",
+                   response_model=BridgeQuota)
 async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
@@ -441,7 +480,8 @@ _BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
                 "usage_count": "usage", "title": "title"}
 
 
-@bridge_router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates")
+@bridge_router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates",
+                   response_model=BridgeTemplatePage)
 async def bridge_list(
     request: Request,
     principal: OptimizePrincipal,
@@ -496,7 +536,8 @@ async def bridge_list(
     }
 
 
-@bridge_router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template")
+@bridge_router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template",
+                    response_model=Template)
 async def bridge_create(body: TemplateCreateBody, request: Request,
                         principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
@@ -513,23 +554,27 @@ async def bridge_create(body: TemplateCreateBody, request: Request,
     return t.as_dict()
 
 
-@bridge_router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template")
+@bridge_router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template",
+                   response_model=Template)
 async def bridge_get(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await get_template(template_id, request, principal)
 
 
-@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata")
+@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata",
+                     response_model=Template, responses=error_responses(409))
 async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
                        patch: Annotated[dict[str, Any], Body()]) -> dict:
     return await _patch(template_id, request, principal, patch)
 
 
-@bridge_router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template")
+@bridge_router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template",
+                      response_model=TemplateDeleted)
 async def bridge_delete(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
     return await _delete(template_id, request, principal)
 
 
-@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates")
+@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates",
+                   response_model=None, responses=EXPORT_RESPONSES)
 async def bridge_export(
     request: Request, principal: OptimizePrincipal,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",

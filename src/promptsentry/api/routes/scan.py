@@ -6,8 +6,10 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 
 from promptsentry.api.auth import ScanPrincipal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.models.request import ScanRequest
@@ -19,7 +21,8 @@ router = APIRouter(tags=["scan"], route_class=StrictJsonRoute)
 
 
 
-@router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call")
+@router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call",
+             responses=error_responses(429))
 async def scan(body: ScanRequest, request: Request, response: Response,
                principal: ScanPrincipal) -> ScanResponse:
     """Judge one text. The verdict is `clean` or `malicious`; `action_taken` says what the
@@ -40,7 +43,16 @@ async def scan(body: ScanRequest, request: Request, response: Response,
     return await service.scan(body, ctx, admission=admission)
 
 
-@router.get("/scans", summary="Retained scan records, newest first")
+class ScanRecordPage(BaseModel):
+    scans: list[ScanRecord]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@router.get("/scans", summary="Retained scan records, newest first",
+            response_model=ScanRecordPage)
 async def list_scans(
     request: Request,
     principal: ScanPrincipal,

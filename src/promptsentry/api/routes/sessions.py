@@ -2,7 +2,8 @@
 
 * ``POST /session/{session_id}/scan`` — scan one node of an agent session and place it in the
   session's provenance graph (scope ``scan``);
-* ``GET /session/{session_id}`` — the graph (scope ``admin``);
+* ``GET /session/{session_id}`` — the graph (scope ``admin``; the admin token without
+  ``X-Tenant-ID`` finds the session in whichever tenant holds the id);
 * ``DELETE /session/{session_id}`` — erase the session (scope ``scan``);
 * ``POST /canary`` — a canary token to plant in a system prompt (scope ``scan``).
 
@@ -18,7 +19,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from promptsentry.api.auth import AdminPrincipal, ScanPrincipal
+from promptsentry.api.auth import AdminPrincipal, Principal, ScanPrincipal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
@@ -26,11 +28,14 @@ from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
 from promptsentry.service import ScanContext
 from promptsentry.sessions import graph as g
 from promptsentry.sessions.models import (
+    CanaryIssued,
+    SessionDeleted,
     SessionGraphResponse,
     SessionScanRequest,
     SessionScanResponse,
 )
 from promptsentry.sessions.service import (
+    SESSION_ID_PATTERN,
     check_session_id,
     scan_node,
     scan_request_of,
@@ -43,8 +48,10 @@ log = get_logger("promptsentry.session")
 
 router = APIRouter(tags=["sessions"], route_class=StrictJsonRoute)
 
+# The pattern is documented, and checked by ``check_session_id`` (its own 422 message).
 SessionId = Annotated[str, Path(max_length=128, description="Caller-chosen session id "
-                                "(letters, digits, `._:-`; ≤ 128 characters).")]
+                                "(letters, digits, `._:-`; ≤ 128 characters).",
+                                json_schema_extra={"pattern": SESSION_ID_PATTERN.pattern})]
 
 
 def session_store(request: Request) -> SessionStore:
@@ -58,7 +65,7 @@ def session_store(request: Request) -> SessionStore:
 
 
 @router.post("/session/{session_id}/scan", response_model=SessionScanResponse,
-             summary="Scan one node of an agent session")
+             summary="Scan one node of an agent session", responses=error_responses(409, 429))
 async def session_scan(session_id: SessionId, body: SessionScanRequest, request: Request,
                        response: Response, principal: ScanPrincipal) -> SessionScanResponse:
     """Judge a prompt, tool call, tool return or response of an agent session, and label it
@@ -81,14 +88,20 @@ async def session_scan(session_id: SessionId, body: SessionScanRequest, request:
 
 
 @router.get("/session/{session_id}", response_model=SessionGraphResponse,
-            summary="A session's provenance graph (admin)")
+            summary="A session's provenance graph (admin)", responses=error_responses(409))
 async def get_session(session_id: SessionId, request: Request,
                       principal: AdminPrincipal) -> SessionGraphResponse:
     """Nodes with their type, label, trust, parents, verdict and time. Prompt text appears
-    only when the tenant stores prompts."""
+    only when the tenant stores prompts.
+
+    The admin token without `X-Tenant-ID` reads the session in whichever tenant holds the id
+    (409 `CONFLICT` with `details.tenant_ids` when several do); a tenant's admin key, or any
+    credential with `X-Tenant-ID`, reads its own tenant's."""
     check_session_id(session_id)
+    store = session_store(request)
     try:
-        graph = await session_store(request).get(principal.tenant_id, session_id)
+        tenant_id = await _session_tenant(store, request, principal, session_id)
+        graph = await store.get(tenant_id, session_id) if tenant_id is not None else None
     except StoreUnavailable as exc:
         raise store_unavailable(exc) from exc
     if graph is None:
@@ -117,7 +130,25 @@ async def get_session(session_id: SessionId, request: Request,
     )
 
 
-@router.delete("/session/{session_id}", summary="Erase a session (GDPR)")
+async def _session_tenant(store: SessionStore, request: Request, principal: Principal,
+                          session_id: str) -> str | None:
+    """Whose session an admin read means: the caller's tenant, or — for the admin token
+    without ``X-Tenant-ID`` — the one tenant holding ``session_id`` (``None``: none does)."""
+    # The admin token: admin scope, no key id (managed and static keys have one) and no
+    # tenant list (a JWT always carries one).
+    install_admin = principal.is_admin and principal.key_id is None and not principal.tenants
+    if not install_admin or request.headers.get("x-tenant-id", "").strip():
+        return principal.tenant_id
+    tenants = await store.tenants_of(session_id)
+    if len(tenants) > 1:
+        raise ApiError(409, ErrorCode.CONFLICT, "several tenants hold a session with this id; "
+                       "name one with X-Tenant-ID",
+                       {"session_id": session_id, "tenant_ids": tenants[:100]})
+    return tenants[0] if tenants else None
+
+
+@router.delete("/session/{session_id}", summary="Erase a session (GDPR)",
+               response_model=SessionDeleted)
 async def delete_session(session_id: SessionId, request: Request,
                          principal: ScanPrincipal) -> dict:
     """Erase the session's graph — nodes, labels and any stored text. Idempotent:
@@ -132,7 +163,8 @@ async def delete_session(session_id: SessionId, request: Request,
     return {"session_id": session_id, "deleted": deleted}
 
 
-@router.post("/canary", summary="Issue a canary token for a system prompt")
+@router.post("/canary", summary="Issue a canary token for a system prompt",
+             response_model=CanaryIssued)
 async def issue_canary(request: Request, principal: ScanPrincipal) -> dict:
     """A fresh token to plant in a system prompt. Any scanned response (or `output`) that
     contains it — even re-cased, spaced out, base64-encoded or reversed — is a leak

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from promptsentry.api.auth import AdminPrincipal, ScanPrincipal
+from promptsentry.api.openapi import error_responses
 from promptsentry.api.routes.admin import _require_tenant_access, _sql
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
@@ -145,11 +146,13 @@ async def own_put(body: SystemPromptBody, request: Request, principal: ScanPrinc
     return await _register(request, principal.tenant_id, body)
 
 
-@router.get("/system-prompt", summary="Your registered system prompt (metadata only)")
+@router.get("/system-prompt", summary="Your registered system prompt (metadata only)",
+            responses=error_responses(404))
 async def own_get(request: Request, principal: ScanPrincipal) -> dict:
     return await _describe(request, principal.tenant_id)
 
 
-@router.delete("/system-prompt", summary="Remove your system-prompt fingerprint")
+@router.delete("/system-prompt", summary="Remove your system-prompt fingerprint",
+               responses=error_responses(404))
 async def own_delete(request: Request, principal: ScanPrincipal) -> dict:
     return await _remove(request, principal.tenant_id)
