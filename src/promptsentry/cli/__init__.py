@@ -7,6 +7,7 @@ exposes ``register(app: typer.Typer) -> None``.
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -24,6 +25,40 @@ _COMMAND_MODULES = (
     "promptsentry.cli.training",
     "promptsentry.cli.optimizer",
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from promptsentry import __version__
+
+        typer.echo(f"promptsentry {__version__}")
+        raise typer.Exit()
+
+
+def _logs_to_stderr() -> None:
+    """Every command logs to standard error (its standard output carries only results), at the
+    configured level; an invalid configuration is left for the command to report."""
+    from promptsentry.config import get_settings
+    from promptsentry.observability.logging import configure_logging
+
+    try:
+        settings = get_settings()
+    except ValueError:  # pydantic's ValidationError included
+        configure_logging()
+        return
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """PromptSentry: a self-hosted prompt firewall and prompt optimizer."""
+    _logs_to_stderr()
+
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name).register(app)

@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -25,7 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from promptsentry import __version__
-from promptsentry.clock import now_iso
+from promptsentry.cli.options import ServerOpt, server_url
+from promptsentry.cli.remote import RemoteScanner, error_object
 from promptsentry.config import LOOPBACK_HOSTS, Settings, get_settings
 
 EXIT_CLEAN = 0
@@ -187,17 +187,6 @@ def _url_host(host: str) -> str:
 # --- scan ----------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return now_iso()
-
-
-def error_object(code: str, message: str, details: dict[str, Any] | None = None,
-                 **extra: Any) -> dict[str, Any]:
-    """The service's one error shape, for errors the CLI reports as data."""
-    return {"error": {"code": code, "message": message, "details": details or {}},
-            "request_id": f"req_{uuid.uuid4().hex}", "timestamp": _now(), **extra}
-
-
 def _validation_error_object(exc: Exception, **extra: Any) -> dict[str, Any]:
     from promptsentry.api.errors import validation_details, validation_status
 
@@ -231,11 +220,18 @@ def scan(
         "--canary", help="A canary token (repeatable).")] = None,
     source_ip: Annotated[str | None, typer.Option(help="End user's IP address.")] = None,
     user_identity: Annotated[str | None, typer.Option(help="End user's identity.")] = None,
+    server: ServerOpt = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", envvar="PROMPTSENTRY_API_KEY", show_default=False,
+        help="API key for --server (environment: PROMPTSENTRY_API_KEY).")] = None,
 ) -> None:
-    """Scan one text (pretty or --json; exit 0 clean, 1 malicious, 2 invalid) or a JSONL batch."""
+    """Scan one text (pretty or --json; exit 0 clean, 1 malicious, 2 invalid) or a JSONL batch.
+
+    In-process by default; with --server (or PROMPTSENTRY_URL) over HTTP, same output."""
     _quiet_logging()
+    remote = RemoteScanner(url, api_key) if (url := server_url(server)) else None
     if jsonl:
-        _scan_jsonl(text, file)
+        _scan_jsonl(text, file, remote)
         return
     if (text is None) == (file is None):
         _err.print("[red]give exactly one of TEXT, '-' (standard input) or --file.[/]")
@@ -256,18 +252,12 @@ def scan(
     else:
         prompt = text  # type: ignore[assignment]
 
-    from pydantic import ValidationError
-
-    from promptsentry.models.request import ScanRequest
-
     payload = {"prompt": prompt, "scan_type": scan_type, "context": context, "output": output,
                "canary_tokens": canary or [], "source_ip": source_ip,
                "user_identity": user_identity}
-    try:
-        request = ScanRequest.model_validate(payload)
-    except ValidationError as exc:
-        _fail(as_json, _validation_error_object(exc))
-    response = asyncio.run(_judge(request)).model_dump(mode="json")
+    response = asyncio.run(_answer_once(payload, remote))
+    if "error" in response:
+        _fail(as_json, response)
     if as_json:
         _write_line(sys.stdout, response)
     else:
@@ -297,6 +287,31 @@ async def _judge(request: Any) -> Any:
     from promptsentry.pipeline.runner import run_pipeline
 
     return await run_pipeline(request)
+
+
+async def _answer_once(payload: dict[str, Any], remote: RemoteScanner | None
+                       ) -> dict[str, Any]:
+    try:
+        return await _answer(payload, remote)
+    finally:
+        if remote is not None:
+            await remote.aclose()
+
+
+async def _answer(payload: dict[str, Any], remote: RemoteScanner | None) -> dict[str, Any]:
+    """The scan response for ``payload`` as JSON data, or an error object: judged in-process,
+    or by ``remote`` when given."""
+    if remote is not None:
+        return await remote.scan(payload)
+    from pydantic import ValidationError
+
+    from promptsentry.models.request import ScanRequest
+
+    try:
+        request = ScanRequest.model_validate(payload)
+    except ValidationError as exc:
+        return _validation_error_object(exc)
+    return (await _judge(request)).model_dump(mode="json")
 
 
 def _print_pretty(r: dict[str, Any]) -> None:
@@ -342,16 +357,22 @@ def _jsonl_lines(text: str | None, file: Path | None) -> Iterator[bytes]:
         yield from sys.stdin.buffer
 
 
-def _scan_jsonl(text: str | None, file: Path | None) -> None:
-    asyncio.run(_scan_jsonl_async(_jsonl_lines(text, file), sys.stdout))
+def _scan_jsonl(text: str | None, file: Path | None, remote: RemoteScanner | None = None) -> None:
+    asyncio.run(_scan_jsonl_async(_jsonl_lines(text, file), sys.stdout, remote))
 
 
-async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str]) -> None:
+async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str],
+                            remote: RemoteScanner | None = None) -> None:
     """Answer each non-blank input line with one output line, in order, flushed as it goes."""
-    from pydantic import ValidationError
+    try:
+        await _answer_lines(lines, out, remote)
+    finally:
+        if remote is not None:
+            await remote.aclose()
 
-    from promptsentry.models.request import ScanRequest
 
+async def _answer_lines(lines: Iterator[bytes], out: IO[str],
+                        remote: RemoteScanner | None) -> None:
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -375,13 +396,9 @@ async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str]) -> None:
         payload = dict(obj)
         if "prompt" not in payload and "text" in payload:
             payload["prompt"] = payload.pop("text")
-        try:
-            request = ScanRequest.model_validate(payload)
-        except ValidationError as exc:
-            _write_line(out, _validation_error_object(exc, line=number, **extra))
-            continue
-        response = (await _judge(request)).model_dump(mode="json")
-        _write_line(out, {**response, **extra})
+        answer = await _answer(payload, remote)
+        _write_line(out, {**answer, "line": number, **extra} if "error" in answer
+                    else {**answer, **extra})
 
 
 # --- mcp and version -----------------------------------------------------------------------
@@ -393,18 +410,21 @@ def mcp(
     host: Annotated[str, typer.Option(help="Address to bind with --transport http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535,
                                       help="Port with --transport http.")] = 8765,
+    server: Annotated[str | None, typer.Option(
+        "--server", help="Bridge mode: serve the optimizer tools on stdio and forward them to "
+        "this PromptSentry server (API key from the environment or the bridge config). Not "
+        "read from PROMPTSENTRY_URL: without it this is the local MCP server.")] = None,
     remote: Annotated[str | None, typer.Option(
-        "--remote", help="Bridge mode: serve the optimizer tools on stdio and forward them to "
-        "this PromptSentry server (API key from the environment or the bridge config).")] = None,
+        "--remote", hidden=True, help="Former name of --server.")] = None,
 ) -> None:
-    """Run the MCP server (scan, session and optimizer tools); --remote: optimizer bridge.
+    """Run the MCP server (scan, session and optimizer tools); --server: optimizer bridge.
 
-    With --remote URL it serves the optimizer tools on stdio and forwards them to a remote
+    With --server URL it serves the optimizer tools on stdio and forwards them to a remote
     PromptSentry server, keeping nothing but the API key."""
-    if remote is not None:
+    if (url := server_url(server, remote)) is not None:
         from promptsentry.cli.optimizer import mcp_bridge
 
-        mcp_bridge(remote=remote, config=None)
+        mcp_bridge(server=url, remote=None, config=None)
         return
     if transport not in {"stdio", "http"}:
         _err.print(f"[red]unknown transport {transport!r}: use stdio or http.[/]")

@@ -28,6 +28,10 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 #: uvicorn's loggers: their own handlers (plain text) are removed so they reach ours.
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _MAX_MESSAGE_CHARS = 300
+# HTTP client libraries log every request at info, URL and query string included (a template
+# search's query is prompt text); the CLI's in-process calls made ``optimize`` end with such a
+# line. Their warnings and errors still show.
+_QUIET_CLIENT_LOGGERS = ("httpx", "httpcore")
 
 
 class _CurrentStderr:
@@ -164,6 +168,8 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
             logger.removeHandler(old)
         logger.propagate = True
         logger.setLevel(numeric)
+    for name in _QUIET_CLIENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _StripQueryString) for f in access.filters):
         access.addFilter(_StripQueryString())
