@@ -220,6 +220,8 @@ def test_serve_on_loopback_says_it_is_unauthenticated(spawn_server, tmp_path):
     url, port = spawn_server(["serve", "--host", "127.0.0.1", "--port", "{port}"])
     log = (tmp_path / f"server-{port}.log").read_text()
     assert "WITHOUT authentication on loopback" in log
+    # The data directory is named at start-up (``make clean`` leaves it behind on purpose).
+    assert f"data directory: {tmp_path / f'data-{port}'} (SQLite database" in log
     import httpx
 
     assert httpx.get(f"{url}/health").json()["status"] == "ok"

@@ -160,6 +160,7 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = created_metrics_dir
     _err.print(f"promptsentry {__version__}: http://{_url_host(host)}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", highlight=False)
+    _err.print(data_dir_notice(settings), highlight=False, markup=False, soft_wrap=True)
     from promptsentry.api.server import uvicorn_options
     from promptsentry.observability.logging import configure_logging
 
@@ -178,6 +179,14 @@ def serve(
     finally:
         if created_metrics_dir:
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
+
+
+def data_dir_notice(settings: Settings) -> str:
+    """Where this install keeps its data (shown at start-up: ``make clean`` leaves it)."""
+    durable = ("tenants, keys and templates in PROMPTSENTRY_DATABASE_URL"
+               if getattr(settings, "database_url", None)
+               else "SQLite database promptsentry.db")
+    return f"data directory: {settings.data_dir} ({durable}; audit salt)"
 
 
 def _url_host(host: str) -> str:
