@@ -194,6 +194,11 @@ def test_mcp_http_refuses_public_bind_without_opt_in(runner, default_env, monkey
     result = invoke(runner, ["mcp", "--transport", "http", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "refusing" in result.stderr
+    # The advice is what would help: API keys do not guard MCP, so it does not ask for them.
+    advice = " ".join(result.stderr.split())
+    assert "no credential check of its own" in advice
+    assert "PROMPTSENTRY_API_KEYS" not in advice
+    assert "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true" in advice
 
 
 def test_mcp_unknown_transport_exits_2(runner, default_env):

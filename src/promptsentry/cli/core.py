@@ -98,31 +98,39 @@ def _managed_keys_exist(settings: Settings) -> bool:
 
 
 def check_bind(host: str, settings: Settings, *, what: str = "the API",
-               authenticated: bool | None = None) -> str | None:
+               authenticated: bool | None = None,
+               can_authenticate: bool = True) -> str | None:
     """Refuse an unauthenticated bind beyond loopback; return a start-up notice, if any.
 
     ``authenticated`` says whether the endpoint demands credentials (default: whether the
-    settings configure any, :func:`has_credentials`). Raises :class:`typer.Exit` (code 2)
-    after printing why.
+    settings configure any, :func:`has_credentials`). ``can_authenticate=False`` is an
+    endpoint with no credential check of its own (MCP over HTTP): its messages do not tell
+    the operator to configure credentials that would change nothing. Raises
+    :class:`typer.Exit` (code 2) after printing why.
     """
     if authenticated is None:
-        authenticated = has_credentials(settings)
+        authenticated = has_credentials(settings) if can_authenticate else False
     if authenticated:
         return None
     if is_loopback_host(host):
-        return (f"serving {what} WITHOUT authentication on loopback ({host}); configure "
-                "PROMPTSENTRY_API_KEYS or PROMPTSENTRY_ADMIN_TOKEN before exposing it")
+        advice = ("configure PROMPTSENTRY_API_KEYS or PROMPTSENTRY_ADMIN_TOKEN before exposing "
+                  "it" if can_authenticate else
+                  "it has no credential check of its own: keep it on loopback")
+        return f"serving {what} WITHOUT authentication on loopback ({host}); {advice}"
     if settings.allow_unauthenticated:
         return (f"serving {what} WITHOUT authentication on {host} because "
                 "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true: anyone who can reach it can use it")
-    _err.print(
-        f"[bold red]refusing to serve {what} on {host} without authentication.[/]\n"
-        "Bound beyond loopback, PromptSentry needs credentials: set PROMPTSENTRY_API_KEYS "
-        "(comma-separated keys), PROMPTSENTRY_ADMIN_TOKEN or JWT verification "
-        "(PROMPTSENTRY_JWT_*), bind 127.0.0.1, or — on a network you fully trust — set "
-        "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.",
-        highlight=False,
-    )
+    if can_authenticate:
+        why = ("Bound beyond loopback, PromptSentry needs credentials: set PROMPTSENTRY_API_KEYS "
+               "(comma-separated keys), PROMPTSENTRY_ADMIN_TOKEN or JWT verification "
+               "(PROMPTSENTRY_JWT_*), bind 127.0.0.1, or — on a network you fully trust — set "
+               "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.")
+    else:
+        why = (f"{what[0].upper()}{what[1:]} has no credential check of its own (API keys and "
+               "the admin token guard the HTTP API only): bind 127.0.0.1, or — on a network "
+               "you fully trust — set PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.")
+    _err.print(f"[bold red]refusing to serve {what} on {host} without authentication.[/]\n"
+               + why, highlight=False)
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -442,7 +450,7 @@ def mcp(
     if transport == "http":
         # The MCP endpoint has no credential check of its own: beyond loopback it needs the
         # explicit opt-in, whatever keys the HTTP API has.
-        notice = check_bind(host, settings, what="the MCP endpoint", authenticated=False)
+        notice = check_bind(host, settings, what="the MCP endpoint", can_authenticate=False)
         if notice:
             _err.print(f"[yellow]warning:[/] {notice}", highlight=False)
     from promptsentry.mcp_server import run
