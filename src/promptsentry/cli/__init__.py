@@ -1,7 +1,8 @@
 """The ``promptsentry`` command line (Typer + Rich).
 
 Each concern registers its commands from its own module: a module in ``_COMMAND_MODULES``
-exposes ``register(app: typer.Typer) -> None``.
+exposes ``register(app: typer.Typer) -> None``. The root callback handles ``--version`` and
+sends every command's logs to standard error.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ _COMMAND_MODULES = (
 )
 
 
-
 def _print_version(value: bool) -> None:
     if value:
         from promptsentry import __version__
@@ -44,7 +44,7 @@ def _logs_to_stderr() -> None:
 
     try:
         settings = get_settings()
-    except ValueError:  # pydantic's ValidationError included
+    except Exception:  # noqa: BLE001 - an invalid configuration: the command reports it
         configure_logging()
         return
     configure_logging(settings.log_level, settings.log_format)
