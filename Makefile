@@ -36,5 +36,8 @@ bench: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check src tests bench
 
+# Leaves the data directory alone on purpose (the SQLite database with tenants, keys and
+# templates, and the audit salt): `serve` names it at start-up; README.md says how to remove it.
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	@echo "kept the data directory (default ~/.local/share/promptsentry, or PROMPTSENTRY_DATA_DIR); remove it with: rm -rf ~/.local/share/promptsentry"

@@ -82,3 +82,24 @@ def test_cli_errors_are_clear(server):
     assert r.exit_code == 1 and "INVALID_API_KEY" in r.stderr
     r = run(f"http://127.0.0.1:{free_port()}", "tenants", "list")
     assert r.exit_code == 2 and "cannot reach" in r.stderr
+
+
+def test_server_flag_the_hidden_url_alias_and_full_ids(server):
+    """``--server`` and the former ``--url`` both reach the server (an explicit flag wins over
+    PROMPTSENTRY_URL); --help names only --server; the key table shows whole key ids."""
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    r = run(unreachable, "tenants", "create", "flag-co", "--server", server)
+    assert r.exit_code == 0, r.output
+    tenant_id = r.stdout.strip()
+    r = run(unreachable, "keys", "create", "--tenant", tenant_id, "--name", "a-rather-long-name",
+            "--scope", "scan", "--scope", "optimize", "--url", server, "--json")
+    assert r.exit_code == 0, r.output
+    key_id = json.loads(r.stdout)["key_id"]
+    r = CliRunner().invoke(cli, ["keys", "list", "--tenant", tenant_id, "--server", server],
+                           env={"PROMPTSENTRY_ADMIN_TOKEN": ADMIN, "COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    assert key_id in r.stdout  # whole, on one line: it can be pasted into `keys revoke`
+    assert run(unreachable, "keys", "revoke", key_id, "--server", server).exit_code == 0
+    assert run(server, "tenants", "delete", tenant_id).exit_code == 0
+    usage = CliRunner().invoke(cli, ["keys", "list", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "--server" in usage and "PROMPTSENTRY_URL" in usage and "--url" not in usage

@@ -194,6 +194,11 @@ def test_mcp_http_refuses_public_bind_without_opt_in(runner, default_env, monkey
     result = invoke(runner, ["mcp", "--transport", "http", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "refusing" in result.stderr
+    # The advice is what would help: API keys do not guard MCP, so it does not ask for them.
+    advice = " ".join(result.stderr.split())
+    assert "no credential check of its own" in advice
+    assert "PROMPTSENTRY_API_KEYS" not in advice
+    assert "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true" in advice
 
 
 def test_mcp_unknown_transport_exits_2(runner, default_env):
@@ -220,6 +225,8 @@ def test_serve_on_loopback_says_it_is_unauthenticated(spawn_server, tmp_path):
     url, port = spawn_server(["serve", "--host", "127.0.0.1", "--port", "{port}"])
     log = (tmp_path / f"server-{port}.log").read_text()
     assert "WITHOUT authentication on loopback" in log
+    # The data directory is named at start-up (``make clean`` leaves it behind on purpose).
+    assert f"data directory: {tmp_path / f'data-{port}'} (SQLite database" in log
     import httpx
 
     assert httpx.get(f"{url}/health").json()["status"] == "ok"

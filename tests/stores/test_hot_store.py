@@ -185,3 +185,17 @@ def test_redis_keys_share_a_hash_tag_per_subject():
     assert tenant_ip_key("ten_1", "2001:db8::1", "block") == "ps:{ti:ten_1|2001:db8::1}:block"
     odd = tenant_key("a}b{c", "rl")
     assert "}b{" not in odd and odd.startswith("ps:{t:h")
+
+
+async def test_redis_store_raises_no_warning_from_our_code(redis_prefix):
+    """Creating, using and closing the Redis store warns nothing (a sync ``Retry`` handed to
+    the asyncio client made redis-py warn once per client; ``close()`` is ``aclose()``)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = RedisHotStore(REDIS_URL, prefix=redis_prefix,
+                          timeout_seconds=REDIS_TEST_TIMEOUT_SECONDS)
+        assert await s.ping()
+        await s.put_scan_record(record("t1", "scan_w"), 60)
+        await s.close()

@@ -1,12 +1,14 @@
 """The ``promptsentry`` command line (Typer + Rich).
 
 Each concern registers its commands from its own module: a module in ``_COMMAND_MODULES``
-exposes ``register(app: typer.Typer) -> None``.
+exposes ``register(app: typer.Typer) -> None``. The root callback handles ``--version`` and
+sends every command's logs to standard error.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -24,6 +26,39 @@ _COMMAND_MODULES = (
     "promptsentry.cli.training",
     "promptsentry.cli.optimizer",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from promptsentry import __version__
+
+        typer.echo(f"promptsentry {__version__}")
+        raise typer.Exit()
+
+
+def _logs_to_stderr() -> None:
+    """Every command logs to standard error (its standard output carries only results), at the
+    configured level; an invalid configuration is left for the command to report."""
+    from promptsentry.config import get_settings
+    from promptsentry.observability.logging import configure_logging
+
+    try:
+        settings = get_settings()
+    except Exception:  # noqa: BLE001 - an invalid configuration: the command reports it
+        configure_logging()
+        return
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """PromptSentry: a self-hosted prompt firewall and prompt optimizer."""
+    _logs_to_stderr()
+
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name).register(app)

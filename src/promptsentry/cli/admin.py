@@ -2,9 +2,9 @@
 
 They call the admin API of a running server over HTTP with the admin token (one code path
 with the API, so every rule — validation, tenant scoping, cache invalidation, automatic
-blocks in the hot store — applies), at ``--url`` (``PROMPTSENTRY_URL``, default
-``http://<host>:<port>`` from the settings) with ``--admin-token``
-(``PROMPTSENTRY_ADMIN_TOKEN``).
+blocks in the hot store — applies), at ``--server`` (``PROMPTSENTRY_URL``, default
+``http://<host>:<port>`` from the settings; ``--url`` is its former, hidden name) with
+``--admin-token`` (``PROMPTSENTRY_ADMIN_TOKEN``).
 
 Exit codes: 0 success, 1 the API refused (its error code and message are printed), 2 the
 server could not be reached or the arguments are unusable.
@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from promptsentry.cli.options import LegacyUrlOpt, ServerOpt, add_id_column, server_url
 from promptsentry.config import get_settings
 
 _out = Console()
@@ -31,8 +32,6 @@ tenants_app = typer.Typer(help="Create, list, show, configure and delete tenants
 blocks_app = typer.Typer(help="Manual IP blocks, automatic blocks and strikes.",
                          no_args_is_help=True)
 
-UrlOpt = Annotated[str | None, typer.Option("--url", envvar="PROMPTSENTRY_URL",
-                                            help="Base URL of the server.")]
 TokenOpt = Annotated[str | None, typer.Option("--admin-token", envvar="PROMPTSENTRY_ADMIN_TOKEN",
                                               help="Admin token (bearer).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the raw JSON answer.")]
@@ -81,8 +80,10 @@ def _print_json(data: Any) -> None:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table whose first column holds ids (never cut: they are pasted into commands)."""
     table = Table(title=title)
-    for col in columns:
+    add_id_column(table, columns[0])
+    for col in columns[1:]:
         table.add_column(col)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
@@ -97,11 +98,12 @@ def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant id.")] = "default",
     scope: Annotated[list[str] | None, typer.Option(
         help="scan, optimize or admin (repeat for several). Default: scan.")] = None,
-    url: UrlOpt = None, admin_token: TokenOpt = None, as_json: JsonOpt = False,
+    server: ServerOpt = None, url: LegacyUrlOpt = None,
+    admin_token: TokenOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Create a key. The key is printed once: store it now."""
     body = {"tenant_id": tenant, "name": name, "scopes": scope or ["scan"]}
-    data = _call("POST", "/admin/keys", url, admin_token, json_body=body).json()
+    data = _call("POST", "/admin/keys", server_url(server, url), admin_token, json_body=body).json()
     if as_json:
         _print_json(data)
         return
@@ -113,11 +115,12 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
-    url: UrlOpt = None, admin_token: TokenOpt = None, as_json: JsonOpt = False,
+    server: ServerOpt = None, url: LegacyUrlOpt = None,
+    admin_token: TokenOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """List keys (metadata only; secrets are never shown again)."""
     params = {"tenant_id": tenant} if tenant else None
-    data = _call("GET", "/admin/keys", url, admin_token, params=params).json()
+    data = _call("GET", "/admin/keys", server_url(server, url), admin_token, params=params).json()
     if as_json:
         _print_json(data)
         return
@@ -128,19 +131,23 @@ def keys_list(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str, url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
+def keys_revoke(key_id: str,
+                server: ServerOpt = None, url: LegacyUrlOpt = None,
+                admin_token: TokenOpt = None) -> None:
     """Revoke a key; every worker refuses it from its next request."""
-    data = _call("DELETE", f"/admin/keys/{key_id}", url, admin_token).json()
+    data = _call("DELETE", f"/admin/keys/{key_id}", server_url(server, url), admin_token).json()
     typer.echo(f"revoked {data['key_id']}")
 
 
 # --- tenants ----------------------------------------------------------------------------------
 
 @tenants_app.command("create")
-def tenants_create(name: str, url: UrlOpt = None, admin_token: TokenOpt = None,
+def tenants_create(name: str,
+                   server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
                    as_json: JsonOpt = False) -> None:
     """Create a tenant; prints its id."""
-    data = _call("POST", "/admin/tenants", url, admin_token, json_body={"name": name}).json()
+    data = _call("POST", "/admin/tenants",
+                 server_url(server, url), admin_token, json_body={"name": name}).json()
     if as_json:
         _print_json(data)
     else:
@@ -148,10 +155,10 @@ def tenants_create(name: str, url: UrlOpt = None, admin_token: TokenOpt = None,
 
 
 @tenants_app.command("list")
-def tenants_list(url: UrlOpt = None, admin_token: TokenOpt = None,
+def tenants_list(server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
                  as_json: JsonOpt = False) -> None:
     """List tenants and their setting overrides."""
-    data = _call("GET", "/admin/tenants", url, admin_token).json()
+    data = _call("GET", "/admin/tenants", server_url(server, url), admin_token).json()
     if as_json:
         _print_json(data)
         return
@@ -161,9 +168,12 @@ def tenants_list(url: UrlOpt = None, admin_token: TokenOpt = None,
 
 
 @tenants_app.command("show")
-def tenants_show(tenant_id: str, url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
+def tenants_show(tenant_id: str,
+                 server: ServerOpt = None, url: LegacyUrlOpt = None,
+                 admin_token: TokenOpt = None) -> None:
     """A tenant with its overrides and effective settings (JSON)."""
-    _print_json(_call("GET", f"/admin/tenants/{tenant_id}", url, admin_token).json())
+    _print_json(_call("GET", f"/admin/tenants/{tenant_id}",
+                      server_url(server, url), admin_token).json())
 
 
 @tenants_app.command("set")
@@ -172,7 +182,7 @@ def tenants_set(
     assignments: Annotated[list[str], typer.Argument(
         help="setting=value pairs; values are JSON (true, 60, [\"10.0.0.0/8\"]) or text; "
         "setting=null removes an override.")],
-    url: UrlOpt = None, admin_token: TokenOpt = None,
+    server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
 ) -> None:
     """Change a tenant's settings, e.g. ``tenants set ten_1 rate_limit_per_minute=600``."""
     patch: dict[str, Any] = {}
@@ -185,15 +195,17 @@ def tenants_set(
             patch[name.strip()] = json.loads(raw)
         except ValueError:
             patch[name.strip()] = raw
-    data = _call("PATCH", f"/admin/tenants/{tenant_id}", url, admin_token,
+    data = _call("PATCH", f"/admin/tenants/{tenant_id}", server_url(server, url), admin_token,
                  json_body={"settings": patch}).json()
     _print_json(data["settings"])
 
 
 @tenants_app.command("delete")
-def tenants_delete(tenant_id: str, url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
+def tenants_delete(tenant_id: str,
+                   server: ServerOpt = None, url: LegacyUrlOpt = None,
+                   admin_token: TokenOpt = None) -> None:
     """Delete a tenant and its keys."""
-    _call("DELETE", f"/admin/tenants/{tenant_id}", url, admin_token)
+    _call("DELETE", f"/admin/tenants/{tenant_id}", server_url(server, url), admin_token)
     typer.echo(f"deleted {tenant_id}")
 
 
@@ -201,9 +213,10 @@ def tenants_delete(tenant_id: str, url: UrlOpt = None, admin_token: TokenOpt = N
 
 @blocks_app.command("add")
 def blocks_add(ip: str, reason: Annotated[str, typer.Option(help="Why.")] = "",
-               url: UrlOpt = None, admin_token: TokenOpt = None) -> None:
+               server: ServerOpt = None, url: LegacyUrlOpt = None,
+               admin_token: TokenOpt = None) -> None:
     """Block an address or CIDR network until removed."""
-    data = _call("POST", "/admin/blocks", url, admin_token,
+    data = _call("POST", "/admin/blocks", server_url(server, url), admin_token,
                  json_body={"ip": ip, "reason": reason}).json()
     typer.echo(f"blocked {data['ip']}")
 
@@ -217,10 +230,11 @@ def _tenant_params(tenant: str | None) -> dict[str, Any] | None:
 
 
 @blocks_app.command("list")
-def blocks_list(url: UrlOpt = None, admin_token: TokenOpt = None,
+def blocks_list(server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
                 as_json: JsonOpt = False, tenant: TenantOpt = None) -> None:
     """Manual (install-wide) and automatic (per-tenant) blocks."""
-    data = _call("GET", "/admin/blocks", url, admin_token, params=_tenant_params(tenant)).json()
+    data = _call("GET", "/admin/blocks",
+                 server_url(server, url), admin_token, params=_tenant_params(tenant)).json()
     if as_json:
         _print_json(data)
         return
@@ -230,20 +244,23 @@ def blocks_list(url: UrlOpt = None, admin_token: TokenOpt = None,
 
 
 @blocks_app.command("remove")
-def blocks_remove(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None,
+def blocks_remove(ip: str,
+                  server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
                   tenant: TenantOpt = None) -> None:
     """Lift a manual block and the automatic blocks of every tenant (and forget the address's
     strikes); with --tenant only that tenant's automatic block and strikes."""
-    _call("DELETE", f"/admin/blocks/{ip}", url, admin_token, params=_tenant_params(tenant))
+    _call("DELETE", f"/admin/blocks/{ip}",
+          server_url(server, url), admin_token, params=_tenant_params(tenant))
     typer.echo(f"unblocked {ip}")
 
 
 @blocks_app.command("strikes")
-def blocks_strikes(ip: str, url: UrlOpt = None, admin_token: TokenOpt = None,
+def blocks_strikes(ip: str,
+                   server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
                    tenant: TenantOpt = None) -> None:
     """Strikes and block state of an address in one tenant (JSON; default tenant
     ``default``)."""
-    _print_json(_call("GET", f"/admin/strikes/{ip}", url, admin_token,
+    _print_json(_call("GET", f"/admin/strikes/{ip}", server_url(server, url), admin_token,
                       params=_tenant_params(tenant)).json())
 
 
@@ -253,13 +270,13 @@ def stats(
     hours: Annotated[int, typer.Option(min=1, max=744, help="How many hours back.")] = 24,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
-    url: UrlOpt = None, admin_token: TokenOpt = None,
+    server: ServerOpt = None, url: LegacyUrlOpt = None, admin_token: TokenOpt = None,
 ) -> None:
     """Scan counts by verdict and action per hour, per tenant."""
     params: dict[str, Any] = {"hours": hours, "format": "csv" if csv else "json"}
     if tenant:
         params["tenant_id"] = tenant
-    response = _call("GET", "/api/stats", url, admin_token, params=params)
+    response = _call("GET", "/api/stats", server_url(server, url), admin_token, params=params)
     if csv:
         typer.echo(response.text, nl=False)
         return

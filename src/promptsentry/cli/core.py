@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -25,7 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from promptsentry import __version__
-from promptsentry.clock import now_iso
+from promptsentry.cli.options import ServerOpt, server_url
+from promptsentry.cli.remote import RemoteScanner, error_object
 from promptsentry.config import LOOPBACK_HOSTS, Settings, get_settings
 
 EXIT_CLEAN = 0
@@ -98,31 +98,39 @@ def _managed_keys_exist(settings: Settings) -> bool:
 
 
 def check_bind(host: str, settings: Settings, *, what: str = "the API",
-               authenticated: bool | None = None) -> str | None:
+               authenticated: bool | None = None,
+               can_authenticate: bool = True) -> str | None:
     """Refuse an unauthenticated bind beyond loopback; return a start-up notice, if any.
 
     ``authenticated`` says whether the endpoint demands credentials (default: whether the
-    settings configure any, :func:`has_credentials`). Raises :class:`typer.Exit` (code 2)
-    after printing why.
+    settings configure any, :func:`has_credentials`). ``can_authenticate=False`` is an
+    endpoint with no credential check of its own (MCP over HTTP): its messages do not tell
+    the operator to configure credentials that would change nothing. Raises
+    :class:`typer.Exit` (code 2) after printing why.
     """
     if authenticated is None:
-        authenticated = has_credentials(settings)
+        authenticated = has_credentials(settings) if can_authenticate else False
     if authenticated:
         return None
     if is_loopback_host(host):
-        return (f"serving {what} WITHOUT authentication on loopback ({host}); configure "
-                "PROMPTSENTRY_API_KEYS or PROMPTSENTRY_ADMIN_TOKEN before exposing it")
+        advice = ("configure PROMPTSENTRY_API_KEYS or PROMPTSENTRY_ADMIN_TOKEN before exposing "
+                  "it" if can_authenticate else
+                  "it has no credential check of its own: keep it on loopback")
+        return f"serving {what} WITHOUT authentication on loopback ({host}); {advice}"
     if settings.allow_unauthenticated:
         return (f"serving {what} WITHOUT authentication on {host} because "
                 "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true: anyone who can reach it can use it")
-    _err.print(
-        f"[bold red]refusing to serve {what} on {host} without authentication.[/]\n"
-        "Bound beyond loopback, PromptSentry needs credentials: set PROMPTSENTRY_API_KEYS "
-        "(comma-separated keys), PROMPTSENTRY_ADMIN_TOKEN or JWT verification "
-        "(PROMPTSENTRY_JWT_*), bind 127.0.0.1, or — on a network you fully trust — set "
-        "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.",
-        highlight=False,
-    )
+    if can_authenticate:
+        why = ("Bound beyond loopback, PromptSentry needs credentials: set PROMPTSENTRY_API_KEYS "
+               "(comma-separated keys), PROMPTSENTRY_ADMIN_TOKEN or JWT verification "
+               "(PROMPTSENTRY_JWT_*), bind 127.0.0.1, or — on a network you fully trust — set "
+               "PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.")
+    else:
+        why = (f"{what[0].upper()}{what[1:]} has no credential check of its own (API keys and "
+               "the admin token guard the HTTP API only): bind 127.0.0.1, or — on a network "
+               "you fully trust — set PROMPTSENTRY_ALLOW_UNAUTHENTICATED=true.")
+    _err.print(f"[bold red]refusing to serve {what} on {host} without authentication.[/]\n"
+               + why, highlight=False)
     raise typer.Exit(EXIT_INVALID)
 
 
@@ -160,6 +168,7 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = created_metrics_dir
     _err.print(f"promptsentry {__version__}: http://{_url_host(host)}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''})", highlight=False)
+    _err.print(data_dir_notice(settings), highlight=False, markup=False, soft_wrap=True)
     from promptsentry.api.server import uvicorn_options
     from promptsentry.observability.logging import configure_logging
 
@@ -180,22 +189,19 @@ def serve(
             shutil.rmtree(created_metrics_dir, ignore_errors=True)
 
 
+def data_dir_notice(settings: Settings) -> str:
+    """Where this install keeps its data (shown at start-up: ``make clean`` leaves it)."""
+    durable = ("tenants, keys and templates in PROMPTSENTRY_DATABASE_URL"
+               if getattr(settings, "database_url", None)
+               else "SQLite database promptsentry.db")
+    return f"data directory: {settings.data_dir} ({durable}; audit salt)"
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 # --- scan ----------------------------------------------------------------------------------
-
-
-def _now() -> str:
-    return now_iso()
-
-
-def error_object(code: str, message: str, details: dict[str, Any] | None = None,
-                 **extra: Any) -> dict[str, Any]:
-    """The service's one error shape, for errors the CLI reports as data."""
-    return {"error": {"code": code, "message": message, "details": details or {}},
-            "request_id": f"req_{uuid.uuid4().hex}", "timestamp": _now(), **extra}
 
 
 def _validation_error_object(exc: Exception, **extra: Any) -> dict[str, Any]:
@@ -231,11 +237,18 @@ def scan(
         "--canary", help="A canary token (repeatable).")] = None,
     source_ip: Annotated[str | None, typer.Option(help="End user's IP address.")] = None,
     user_identity: Annotated[str | None, typer.Option(help="End user's identity.")] = None,
+    server: ServerOpt = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", envvar="PROMPTSENTRY_API_KEY", show_default=False,
+        help="API key for --server (environment: PROMPTSENTRY_API_KEY).")] = None,
 ) -> None:
-    """Scan one text (pretty or --json; exit 0 clean, 1 malicious, 2 invalid) or a JSONL batch."""
+    """Scan one text (pretty or --json; exit 0 clean, 1 malicious, 2 invalid) or a JSONL batch.
+
+    In-process by default; with --server (or PROMPTSENTRY_URL) over HTTP, same output."""
     _quiet_logging()
+    remote = RemoteScanner(url, api_key) if (url := server_url(server)) else None
     if jsonl:
-        _scan_jsonl(text, file)
+        _scan_jsonl(text, file, remote)
         return
     if (text is None) == (file is None):
         _err.print("[red]give exactly one of TEXT, '-' (standard input) or --file.[/]")
@@ -256,18 +269,12 @@ def scan(
     else:
         prompt = text  # type: ignore[assignment]
 
-    from pydantic import ValidationError
-
-    from promptsentry.models.request import ScanRequest
-
     payload = {"prompt": prompt, "scan_type": scan_type, "context": context, "output": output,
                "canary_tokens": canary or [], "source_ip": source_ip,
                "user_identity": user_identity}
-    try:
-        request = ScanRequest.model_validate(payload)
-    except ValidationError as exc:
-        _fail(as_json, _validation_error_object(exc))
-    response = asyncio.run(_judge(request)).model_dump(mode="json")
+    response = asyncio.run(_answer_once(payload, remote))
+    if "error" in response:
+        _fail(as_json, response)
     if as_json:
         _write_line(sys.stdout, response)
     else:
@@ -297,6 +304,31 @@ async def _judge(request: Any) -> Any:
     from promptsentry.pipeline.runner import run_pipeline
 
     return await run_pipeline(request)
+
+
+async def _answer_once(payload: dict[str, Any], remote: RemoteScanner | None
+                       ) -> dict[str, Any]:
+    try:
+        return await _answer(payload, remote)
+    finally:
+        if remote is not None:
+            await remote.aclose()
+
+
+async def _answer(payload: dict[str, Any], remote: RemoteScanner | None) -> dict[str, Any]:
+    """The scan response for ``payload`` as JSON data, or an error object: judged in-process,
+    or by ``remote`` when given."""
+    if remote is not None:
+        return await remote.scan(payload)
+    from pydantic import ValidationError
+
+    from promptsentry.models.request import ScanRequest
+
+    try:
+        request = ScanRequest.model_validate(payload)
+    except ValidationError as exc:
+        return _validation_error_object(exc)
+    return (await _judge(request)).model_dump(mode="json")
 
 
 def _print_pretty(r: dict[str, Any]) -> None:
@@ -342,16 +374,22 @@ def _jsonl_lines(text: str | None, file: Path | None) -> Iterator[bytes]:
         yield from sys.stdin.buffer
 
 
-def _scan_jsonl(text: str | None, file: Path | None) -> None:
-    asyncio.run(_scan_jsonl_async(_jsonl_lines(text, file), sys.stdout))
+def _scan_jsonl(text: str | None, file: Path | None, remote: RemoteScanner | None = None) -> None:
+    asyncio.run(_scan_jsonl_async(_jsonl_lines(text, file), sys.stdout, remote))
 
 
-async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str]) -> None:
+async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str],
+                            remote: RemoteScanner | None = None) -> None:
     """Answer each non-blank input line with one output line, in order, flushed as it goes."""
-    from pydantic import ValidationError
+    try:
+        await _answer_lines(lines, out, remote)
+    finally:
+        if remote is not None:
+            await remote.aclose()
 
-    from promptsentry.models.request import ScanRequest
 
+async def _answer_lines(lines: Iterator[bytes], out: IO[str],
+                        remote: RemoteScanner | None) -> None:
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -375,13 +413,9 @@ async def _scan_jsonl_async(lines: Iterator[bytes], out: IO[str]) -> None:
         payload = dict(obj)
         if "prompt" not in payload and "text" in payload:
             payload["prompt"] = payload.pop("text")
-        try:
-            request = ScanRequest.model_validate(payload)
-        except ValidationError as exc:
-            _write_line(out, _validation_error_object(exc, line=number, **extra))
-            continue
-        response = (await _judge(request)).model_dump(mode="json")
-        _write_line(out, {**response, **extra})
+        answer = await _answer(payload, remote)
+        _write_line(out, {**answer, "line": number, **extra} if "error" in answer
+                    else {**answer, **extra})
 
 
 # --- mcp and version -----------------------------------------------------------------------
@@ -393,18 +427,21 @@ def mcp(
     host: Annotated[str, typer.Option(help="Address to bind with --transport http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535,
                                       help="Port with --transport http.")] = 8765,
+    server: Annotated[str | None, typer.Option(
+        "--server", help="Bridge mode: serve the optimizer tools on stdio and forward them to "
+        "this PromptSentry server (API key from the environment or the bridge config). Not "
+        "read from PROMPTSENTRY_URL: without it this is the local MCP server.")] = None,
     remote: Annotated[str | None, typer.Option(
-        "--remote", help="Bridge mode: serve the optimizer tools on stdio and forward them to "
-        "this PromptSentry server (API key from the environment or the bridge config).")] = None,
+        "--remote", hidden=True, help="Former name of --server.")] = None,
 ) -> None:
-    """Run the MCP server (scan, session and optimizer tools); --remote: optimizer bridge.
+    """Run the MCP server (scan, session and optimizer tools); --server: optimizer bridge.
 
-    With --remote URL it serves the optimizer tools on stdio and forwards them to a remote
+    With --server URL it serves the optimizer tools on stdio and forwards them to a remote
     PromptSentry server, keeping nothing but the API key."""
-    if remote is not None:
+    if (url := server_url(server, remote)) is not None:
         from promptsentry.cli.optimizer import mcp_bridge
 
-        mcp_bridge(remote=remote, config=None)
+        mcp_bridge(server=url, remote=None, config=None)
         return
     if transport not in {"stdio", "http"}:
         _err.print(f"[red]unknown transport {transport!r}: use stdio or http.[/]")
@@ -413,7 +450,7 @@ def mcp(
     if transport == "http":
         # The MCP endpoint has no credential check of its own: beyond loopback it needs the
         # explicit opt-in, whatever keys the HTTP API has.
-        notice = check_bind(host, settings, what="the MCP endpoint", authenticated=False)
+        notice = check_bind(host, settings, what="the MCP endpoint", can_authenticate=False)
         if notice:
             _err.print(f"[yellow]warning:[/] {notice}", highlight=False)
     from promptsentry.mcp_server import run

@@ -1,10 +1,11 @@
 """Optimizer commands: ``optimize``, ``templates list|search|export|delete|purge|backfill`` and
 ``mcp-bridge``.
 
-Without ``--server`` the commands work on this install's own store (``data_dir`` SQLite or
-``PROMPTSENTRY_DATABASE_URL``) as the default tenant, through the same API code the server
-runs; with ``--server URL`` (and an API key from ``--api-key``, ``PROMPTSENTRY_OPTIMIZER_API_KEY``
-or ``OPTIMIZER_API_KEY``) they call a remote PromptSentry.
+Without ``--server`` (or ``PROMPTSENTRY_URL``) the commands work on this install's own store
+(``data_dir`` SQLite or ``PROMPTSENTRY_DATABASE_URL``) as the default tenant, through the same
+API code the server runs; with ``--server URL`` (and an API key from ``--api-key``,
+``PROMPTSENTRY_OPTIMIZER_API_KEY`` or ``OPTIMIZER_API_KEY``) they call a remote PromptSentry.
+``templates purge`` and ``templates backfill`` always work on this install's own store.
 
 Exit codes: 0 success, 2 invalid input or an error answer from the API.
 """
@@ -21,14 +22,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from promptsentry.cli.options import ServerOpt, add_id_column, server_url
+
 EXIT_INVALID = 2
 _out = Console()
 _err = Console(stderr=True)
 
 templates_app = typer.Typer(help="Saved optimization templates.", no_args_is_help=True)
 
-ServerOpt = Annotated[str | None, typer.Option(
-    "--server", help="Remote PromptSentry base URL (default: this install, in-process).")]
 KeyOpt = Annotated[str | None, typer.Option(
     "--api-key", help="API key for --server (else PROMPTSENTRY_OPTIMIZER_API_KEY / "
     "OPTIMIZER_API_KEY).", envvar="PROMPTSENTRY_OPTIMIZER_API_KEY")]
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
 def _backend(server: str | None, api_key: str | None):
     from promptsentry.optimizer.mcp_tools import ApiBackend, load_bridge_key, local_backend
 
-    if server:
+    if server := server_url(server):
         return ApiBackend(server, api_key=api_key or load_bridge_key())
     from promptsentry.mcp_server.server import McpServices
 
@@ -117,7 +118,10 @@ def optimize(
 
 
 def _table(templates: list[dict[str, Any]]) -> Table:
-    table = Table("id", "saved", "context", "conf.", "used", "title")
+    table = Table()
+    add_id_column(table)
+    for header in ("saved", "context", "conf.", "used", "title"):
+        table.add_column(header)
     for t in templates:
         table.add_row(t["id"], (t.get("saved_at_utc") or "")[:16], t["ai_context"],
                       f"{t['confidence_score']:.2f}", str(t.get("times_used", 0)),
@@ -218,7 +222,9 @@ def templates_backfill() -> None:
 
 
 def mcp_bridge(
-    remote: Annotated[str, typer.Option("--remote", help="PromptSentry base URL (https).")],
+    server: ServerOpt = None,
+    remote: Annotated[str | None, typer.Option(
+        "--remote", hidden=True, help="Former name of --server.")] = None,
     config: Annotated[Path | None, typer.Option(help="Config file with api_key (default "
                                                 "~/.config/promptsentry/bridge.toml).")] = None,
 ) -> None:
@@ -228,15 +234,19 @@ def mcp_bridge(
     files, no prompt text in logs."""
     from promptsentry.optimizer.mcp_tools import build_bridge_server, load_bridge_key
 
+    remote = server_url(server, remote)
+    if remote is None:
+        _err.print("[red]no server: pass --server URL or set PROMPTSENTRY_URL.[/]")
+        raise typer.Exit(EXIT_INVALID)
     key = load_bridge_key(config)
     if not key:
         _err.print("[red]no API key: set PROMPTSENTRY_OPTIMIZER_API_KEY (or OPTIMIZER_API_KEY) "
                    "or api_key in the config file.[/]")
         raise typer.Exit(EXIT_INVALID)
     try:
-        server = build_bridge_server(remote, key)
+        bridge = build_bridge_server(remote, key)
     except ValueError as exc:
         _err.print(f"[red]{exc}[/]", highlight=False)
         raise typer.Exit(EXIT_INVALID) from None
     print(f"promptsentry optimizer bridge → {remote}", file=sys.stderr)
-    server.run("stdio")
+    bridge.run("stdio")

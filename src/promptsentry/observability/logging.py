@@ -27,10 +27,11 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
            "error": logging.ERROR}
 #: uvicorn's loggers: their own handlers (plain text) are removed so they reach ours.
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-#: HTTP clients log every request's full URL at INFO (query strings hold user text: template
-#: search terms, scanned prompts in bridge calls): only their warnings reach the logs.
-_QUIET_LOGGERS = ("httpx", "httpcore")
 _MAX_MESSAGE_CHARS = 300
+# HTTP client libraries log every request at info, URL and query string included (a template
+# search's query is prompt text); the CLI's in-process calls made ``optimize`` end with such a
+# line. Their warnings and errors still show.
+_QUIET_CLIENT_LOGGERS = ("httpx", "httpcore")
 
 
 class _CurrentStderr:
@@ -167,7 +168,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
             logger.removeHandler(old)
         logger.propagate = True
         logger.setLevel(numeric)
-    for name in _QUIET_LOGGERS:
+    for name in _QUIET_CLIENT_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _StripQueryString) for f in access.filters):
