@@ -4,8 +4,11 @@ Every row goes through the real pipeline (``promptsentry eval``'s scoring, nothi
 the threshold: block_threshold 1.0), then each candidate threshold is checked against the
 ceilings below — the share of each *benign* kind of input that may be blocked. The shipped
 threshold is the **lowest** one under which every benign category keeps to its ceiling (the
-one that blocks the most attacks while doing so); the table shows the blocked share of every
-category at it, at the model's own threshold and at a few others.
+one that blocks the most attacks while doing so), within a recall floor: it never goes above
+the highest threshold that still blocks ``RECALL_FLOOR`` of the held-out corpus attacks
+(``corpus_direct``). A category whose ceiling would need more is reported as **unmet** and
+left out of the choice. The table shows the blocked share of every category at the chosen
+threshold, at the model's own threshold and at a few others.
 
     .venv/bin/python bench/operating_point.py [--model-dir DIR] [--write] [--json out.json]
 
@@ -58,6 +61,13 @@ CONTEXTS = {
                       ("system_prompt", "system_prompt_defensive")),
 }
 CONTEXT_ALIASES = {"document": "tool_return"}
+RECALL_FLOOR = ("corpus_direct", 0.90)
+
+
+def ceiling_for_recall(attacks: np.ndarray, recall: float) -> float:
+    """The highest threshold that still blocks ``recall`` of ``attacks``."""
+    ranked = np.sort(attacks)[::-1]
+    return float(ranked[max(0, int(np.ceil(recall * len(ranked))) - 1)])
 
 
 def choose(by_cat: dict[str, np.ndarray], ceilings: dict[str, float] = CEILINGS) -> float:
@@ -98,7 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     detector = next(s.detector for s in pipeline.stages if hasattr(s, "detector"))
     rows = _parse_rows(args.data)
     arrays, labels = _by_category(asyncio.run(score_file(rows, pipeline, settings, 1.0)))
-    chosen = choose(arrays)
+    floor_cat, floor_recall = RECALL_FLOOR
+    highest = ceiling_for_recall(arrays[floor_cat], floor_recall)
+    needs = {c: choose(arrays, {c: ceil}) for c, ceil in CEILINGS.items() if c in arrays}
+    unmet = {c: t for c, t in needs.items() if t > highest}
+    chosen = max(t for c, t in needs.items() if c not in unmet)
+    print(f"recall floor: {floor_recall:.0%} of {floor_cat} up to threshold {highest:.4f}; "
+          "threshold each ceiling needs: " + ", ".join(f"{c} {t:.4f}"
+                                                        for c, t in needs.items()))
+    if unmet:
+        print("UNMET (ceiling needs a threshold above the floor): " + ", ".join(unmet))
     by_context: dict[str, float] = {}
     for context, (ceilings, cats) in CONTEXTS.items():
         subset = [{**r, "context": context} for r in rows if r.get("category") in cats]
@@ -126,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{'' if ceiling is None else f'{100 * ceiling:.1f} %'} | " +
               " | ".join(f"{100 * x:.1f} %" for x in shares) + " |")
     if args.json:
-        args.json.write_text(json.dumps({"chosen": chosen, "context_thresholds": by_context,
+        args.json.write_text(json.dumps({"chosen": chosen, "needs": needs, "unmet": unmet,
+                                         "recall_floor_threshold": highest,
+                                         "context_thresholds": by_context,
                                          "categories": table}, indent=2))
     if args.write:
         model_dir = Path(detector.model_dir)
@@ -141,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         card["context_thresholds"] = by_context
         card["threshold_rule"] = {
             "rule": "lowest threshold at which every benign category of the traffic-mix dev "
-                    "set keeps to its ceiling (bench/operating_point.py)",
+                    "set keeps to its ceiling, no higher than the recall floor allows "
+                    "(bench/operating_point.py)",
+            "recall_floor": {"category": floor_cat, "recall": floor_recall,
+                             "highest_threshold": highest},
+            "unmet": unmet,
             "data": {"path": str(args.data.relative_to(ROOT)) if args.data.is_relative_to(ROOT)
                      else str(args.data),
                      "sha256": hashlib.sha256(args.data.read_bytes()).hexdigest()},
