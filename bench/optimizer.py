@@ -135,7 +135,7 @@ Rewrite = Callable[[str, str], OptimizationResult]
 
 
 def rules_rewrite(text: str, goal: str) -> OptimizationResult:
-    return optimize_rules(text, [goal], "general_assistant")
+    return optimize_rules(text, [goal], "human_communication")
 
 
 @contextmanager
@@ -155,7 +155,7 @@ def llm_rewriter(engine: str, client: LLMClient | None = None) -> Iterator[Rewri
     with asyncio.Runner() as runner:
         def rewrite(text: str, goal: str) -> OptimizationResult:
             return runner.run(optimize_llm(
-                text, [goal], "general_assistant", client, scanner=scanner,
+                text, [goal], "human_communication", client, scanner=scanner,
                 similarity_floor=settings.llm_similarity_floor, hybrid=engine == "hybrid"))
 
         yield rewrite

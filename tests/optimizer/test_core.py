@@ -34,7 +34,10 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "optimizer" / "contexts.js
 
 def test_every_reference_ai_context_maps_to_a_lock():
     assert set(AI_CONTEXT_TO_LOCK.values()) == set(Lock)
-    assert "general_assistant" in AI_CONTEXTS and len(AI_CONTEXTS) == 16
+    # the bridge's 15 values (tests/optimizer/test_bridge_vocabulary.py); the old name
+    # general_assistant is an accepted alias, no longer an answer
+    assert "general_assistant" not in AI_CONTEXTS and len(AI_CONTEXTS) == 15
+    assert normalise_ai_context("general_assistant") == "human_communication"
     assert normalise_ai_context("CODE_GENERATION") == "code_generation"
     assert normalise_ai_context("image_video") == "image_generation"
     assert normalise_ai_context(" ") is None

@@ -13,8 +13,11 @@ from enum import StrEnum
 __all__ = [
     "AI_CONTEXTS",
     "AI_CONTEXT_TO_LOCK",
+    "BRIDGE_AI_CONTEXTS",
     "LOCK_DEFAULT_AI_CONTEXT",
     "Lock",
+    "ai_context_variants",
+    "canonical_ai_context",
     "lock_of",
     "normalise_ai_context",
     "refine_ai_context",
@@ -32,7 +35,19 @@ class Lock(StrEnum):
     GENERAL = "general"
 
 
-#: Every reference ``ai_context`` value and the lock it belongs to.
+#: The ``ai_context`` values the reference MCP bridge declares in its tools' input schema
+#: (``optimize_prompt.ai_context`` enum), in its order. Source: GitHub
+#: ``nivlewd1/mcp-prompt-optimizer-npm`` v3.7.1, ``index.js``, commit
+#: 64fa091ea71fdc2fb7f4bbe9b51d6a65159beb87 (values only; none of its code is used here).
+#: Every ``ai_context`` we answer is one of these; ``general_assistant`` is not among them.
+BRIDGE_AI_CONTEXTS: tuple[str, ...] = (
+    "human_communication", "llm_interaction", "image_generation", "technical_automation",
+    "structured_output", "code_generation", "api_automation", "data_analysis",
+    "creative_writing", "business_strategy", "technical_strategy", "academic_research",
+    "legal_compliance", "medical_healthcare", "educational_content",
+)
+
+#: Every ``ai_context`` value we answer (exactly the bridge's) and the lock it belongs to.
 AI_CONTEXT_TO_LOCK: dict[str, Lock] = {
     "code_generation": Lock.CODE,
     "technical_automation": Lock.CODE,
@@ -49,7 +64,6 @@ AI_CONTEXT_TO_LOCK: dict[str, Lock] = {
     "llm_interaction": Lock.GENERAL,
     "business_strategy": Lock.GENERAL,
     "educational_content": Lock.GENERAL,
-    "general_assistant": Lock.GENERAL,
 }
 AI_CONTEXTS: tuple[str, ...] = tuple(AI_CONTEXT_TO_LOCK)
 
@@ -59,10 +73,15 @@ LOCK_DEFAULT_AI_CONTEXT: dict[Lock, str] = {
     Lock.DATA_ANALYSIS: "data_analysis",
     Lock.RESEARCH: "academic_research",
     Lock.IMAGE_VIDEO: "image_generation",
-    Lock.GENERAL: "general_assistant",
+    # The bridge's own default context (what it answers for a prompt it cannot place).
+    Lock.GENERAL: "human_communication",
 }
 
-# Aliases clients send for the same thing (lock names, the bridge's short forms).
+#: Names we answered and stored before the vocabulary followed the bridge's; still accepted
+#: as input, and read back from stored templates as their canonical value.
+_LEGACY: dict[str, str] = {"general_assistant": "human_communication"}
+
+# Aliases clients send for the same thing (lock names, the bridge's short forms, legacy names).
 _ALIASES: dict[str, str] = {
     "code": "code_generation",
     "coding": "code_generation",
@@ -72,8 +91,9 @@ _ALIASES: dict[str, str] = {
     "image_video": "image_generation",
     "image": "image_generation",
     "video_generation": "image_generation",
-    "general": "general_assistant",
+    "general": "human_communication",
     "communication": "human_communication",
+    **_LEGACY,
 }
 
 # Finer labels inside a lock: first matching cue wins, else the lock's default.
@@ -124,6 +144,16 @@ def normalise_ai_context(value: str | None) -> str | None:
     if key not in AI_CONTEXT_TO_LOCK:
         raise ValueError(f"unknown ai_context {value!r}")
     return key
+
+
+def canonical_ai_context(stored: str) -> str:
+    """A stored ``ai_context`` in today's vocabulary (legacy names mapped, others as stored)."""
+    return _LEGACY.get(stored, stored)
+
+
+def ai_context_variants(ai_context: str) -> tuple[str, ...]:
+    """``ai_context`` and the legacy names stored for it (what a filter on it must match)."""
+    return (ai_context, *sorted(old for old, new in _LEGACY.items() if new == ai_context))
 
 
 def lock_of(ai_context: str) -> Lock:

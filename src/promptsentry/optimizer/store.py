@@ -38,6 +38,7 @@ from sqlalchemy.orm import sessionmaker, undefer
 
 from promptsentry.clock import aware, iso_z
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.optimizer.contexts import ai_context_variants, canonical_ai_context
 from promptsentry.optimizer.features import embedding_input
 from promptsentry.optimizer.similarity import Embedder, default_embedder, lexical_similarity
 from promptsentry.optimizer.tables import TemplateRow, UsageRow
@@ -122,7 +123,7 @@ class Template:
             "original_prompt": r.original_prompt,
             "optimized_prompt": r.optimized_prompt,
             "optimization_goals": list(r.optimization_goals or []),
-            "ai_context": r.ai_context,
+            "ai_context": canonical_ai_context(r.ai_context),
             "domain": r.domain,
             "target_audience": r.target_audience,
             "request_id": r.request_id,
@@ -247,7 +248,7 @@ class TemplateStore:
     def create(self, tenant_id: str, *, title: str, original_prompt: str,
                optimized_prompt: str, confidence_score: float = 0.0,
                optimization_goals: list[str] | None = None, optimization_tier: str = "rules",
-               ai_context: str = "general_assistant", description: str = "",
+               ai_context: str = "human_communication", description: str = "",
                tags: list[str] | None = None, domain: str | None = None,
                target_audience: str | None = None, request_id: str | None = None,
                request_metadata: dict[str, Any] | None = None,
@@ -352,7 +353,7 @@ class TemplateStore:
                 conds.append(TemplateRow.search_text.like(f"%{_like_escape(term)}%",
                                                           escape="\\"))
         if query.ai_context:
-            conds.append(TemplateRow.ai_context == query.ai_context)
+            conds.append(TemplateRow.ai_context.in_(ai_context_variants(query.ai_context)))
         if query.min_confidence is not None:
             conds.append(TemplateRow.confidence_score >= query.min_confidence)
         order = _SORTS.get(query.sort, _SORTS["newest"])
@@ -387,7 +388,7 @@ class TemplateStore:
         if min_confidence is not None:
             conds.append(TemplateRow.confidence_score >= min_confidence)
         if ai_context:
-            conds.append(TemplateRow.ai_context == ai_context)
+            conds.append(TemplateRow.ai_context.in_(ai_context_variants(ai_context)))
         with self._sessions() as s:
             rows = s.scalars(select(TemplateRow).where(*conds)
                              .options(undefer(TemplateRow.embedding))

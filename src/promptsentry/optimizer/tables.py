@@ -50,7 +50,7 @@ class TemplateRow(Base):
     original_prompt: Mapped[str] = mapped_column(Text)
     optimized_prompt: Mapped[str] = mapped_column(Text)
     optimization_goals: Mapped[list[str]] = mapped_column(JSON, default=list)
-    ai_context: Mapped[str] = mapped_column(String(40), default="general_assistant")
+    ai_context: Mapped[str] = mapped_column(String(40), default="human_communication")
     domain: Mapped[str | None] = mapped_column(String(100), nullable=True)
     target_audience: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(MAX_REQUEST_ID_CHARS), nullable=True)

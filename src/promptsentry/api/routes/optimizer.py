@@ -541,7 +541,7 @@ async def bridge_list(
 async def bridge_create(body: TemplateCreateBody, request: Request,
                         principal: OptimizePrincipal) -> dict:
     svc = optimizer_of(request)
-    ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "general_assistant"
+    ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "human_communication"
     t = await svc.store.run(
         svc.store.create, principal.tenant_id, title=body.title,
         original_prompt=body.original_prompt, optimized_prompt=body.optimized_prompt,
