@@ -21,8 +21,11 @@ field per line) runs only the conciseness table and the function-word share on t
 the Awesome ChatGPT Prompts collection (see data/optimizer/SOURCES.md). ``--engine llm`` (or
 ``hybrid``) runs the same table through the LLM engine exactly as the service runs it
 (provider from ``PROMPTSENTRY_OPTIMIZER_LLM_*``, firewall and similarity floor on the answer,
-fallback to ``rules``) and adds how often the provider's answer was used, why not, and its
-token usage; ``--sample N`` keeps the provider bill small (N prompts chosen by SHA-256).
+fallback to ``rules``) and adds how often the provider's answer was used, why not, its
+token usage, and whether the conciseness target of the LLM engine (median token reduction
+>= 35 %, issue 21) is met; ``--sample N`` keeps the provider bill small (N prompts chosen by
+SHA-256). Every table reports the target's figures: median token reduction, similarity median
+and p5, and protected spans kept (the share of prompts whose protected spans all survive).
 Progress goes to stderr.
 """
 
@@ -52,11 +55,15 @@ from promptsentry.optimizer.llm import LLMClient, optimize_llm
 from promptsentry.optimizer.service import pattern_firewall, rewrite_scanner
 from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import clear_cache, similarity
+from promptsentry.optimizer.spans import find_spans, missing_spans
 from promptsentry.optimizer.tokens import count_tokens
 from promptsentry.optimizer.training.train_context import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "optimizer" / "contexts.jsonl"
+
+#: The LLM engine's conciseness target (issue 21): median token reduction of at least 35 %.
+CONCISENESS_TARGET_PCT = 35.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -134,6 +141,15 @@ def fallback_reason(warnings: list[str]) -> str | None:
 Rewrite = Callable[[str, str], OptimizationResult]
 
 
+def spans_kept(original: str, optimized: str) -> bool | None:
+    """Whether every protected span of ``original`` survives in ``optimized`` (each as many
+    times, in any order: the check the LLM engine applies to an answer), recomputed here from
+    the two texts; ``None`` when ``original`` has no protected span."""
+    if not find_spans(original):
+        return None
+    return not missing_spans(original, optimized, ordered=False)
+
+
 def rules_rewrite(text: str, goal: str) -> OptimizationResult:
     return optimize_rules(text, [goal], "human_communication")
 
@@ -169,11 +185,16 @@ def conciseness(rows: list[dict], rewrite: Rewrite = rules_rewrite,
 
     With an LLM ``rewrite`` it also reports how often the LLM's answer was used, why it was
     not (the engine then falls back to ``rules``, and that result is what is measured), and
-    the provider's token usage."""
+    the provider's token usage, and whether the median reduction meets
+    :data:`CONCISENESS_TARGET_PCT`.
+
+    ``protected_spans_kept_pct``: the share of the prompts with at least one protected span
+    (``prompts_with_protected_spans``) whose spans all survive in the measured result."""
     long = [r["text"] for r in rows if count_tokens(r["text"]) >= 150]
     out: dict[str, dict] = {}
     for goal in goals:
         reductions, sims, windows, changed = [], [], [], 0
+        with_spans = kept = 0
         tiers: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         usage = {"input_tokens": 0, "output_tokens": 0}
@@ -186,6 +207,9 @@ def conciseness(rows: list[dict], rewrite: Rewrite = rules_rewrite,
             sims.append(r.similarity)
             windows.append(_window_similarity(text, r.optimized_prompt))
             changed += r.tokens_after < r.tokens_before
+            if (intact := spans_kept(text, r.optimized_prompt)) is not None:
+                with_spans += 1
+                kept += intact
             tiers[r.optimization_tier] += 1
             if r.optimization_tier != "rules":
                 llm_reductions.append(reduction)
@@ -204,9 +228,16 @@ def conciseness(rows: list[dict], rewrite: Rewrite = rules_rewrite,
             "median_similarity": round(statistics.median(sims), 4),
             "p5_similarity": round(pct(sims, 0.05), 4),
             "p5_window_similarity": round(pct(windows, 0.05), 4),
+            "prompts_with_protected_spans": with_spans,
+            "protected_spans_kept_pct": (round(100.0 * kept / with_spans, 1)
+                                         if with_spans else None),
         }
         if rewrite is not rules_rewrite:
+            median = out[goal]["median_token_reduction_pct"]
             out[goal].update({
+                "conciseness_target": {"median_token_reduction_pct_at_least":
+                                       CONCISENESS_TARGET_PCT,
+                                       "met": median >= CONCISENESS_TARGET_PCT},
                 "tiers": dict(tiers),
                 "llm_answer_used_pct": round(100.0 * len(llm_reductions) / len(long), 1),
                 "median_token_reduction_pct_llm_answers": (
@@ -351,12 +382,16 @@ def print_conciseness(report: dict) -> None:
     c = report["conciseness"]
     print("### Conciseness (prompts of 150+ cl100k tokens)\n")
     print("| goal | prompts | changed | median reduction | mean | p90 | median similarity | p5 "
-          "similarity | p5 window similarity |\n|---|---|---|---|---|---|---|---|---|")
+          "similarity | p5 window similarity | protected spans kept |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     for goal, v in c.items():
+        kept = v["protected_spans_kept_pct"]
         print(f"| {goal} | {v['prompts']} | {v['changed_pct']} % | "
               f"{v['median_token_reduction_pct']} % | {v['mean_token_reduction_pct']} % | "
               f"{v['p90_token_reduction_pct']} % | {v['median_similarity']} | "
-              f"{v['p5_similarity']} | {v['p5_window_similarity']} |")
+              f"{v['p5_similarity']} | {v['p5_window_similarity']} | "
+              f"{'—' if kept is None else f'{kept} %'} "
+              f"(of {v['prompts_with_protected_spans']}) |")
     fw = report["function_words"]
     print(f"\nFunction words in free text: {fw['median_pct']} % of the tokens at the median, "
           f"{fw['p90_pct']} % at p90 ({fw['prompts']} prompts) — what deleting every one of "
@@ -374,6 +409,16 @@ def print_llm(report: dict) -> None:
               f"{'—' if med is None else str(med) + ' %'} | "
               f"{v['llm_usage']['input_tokens']} / {v['llm_usage']['output_tokens']} | "
               f"{reasons} |")
+    for goal, v in report["conciseness"].items():
+        target = v["conciseness_target"]
+        kept = v["protected_spans_kept_pct"]
+        print(f"\nConciseness target of the LLM engine ({goal}): median token reduction "
+              f"≥ {target['median_token_reduction_pct_at_least']:g} % — "
+              f"{'met' if target['met'] else 'not met'} "
+              f"({v['median_token_reduction_pct']} %); similarity median "
+              f"{v['median_similarity']}, p5 {v['p5_similarity']}; protected spans kept "
+              f"{'—' if kept is None else f'{kept} %'} of "
+              f"{v['prompts_with_protected_spans']} prompts with protected spans.")
 
 
 def corpus_report(path: Path, json_out: Path | None, *, engine: str = "rules",
