@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from promptsentry.cli.evaluate import _parse_rows, score_file  # noqa: E402
+from promptsentry.cli.evaluate import read_labelled, score_file  # noqa: E402
 from promptsentry.config import get_settings  # noqa: E402
 from promptsentry.pipeline.runner import build_pipeline  # noqa: E402
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings().model_copy(update=update)
     pipeline = build_pipeline(settings)
     detector = next(s.detector for s in pipeline.stages if hasattr(s, "detector"))
-    rows = _parse_rows(args.data)
+    rows = read_labelled(args.data)
     arrays, labels = _by_category(asyncio.run(score_file(rows, pipeline, settings, 1.0)))
     floor_cat, floor_recall = RECALL_FLOOR
     highest = ceiling_for_recall(arrays[floor_cat], floor_recall)

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["Scored", "eval_command", "score_file", "summarise"]
+__all__ = ["Scored", "eval_command", "read_labelled", "score_file", "summarise"]
 
 err = Console(stderr=True)
 out = Console()
@@ -48,7 +48,9 @@ def _request_fields() -> set[str]:
     return set(ScanRequest.model_fields) - {"prompt"}
 
 
-def _parse_rows(path: Path) -> list[dict[str, Any]]:
+def read_labelled(path: Path) -> list[dict[str, Any]]:
+    """The rows of a labelled JSONL file as dicts; a malformed row raises ``ValueError`` with
+    its file and line."""
     rows = []
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
@@ -181,7 +183,7 @@ def eval_command(
         overrides["block_threshold"] = threshold
     try:
         settings = get_settings().model_copy(update=overrides)
-        per_file = {str(p): _parse_rows(p) for p in files}
+        per_file = {str(p): read_labelled(p) for p in files}
         pipeline = build_pipeline(settings)
         used = resolve_block_threshold(settings, pipeline)
         by_context = resolve_context_thresholds(settings, pipeline)
