@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from promptsentry.cli.evaluate import read_labelled, score_file  # noqa: E402
 from promptsentry.config import get_settings  # noqa: E402
-from promptsentry.pipeline.runner import build_pipeline  # noqa: E402
+from promptsentry.pipeline.runner import build_pipeline, pipeline_detector  # noqa: E402
 
 # The share of each benign kind of input that may be blocked (issue 18's targets, with the
 # categories of data/dev/traffic.jsonl). Attack categories have no ceiling: they are what the
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         update["model_dir"] = args.model_dir
     settings = get_settings().model_copy(update=update)
     pipeline = build_pipeline(settings)
-    detector = next(s.detector for s in pipeline.stages if hasattr(s, "detector"))
+    detector = pipeline_detector(pipeline)
+    if detector is None:
+        ap.error("the pipeline has no detection model")
     rows = read_labelled(args.data)
     arrays, labels = _by_category(asyncio.run(score_file(rows, pipeline, settings, 1.0)))
     floor_cat, floor_recall = RECALL_FLOOR

@@ -218,15 +218,21 @@ def is_allowlisted(request: ScanRequest, ips: Sequence[str], identities: Sequenc
     return False
 
 
+def pipeline_detector(pipeline: Pipeline) -> object | None:
+    """The detection model of the pipeline's classifier stage (loaded on first use), if any."""
+    for stage in pipeline.stages:
+        detector = getattr(stage, "detector", None)
+        if detector is not None:
+            return detector
+    return None
+
+
 def resolve_block_threshold(settings: Settings, pipeline: Pipeline) -> float:
     """The configured threshold, else the shipped model's, else 0.5."""
     if settings.block_threshold is not None:
         return settings.block_threshold
-    for stage in pipeline.stages:
-        threshold = getattr(getattr(stage, "detector", None), "threshold", None)
-        if threshold is not None:
-            return float(threshold)
-    return 0.5
+    threshold = getattr(pipeline_detector(pipeline), "threshold", None)
+    return float(threshold) if threshold is not None else 0.5
 
 
 def resolve_context_thresholds(settings: Settings, pipeline: Pipeline) -> dict[str, float]:
@@ -234,11 +240,7 @@ def resolve_context_thresholds(settings: Settings, pipeline: Pipeline) -> dict[s
     when the operator configured one ``block_threshold`` for everything."""
     if settings.block_threshold is not None:
         return {}
-    for stage in pipeline.stages:
-        thresholds = getattr(getattr(stage, "detector", None), "context_thresholds", None)
-        if thresholds is not None:
-            return dict(thresholds)
-    return {}
+    return dict(getattr(pipeline_detector(pipeline), "context_thresholds", {}) or {})
 
 
 @lru_cache(maxsize=1)
