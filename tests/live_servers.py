@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -47,3 +48,18 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+async def fire(url: str, n: int, headers: dict, body: dict,
+               path: str = "/scan") -> list[httpx.Response]:
+    """``n`` concurrent POSTs, each on its own connection (so every worker accepts some)."""
+    async def one() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            return await c.post(path, json=body, headers=headers)
+
+    return list(await asyncio.gather(*[one() for _ in range(n)]))
+
+
+def pids(responses: list[httpx.Response]) -> set[str]:
+    """The worker processes that answered (the test app's ``x-worker-pid`` header)."""
+    return {r.headers["x-worker-pid"] for r in responses}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from fixtures_state import POSTGRES_URL, REDIS_URL, free_port, postgres_schema, redis_key_prefix
-from live_servers import start_server, stop_server
+from live_servers import fire, pids, start_server, stop_server
 from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
@@ -55,16 +55,6 @@ def cluster(tmp_path_factory):
             proxy.close()
 
 
-async def fire(url: str, n: int, headers: dict, body: dict,
-               path: str = "/scan") -> list[httpx.Response]:
-    """``n`` concurrent POSTs, each on its own connection (so both workers accept)."""
-    async def one() -> httpx.Response:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-            return await c.post(path, json=body, headers=headers)
-
-    return list(await asyncio.gather(*[one() for _ in range(n)]))
-
-
 async def fire_on_both(url: str, n: int, headers: dict, body: dict) -> list[httpx.Response]:
     """Bursts of ``n`` until both workers have answered (bounded)."""
     responses: list[httpx.Response] = []
@@ -74,10 +64,6 @@ async def fire_on_both(url: str, n: int, headers: dict, body: dict) -> list[http
             break
     assert len(pids(responses)) == 2, "both workers must have answered"
     return responses
-
-
-def pids(responses: list[httpx.Response]) -> set[str]:
-    return {r.headers["x-worker-pid"] for r in responses}
 
 
 async def tenant_with_key(url: str, name: str, settings: dict | None = None,

@@ -3,13 +3,11 @@ server keeps its durable state across a restart."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
 from fixtures_state import REDIS_URL, free_port
-from live_servers import start_server, stop_server
+from live_servers import fire, pids, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -36,19 +34,6 @@ def cluster(tmp_path, pg_schema_url, redis_prefix):
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_server(proc)
-
-
-async def fire(url: str, n: int, headers: dict, body: dict) -> list[httpx.Response]:
-    """``n`` concurrent POST /scan, each on its own connection (so both workers accept)."""
-    async def one() -> httpx.Response:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-            return await c.post("/scan", json=body, headers=headers)
-
-    return list(await asyncio.gather(*[one() for _ in range(n)]))
-
-
-def pids(responses: list[httpx.Response]) -> set[str]:
-    return {r.headers["x-worker-pid"] for r in responses}
 
 
 async def new_tenant_key(cluster: str) -> tuple[dict, dict]:
