@@ -144,14 +144,6 @@ def _table(name: str, summary: dict[str, Any], threshold: float) -> Table:
     return table
 
 
-def _clean(o: Any) -> Any:
-    if isinstance(o, float) and math.isnan(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    return o
-
-
 def eval_command(
     files: Annotated[list[Path], typer.Argument(
         help="Labelled JSONL files: {\"text\", \"label\"} plus optional \"category\" and "
@@ -200,7 +192,9 @@ def eval_command(
                                             lambda t=task: bar.advance(t), by_context))
             results[name] = summarise(scored)
     if as_json:
-        print(json.dumps({"threshold": used, "files": _clean(results)}, indent=2))
+        from promptsentry.training.metrics import json_safe
+
+        print(json.dumps({"threshold": used, "files": json_safe(results)}, indent=2))
         return
     for name, summary in results.items():
         out.print(_table(name, summary, used))

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from promptsentry.training.metrics import json_safe
+
 console = Console(width=None if __import__("sys").stdout.isatty() else 160)
 
 DEFAULT_ENCODER_CACHE = Path(".bench-cache/encoder")
@@ -58,16 +60,6 @@ def _progress():
 
 def _fmt(v: float, digits: int = 4) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
-
-
-def _clean(o: object) -> object:
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_clean(v) for v in o]
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return o
 
 
 def train_command(
@@ -211,7 +203,7 @@ def train_command(
         "leave_one_source_out": loso_results,
     }
     write_artifacts(model, out, encoder_dir=encoder_cache if model.head is not None else None,
-                    card=_clean(card), version=version)  # type: ignore[arg-type]
+                    card=json_safe(card), version=version)  # type: ignore[arg-type]
     o = model.oof["cascade"]
     console.print(
         f"wrote {out} — threshold {model.threshold:.4f}, out-of-fold AUC {_fmt(o['roc_auc'])}, "

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Report", "expected_calibration_error", "recall_at_fpr", "report", "roc_auc"]
+__all__ = ["Report", "expected_calibration_error", "json_safe", "recall_at_fpr", "report",
+           "roc_auc"]
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -108,3 +109,14 @@ def report(y: np.ndarray, p: np.ndarray, threshold: float) -> Report:
         ece=expected_calibration_error(y, p),
         threshold=threshold,
     )
+
+
+def json_safe(o: object) -> object:
+    """``o`` with every NaN or infinite float (an undefined figure) replaced by ``None``."""
+    if isinstance(o, dict):
+        return {k: json_safe(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [json_safe(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
