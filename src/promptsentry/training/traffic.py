@@ -40,6 +40,7 @@ from pathlib import Path
 from promptsentry.detector import segment_spans
 from promptsentry.training.augment import MAX_CARRIER_CHARS, carriers
 from promptsentry.training.data import Row, read_rows, write_rows
+from promptsentry.training.traffic_agent import agent_rows, defensive_prompts, multilingual_more
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -52,6 +53,7 @@ __all__ = ["build", "corpus_holdout", "in_dev", "short_chat"]
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV_PERCENT = 20
+SYSTEM_PROMPT_UNITS = 4  # sentence units of a long training system prompt besides its head
 CORPUS_HOLDOUT_PERCENT = 3
 
 
@@ -175,7 +177,8 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     prompts_tr, prompts_dev = split["prompts"]
     for r in prompts_tr:
         cat = "system_prompt_defensive" if r.get("defensive") else "system_prompt"
-        benign += [Row(p, 0, "gpts", cat, "traffic:system_prompt") for p in _pieces(r["text"])]
+        benign += [Row(p, 0, "gpts", cat, "traffic:system_prompt")
+                   for p in _pieces(r["text"], max_units=SYSTEM_PROMPT_UNITS)]
     requests = HUMAN_REQUESTS["train"] * 20
     benign += _in_carriers(requests, 0, "document", "train", "template", "human_request", rng)
     short_multi = [r["text"] for r in multi_tr if len(r["text"]) <= 200]
@@ -188,6 +191,16 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     attacks += multilingual_attacks("train", rng, pre_tr)
 
     dev = _dev_rows(rng, chat_dev, multi_dev, prompts_dev, corpus)
+
+    # 3.1: agent tool records, defensive system prompts, more languages — from a second
+    # generator, so the dev set (drawn from the first) stays what 3.0 was measured on.
+    rng31 = random.Random(seed + 31)
+    agent_attacks, agent_benign = agent_rows(rng31, 2000, 2000, short_multi)
+    attacks += agent_attacks
+    benign += agent_benign
+    plain = [r["text"] for r in prompts_tr if not r.get("defensive")]
+    benign += defensive_prompts(rng31, plain, 1200)
+    attacks += multilingual_more(rng31, pre_tr)
     return benign, attacks, dev
 
 
