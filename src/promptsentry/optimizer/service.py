@@ -20,7 +20,8 @@ from promptsentry.optimizer.contexts import AI_CONTEXTS, normalise_ai_context
 from promptsentry.optimizer.detect import ContextDetector, default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
 from promptsentry.optimizer.features import EMBED_CHARS
-from promptsentry.optimizer.goals import INJECTION_PATTERNS, strip_boilerplate, validate_goals
+from promptsentry.optimizer.firewall import INJECTION_PATTERNS
+from promptsentry.optimizer.goals import strip_boilerplate, validate_goals
 from promptsentry.optimizer.llm import LLMClient, Scanner, optimize_llm
 from promptsentry.optimizer.quota import QuotaService, QuotaStatus
 from promptsentry.optimizer.settings import OptimizerSettings
