@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from promptsentry.api.routes.optimizer import optimizer_of
-from promptsentry.optimizer.store import TemplateStore
+from promptsentry.optimizer.quota import UsageCounters
 from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
 from .conftest import BRIDGE_HEADERS
@@ -21,7 +21,7 @@ from .conftest import BRIDGE_HEADERS
 def store(state_settings):
     eng = make_engine(state_settings.database_url or sqlite_url(state_settings.data_dir))
     upgrade(eng)
-    yield TemplateStore(eng)
+    yield UsageCounters(eng)
     eng.dispose()
 
 

@@ -20,6 +20,7 @@ from promptsentry.api.auth import OptimizePrincipal, Principal
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.optimizer.export import export_csv_lines, export_json_lines
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     BridgeQuota,
@@ -41,12 +42,7 @@ from promptsentry.optimizer.schemas import (
     TemplateStats,
 )
 from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
-from promptsentry.optimizer.store import (
-    ImmutableContent,
-    TemplateQuery,
-    export_csv_lines,
-    export_json_lines,
-)
+from promptsentry.optimizer.templates import ImmutableContent, TemplateQuery
 
 router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
 
@@ -74,7 +70,7 @@ def optimizer_of(request: Request) -> OptimizerService:
     if svc is not None:
         return svc
     from promptsentry.optimizer.settings import get_optimizer_settings
-    from promptsentry.optimizer.store import TemplateStore
+    from promptsentry.optimizer.templates import TemplateStore
     from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
     settings = app.state.settings
