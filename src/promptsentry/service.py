@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from promptsentry.clock import iso_z
 from promptsentry.config import Settings
-from promptsentry.models.request import ScanRequest
-from promptsentry.models.response import ScanResponse
 from promptsentry.observability import metrics
 from promptsentry.observability.logging import get_logger
 from promptsentry.pipeline.base import PipelinePolicy
@@ -25,6 +23,8 @@ from promptsentry.pipeline.runner import (
     resolve_block_threshold,
     resolve_context_thresholds,
 )
+from promptsentry.schemas.request import ScanRequest
+from promptsentry.schemas.response import ScanResponse
 from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
 from promptsentry.stores.base import HotStore
 from promptsentry.stores.records import ScanRecord

@@ -6,7 +6,6 @@ import base64
 
 import pytest
 
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.agent.injection import find_injections
 from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
 from promptsentry.pipeline.base import PipelinePolicy
@@ -15,6 +14,7 @@ from promptsentry.pipeline.stages.canary import IssuedCanaryStage
 from promptsentry.pipeline.stages.indirect import IndirectInjectionStage
 from promptsentry.pipeline.stages.redaction import RedactionStage
 from promptsentry.pipeline.stages.toolcall import ToolCallStage
+from promptsentry.schemas.request import ScanRequest
 
 KEY = derive_canary_key(b"test-salt")
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from promptsentry.models.request import MAX_REQUEST_ID_CHARS
+from promptsentry.schemas.request import MAX_REQUEST_ID_CHARS
 from promptsentry.stores.sql.base import Base
 from promptsentry.stores.sql.tables import utcnow
 

@@ -89,8 +89,8 @@ def optimizer_of(request: Request) -> OptimizerService:
 
 def pipeline_firewall(app: Any):
     """The firewall verdict on a text from the app's scan pipeline (nothing recorded)."""
-    from promptsentry.models.request import ScanRequest
     from promptsentry.pipeline.runner import policy_for
+    from promptsentry.schemas.request import ScanRequest
 
     async def scan(text: str) -> ScanSummary:
         service = app.state.scan_service

@@ -9,9 +9,9 @@ reversed.
 
 from __future__ import annotations
 
-from promptsentry.models.request import ScanType
 from promptsentry.pipeline.agent.leakage import find_issued_canaries
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
+from promptsentry.schemas.request import ScanType
 
 
 class IssuedCanaryStage:

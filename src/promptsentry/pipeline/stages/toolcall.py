@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promptsentry.models.request import ScanType
 from promptsentry.pipeline.agent.toolcall import analyse
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 from promptsentry.pipeline.rules import Rule, load_rules
+from promptsentry.schemas.request import ScanType
 
 CATEGORY = "tool_call"
 
