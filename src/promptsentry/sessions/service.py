@@ -21,7 +21,7 @@ from promptsentry.schemas.request import ScanRequest, ScanType
 from promptsentry.schemas.response import ScanResponse
 from promptsentry.service import ScanContext, ScanService
 from promptsentry.sessions import graph as g
-from promptsentry.sessions.models import (
+from promptsentry.sessions.schemas import (
     NodeType,
     ProvenanceLabel,
     SessionScanRequest,

@@ -27,7 +27,7 @@ from promptsentry.observability.logging import get_logger
 from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
 from promptsentry.service import ScanContext
 from promptsentry.sessions import graph as g
-from promptsentry.sessions.models import (
+from promptsentry.sessions.schemas import (
     CanaryIssued,
     SessionDeleted,
     SessionGraphResponse,

@@ -1,4 +1,4 @@
-"""Wire models of the session API. Field names are the contract of the official SDK
+"""Wire shapes of the session API. Field names are the contract of the official SDK
 (``promptsentry_sdk.models.SessionScanRequest`` / ``SessionScanResponse`` / ``SessionGraph``):
 add fields, never rename."""
 
