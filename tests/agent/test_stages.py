@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from promptsentry.pipeline.agent.injection import find_injections
-from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
+from promptsentry.pipeline.analysis.injection import find_injections
+from promptsentry.pipeline.analysis.leakage import derive_canary_key, new_canary
 from promptsentry.pipeline.base import PipelinePolicy
 from promptsentry.pipeline.runner import Pipeline
 from promptsentry.pipeline.stages.canary import IssuedCanaryStage

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from fixtures_state import KeywordStage
-from promptsentry.pipeline.agent.leakage import (
+from promptsentry.pipeline.analysis.leakage import (
     derive_canary_key,
     derive_fingerprint_key,
     fingerprint,

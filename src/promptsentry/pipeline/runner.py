@@ -157,7 +157,7 @@ def default_stages(settings: Settings) -> list[Stage]:
     classifier → leak checks (request canaries, issued canaries, the tenant's system
     prompt) → redaction."""
     from promptsentry.detector import load_detector
-    from promptsentry.pipeline.agent.leakage import derive_canary_key, derive_fingerprint_key
+    from promptsentry.pipeline.analysis.leakage import derive_canary_key, derive_fingerprint_key
     from promptsentry.pipeline.stages.canary import IssuedCanaryStage
     from promptsentry.pipeline.stages.classifier import ClassifierStage
     from promptsentry.pipeline.stages.indirect import IndirectInjectionStage

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from promptsentry.pipeline.agent.leakage import SHINGLE_WORDS, fingerprint, overlap
+from promptsentry.pipeline.analysis.leakage import SHINGLE_WORDS, fingerprint, overlap
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 from promptsentry.schemas.request import ScanType
 
