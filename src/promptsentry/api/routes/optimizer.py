@@ -20,7 +20,6 @@ from promptsentry.api.auth import OptimizePrincipal, Principal
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.optimizer.export import export_csv_lines, export_json_lines
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     BridgeQuota,
@@ -42,6 +41,7 @@ from promptsentry.optimizer.schemas import (
     TemplateStats,
 )
 from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
+from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 from promptsentry.optimizer.templates import ImmutableContent, TemplateQuery
 
 router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
