@@ -37,9 +37,9 @@ import uvicorn
 
 from promptsentry.api.app import create_app
 from promptsentry.config import Settings
-from promptsentry.pipeline.agent.leakage import derive_canary_key, find_issued_canaries
-from promptsentry.pipeline.agent.sensitive import redact
-from promptsentry.pipeline.agent.toolcall import analyse
+from promptsentry.pipeline.analysis.leakage import derive_canary_key, find_issued_canaries
+from promptsentry.pipeline.analysis.sensitive import redact
+from promptsentry.pipeline.analysis.toolcall import analyse
 from promptsentry.pipeline.runner import Pipeline, default_stages
 from promptsentry.pipeline.stages.canary import IssuedCanaryStage
 from promptsentry.pipeline.stages.indirect import IndirectInjectionStage

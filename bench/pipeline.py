@@ -31,8 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from promptsentry.config import Settings
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.runner import build_pipeline, policy_for, resolve_block_threshold
+from promptsentry.schemas.request import ScanRequest
 
 TARGETS_MS = {("2KB", "p50"): 5.0, ("2KB", "p99"): 20.0, ("50KB", "p99"): 150.0}
 

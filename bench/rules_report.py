@@ -16,10 +16,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import PipelinePolicy, ScanState, Severity
 from promptsentry.pipeline.stages.normalize import NormalizeStage
 from promptsentry.pipeline.stages.signatures import SignatureStage
+from promptsentry.schemas.request import ScanRequest
 
 DEFAULT_CORPUS = Path("/work/shared/data/injection/train.jsonl")
 

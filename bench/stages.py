@@ -19,11 +19,11 @@ import statistics
 import string
 import time
 
-from promptsentry.models.request import ScanRequest, ScanType
 from promptsentry.pipeline.base import PipelinePolicy, ScanState
 from promptsentry.pipeline.stages.leak import LeakStage
 from promptsentry.pipeline.stages.normalize import NormalizeStage
 from promptsentry.pipeline.stages.signatures import SignatureStage
+from promptsentry.schemas.request import ScanRequest, ScanType
 
 PROSE = (
     "The platform team reviewed the quarterly roadmap and agreed to migrate the billing "

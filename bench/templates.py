@@ -19,8 +19,8 @@ import time
 
 from sqlalchemy import text
 
-from promptsentry.optimizer import store as store_module
-from promptsentry.optimizer.store import TemplateStore
+from promptsentry.optimizer import templates as templates_module
+from promptsentry.optimizer.templates import TemplateStore
 from promptsentry.stores.sql.migrate import make_engine, upgrade
 
 WORDS = ("summarise revenue region table poem sea moon code python bug stack trace image lake "
@@ -63,7 +63,7 @@ def main() -> None:
         t0 = time.perf_counter()
         store.search("t", QUERIES[0])
         print(f"search {k + 1} after the upgrade (fills up to "
-              f"{store_module.BACKFILL_PER_SEARCH} vectors): "
+              f"{templates_module.BACKFILL_PER_SEARCH} vectors): "
               f"{(time.perf_counter() - t0) * 1000:.0f} ms")
     t0 = time.perf_counter()
     filled = store.backfill_embeddings()
@@ -73,7 +73,7 @@ def main() -> None:
 
     lexical = TemplateStore(engine)
     lexical._embedder = None
-    store_module.default_embedder = lambda: None  # what a stripped install has
+    templates_module.default_embedder = lambda: None  # what a stripped install has
     print(f"search with the lexical ranking (no encoder): {median_search_ms(lexical):.1f} ms "
           "median")
 

@@ -2,7 +2,7 @@
 
 The public, in-process entry points are::
 
-    from promptsentry.models.request import ScanRequest
+    from promptsentry.schemas.request import ScanRequest
     from promptsentry.pipeline.runner import run_pipeline
 
     result = await run_pipeline(ScanRequest(prompt="..."))

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
 
     # --- limits -------------------------------------------------------------------------
     # The field limits (prompt 50 KB, output 10 KB, identity 256 characters) are part of the
-    # API contract and live in promptsentry.models.request, not here.
+    # API contract and live in promptsentry.schemas.request, not here.
     max_body_bytes: int = Field(
         512 * 1024, ge=1024, description="Largest request body accepted before parsing "
         "(JSON escaping can make a 50 KB prompt several times larger on the wire)."

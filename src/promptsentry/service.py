@@ -13,9 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from promptsentry.clock import iso_z
 from promptsentry.config import Settings
-from promptsentry.models.request import ScanRequest
-from promptsentry.models.response import ScanResponse
-from promptsentry.observability import metrics
+from promptsentry.observability import prometheus
 from promptsentry.observability.logging import get_logger
 from promptsentry.pipeline.base import PipelinePolicy
 from promptsentry.pipeline.runner import (
@@ -25,6 +23,8 @@ from promptsentry.pipeline.runner import (
     resolve_block_threshold,
     resolve_context_thresholds,
 )
+from promptsentry.schemas.request import ScanRequest
+from promptsentry.schemas.response import ScanResponse
 from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
 from promptsentry.stores.base import HotStore
 from promptsentry.stores.records import ScanRecord
@@ -186,12 +186,12 @@ class ScanService:
 
     @staticmethod
     def _observe(response: ScanResponse) -> None:
-        metrics.SCANS.labels(response.verdict, response.action_taken, response.scan_type).inc()
-        metrics.SCAN_SECONDS.observe(response.latency_ms / 1000)
+        prometheus.SCANS.labels(response.verdict, response.action_taken, response.scan_type).inc()
+        prometheus.SCAN_SECONDS.observe(response.latency_ms / 1000)
         for name, report in response.stages.items():
-            metrics.STAGE_SECONDS.labels(name).observe(report.ms / 1000)
+            prometheus.STAGE_SECONDS.labels(name).observe(report.ms / 1000)
             if report.status == "error":
-                metrics.STAGE_ERRORS.labels(name, report.failure_mode).inc()
+                prometheus.STAGE_ERRORS.labels(name, report.failure_mode).inc()
 
 
 def _text(value: str | None) -> str | None:

@@ -9,7 +9,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptsentry.pipeline.agent.leakage import (
+from promptsentry.pipeline.analysis.leakage import (
     derive_canary_key,
     find_issued_canaries,
     fingerprint,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptsentry.pipeline.agent.sensitive import (
+from promptsentry.pipeline.analysis.sensitive import (
     find_sensitive,
     iban_valid,
     luhn_valid,

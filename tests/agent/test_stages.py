@@ -6,15 +6,15 @@ import base64
 
 import pytest
 
-from promptsentry.models.request import ScanRequest
-from promptsentry.pipeline.agent.injection import find_injections
-from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
+from promptsentry.pipeline.analysis.injection import find_injections
+from promptsentry.pipeline.analysis.leakage import derive_canary_key, new_canary
 from promptsentry.pipeline.base import PipelinePolicy
 from promptsentry.pipeline.runner import Pipeline
 from promptsentry.pipeline.stages.canary import IssuedCanaryStage
 from promptsentry.pipeline.stages.indirect import IndirectInjectionStage
 from promptsentry.pipeline.stages.redaction import RedactionStage
 from promptsentry.pipeline.stages.toolcall import ToolCallStage
+from promptsentry.schemas.request import ScanRequest
 
 KEY = derive_canary_key(b"test-salt")
 

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from fixtures_state import KeywordStage
-from promptsentry.models.request import ScanRequest
-from promptsentry.pipeline.agent.leakage import (
+from promptsentry.pipeline.analysis.leakage import (
     derive_canary_key,
     derive_fingerprint_key,
     fingerprint,
@@ -23,6 +22,7 @@ from promptsentry.pipeline.stages.system_prompt import (
     fingerprint_system_prompt,
     leak_overlap,
 )
+from promptsentry.schemas.request import ScanRequest
 from promptsentry.stores.sql.system_prompts import get_fingerprint, put_fingerprint
 
 ADMIN = "admin-token-for-tests-0123456789"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from promptsentry.pipeline.agent.toolcall import analyse, parse_tool_call
+from promptsentry.pipeline.analysis.toolcall import analyse, parse_tool_call
 
 
 def sdk(name: str, args: dict) -> str:

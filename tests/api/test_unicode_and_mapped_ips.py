@@ -13,8 +13,8 @@ import ipaddress
 import httpx
 import pytest
 
-from promptsentry.models.request import ScanRequest
 from promptsentry.netaddr import canonical_ip, canonical_ip_or_network, ip_network
+from promptsentry.schemas.request import ScanRequest
 from promptsentry.service import ScanContext
 
 ADMIN = "admin-token-for-tests-0123456789"

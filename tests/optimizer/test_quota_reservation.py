@@ -11,34 +11,34 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from promptsentry.api.routes.optimizer import optimizer_of
-from promptsentry.optimizer.store import TemplateStore
+from promptsentry.optimizer.quota import UsageCounters
 from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
 from .conftest import BRIDGE_HEADERS
 
 
 @pytest.fixture
-def store(state_settings):
+def counters(state_settings):
     eng = make_engine(state_settings.database_url or sqlite_url(state_settings.data_dir))
     upgrade(eng)
-    yield TemplateStore(eng)
+    yield UsageCounters(eng)
     eng.dispose()
 
 
-def test_reservations_never_pass_the_limit_under_thread_concurrency(store):
+def test_reservations_never_pass_the_limit_under_thread_concurrency(counters):
     with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(lambda _: store.reserve("t1", "2026-01", 10), range(40)))
+        got = list(pool.map(lambda _: counters.reserve("t1", "2026-01", 10), range(40)))
     assert sorted(g for g in got if g is not None) == list(range(1, 11))
     assert got.count(None) == 30
-    assert store.usage("t1", "2026-01") == 10
-    store.release("t1", "2026-01")
-    assert store.usage("t1", "2026-01") == 9
-    assert store.reserve("t1", "2026-01", 10) == 10
-    assert store.reserve("t1", "2026-01", None) == 11  # unlimited: counted, never refused
-    assert store.reserve("t2", "2026-01", 0) is None and store.usage("t2", "2026-01") == 0
+    assert counters.usage("t1", "2026-01") == 10
+    counters.release("t1", "2026-01")
+    assert counters.usage("t1", "2026-01") == 9
+    assert counters.reserve("t1", "2026-01", 10) == 10
+    assert counters.reserve("t1", "2026-01", None) == 11  # unlimited: counted, never refused
+    assert counters.reserve("t2", "2026-01", 0) is None and counters.usage("t2", "2026-01") == 0
     for _ in range(3):
-        store.release("t3", "2026-01")  # never below zero
-    assert store.usage("t3", "2026-01") == 0
+        counters.release("t3", "2026-01")  # never below zero
+    assert counters.usage("t3", "2026-01") == 0
 
 
 async def test_concurrent_optimizations_get_exactly_the_quota(asgi, make_key):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from promptsentry.models.request import MAX_REQUEST_ID_CHARS
 from promptsentry.optimizer.tables import TemplateRow
+from promptsentry.schemas.request import MAX_REQUEST_ID_CHARS
 from promptsentry.stores.sql.migrate import make_engine, upgrade
 
 from .conftest import BRIDGE_HEADERS

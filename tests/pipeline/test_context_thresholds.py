@@ -5,10 +5,10 @@ operator or tenant configured one ``block_threshold``."""
 from __future__ import annotations
 
 from promptsentry.config import Settings
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import PipelinePolicy, ScanState, StageResult
 from promptsentry.pipeline.runner import build_pipeline, resolve_context_thresholds
 from promptsentry.pipeline.verdict import decide
+from promptsentry.schemas.request import ScanRequest
 
 
 def _decide(context: str | None, policy: PipelinePolicy, p: float):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.runner import run_pipeline
+from promptsentry.schemas.request import ScanRequest
 
 EVERYDAY = [
     "hello there", "hi", "How are you today?", "Thank you so much", "yes please",

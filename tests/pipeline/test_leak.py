@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Severity, Stage
 from promptsentry.pipeline.stages.leak import (
     LeakStage,
@@ -21,6 +20,7 @@ from promptsentry.pipeline.stages.leak import (
     image_urls,
     prepare,
 )
+from promptsentry.schemas.request import ScanRequest
 
 TOKEN = "CANARY-7f3a9b2c"
 STAGE = LeakStage()

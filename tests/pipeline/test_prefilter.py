@@ -56,8 +56,8 @@ def train_sample(n: int = 400) -> list[str]:
 
 
 async def normalised_views(text: str) -> list[TextView]:
-    from promptsentry.models.request import ScanRequest
     from promptsentry.pipeline.base import PipelinePolicy, ScanState
+    from promptsentry.schemas.request import ScanRequest
 
     state = ScanState.start(ScanRequest(prompt=text), PipelinePolicy())
     result = await NormalizeStage().run(state)

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.texts import repeated_to_size
-from promptsentry.models.request import ScanRequest
 from promptsentry.pipeline.base import (
     FailureMode,
     PipelinePolicy,
@@ -23,6 +22,7 @@ from promptsentry.pipeline.base import (
 from promptsentry.pipeline.rules import RuleFileError, load_rules, parse_rules
 from promptsentry.pipeline.stages.normalize import NormalizeStage
 from promptsentry.pipeline.stages.signatures import SignatureStage, scan_views
+from promptsentry.schemas.request import ScanRequest
 
 RULES = load_rules()
 RULES_BY_ID = {rule.id: rule for rule in RULES}

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from promptsentry.config import Settings
-from promptsentry.observability.redaction import redact_text, redact_value
+from promptsentry.observability.scrub import redact_text, redact_value
 from promptsentry.security.jwt import JwtError, JwtVerifier
 from promptsentry.security.keys import generate_key, kind_for_scopes, parse_key, secret_matches
 

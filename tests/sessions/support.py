@@ -9,7 +9,7 @@ import time
 
 import uvicorn
 
-from promptsentry.pipeline.agent.leakage import derive_canary_key
+from promptsentry.pipeline.analysis.leakage import derive_canary_key
 from promptsentry.pipeline.runner import Pipeline
 from promptsentry.pipeline.stages.canary import IssuedCanaryStage
 from promptsentry.pipeline.stages.indirect import IndirectInjectionStage

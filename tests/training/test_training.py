@@ -17,11 +17,11 @@ from promptsentry.encoders import SENTENCE_ENCODER_DIR
 from promptsentry.training.augment import (
     augment,
     hard_negative_rows,
-    indirect_rows,
     mention_rows,
     substituted_rows,
 )
 from promptsentry.training.benign_units import benign_heads
+from promptsentry.training.carriers import indirect_rows
 from promptsentry.training.data import DataError, Row, read_rows, write_rows
 from promptsentry.training.devsets import LONG_SIZES, build_hard_negatives, build_long_documents
 from promptsentry.training.loso import make_folds
@@ -285,38 +285,40 @@ def test_train_and_eval_end_to_end(tmp_path: Path, mode: str):
 
 
 def test_block_threshold_on_corpus_rows_ignores_augmented_attacks():
-    from promptsentry.training.pipeline import TrainConfig, _block_threshold
+    from promptsentry.training.calibration import block_threshold
+    from promptsentry.training.pipeline import TrainConfig
 
     # 20 held-out corpus attacks scored 0.80..0.99, 20 augmented ones (carriers) 0.10..0.29
     p = np.concatenate([np.linspace(0.80, 0.99, 20), np.linspace(0.10, 0.29, 20), [0.05]])
     y = np.array([1] * 40 + [0])
     original = np.array([True] * 20 + [False] * 20 + [True])
-    every = _block_threshold(p, y, original, TrainConfig(target_recall=0.95))
-    corpus = _block_threshold(p, y, original, TrainConfig(target_recall=0.95,
+    every = block_threshold(p, y, original, TrainConfig(target_recall=0.95))
+    corpus = block_threshold(p, y, original, TrainConfig(target_recall=0.95,
                                                           threshold_rows="corpus"))
     assert every < 0.3 < 0.8 < corpus  # all rows: 95 % of 40 reaches into the carriers
     assert (p[:20] >= corpus).mean() >= 0.95 and (p[:20] >= corpus).mean() < 1.0
     with pytest.raises(ValueError, match="threshold_rows"):
-        _block_threshold(p, y, original, TrainConfig(threshold_rows="some"))
+        block_threshold(p, y, original, TrainConfig(threshold_rows="some"))
     with pytest.raises(ValueError, match="held-out attacks"):
-        _block_threshold(p, y, ~original & (y == 0), TrainConfig(threshold_rows="corpus"))
+        block_threshold(p, y, ~original & (y == 0), TrainConfig(threshold_rows="corpus"))
 
 
 def test_summed_stack_weighs_the_fast_logit_by_fast_weight():
-    from promptsentry.training.pipeline import TrainConfig, _calibrate
+    from promptsentry.training.calibration import calibrate
+    from promptsentry.training.pipeline import TrainConfig
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 400)
     z_enc = (2 * y - 1) * 2.0 + rng.normal(size=400)
     z_fast = rng.normal(size=400) * 3.0  # noise: only the encoder knows the labels
-    equal = _calibrate(z_fast, z_enc, y, TrainConfig())
+    equal = calibrate(z_fast, z_enc, y, TrainConfig())
     a_enc, a_fast, _ = equal.stack
     assert a_enc == a_fast
-    lean = _calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.25))
+    lean = calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.25))
     b_enc, b_fast, _ = lean.stack
     assert b_fast == pytest.approx(0.25 * b_enc)
     assert b_enc > a_enc  # the Platt slope of a less noisy sum is steeper
-    none = _calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.0))
+    none = calibrate(z_fast, z_enc, y, TrainConfig(fast_weight=0.0))
     assert none.stack[1] == 0.0
 
 

@@ -29,7 +29,8 @@ from promptsentry.config import Settings, get_settings
 from promptsentry.errors import ErrorCode
 from promptsentry.observability.incidents import Incidents
 from promptsentry.observability.logging import configure_logging, get_logger
-from promptsentry.optimizer.store import TemplateStore, retention_loop
+from promptsentry.optimizer.retention import retention_loop
+from promptsentry.optimizer.templates import TemplateStore
 from promptsentry.pipeline.runner import Pipeline, build_pipeline
 from promptsentry.security.guard import Guard, IpLists, TenantDirectory
 from promptsentry.security.jwt import JwtVerifier

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptsentry.clock import now_iso
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.observability import metrics
+from promptsentry.observability import prometheus
 from promptsentry.observability.logging import get_logger
 
 log = get_logger("promptsentry.api")
@@ -62,7 +62,7 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    metrics.HTTP_ERRORS.labels(str(status), code).inc()
+    prometheus.HTTP_ERRORS.labels(str(status), code).inc()
     return JSONResponse(
         error_body(code, message, details, request_id_of(request)),
         status_code=status,
@@ -154,5 +154,5 @@ def log_unexpected(exc: BaseException, path: str, request_id: str) -> None:
 
 def internal_error_body(request_id: str) -> dict[str, Any]:
     """The body of our 500 (and its metric), for code outside a route (the middleware)."""
-    metrics.HTTP_ERRORS.labels("500", ErrorCode.INTERNAL_ERROR).inc()
+    prometheus.HTTP_ERRORS.labels("500", ErrorCode.INTERNAL_ERROR).inc()
     return error_body(ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, None, request_id)

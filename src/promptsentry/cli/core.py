@@ -322,7 +322,7 @@ async def _answer(payload: dict[str, Any], remote: RemoteScanner | None) -> dict
         return await remote.scan(payload)
     from pydantic import ValidationError
 
-    from promptsentry.models.request import ScanRequest
+    from promptsentry.schemas.request import ScanRequest
 
     try:
         request = ScanRequest.model_validate(payload)

@@ -1,7 +1,7 @@
 """``promptsentry eval FILE...`` — labelled JSONL through the real scan pipeline.
 
 Each row is ``{"text", "label"}`` (1 attack, 0 benign) plus optional ``category`` and any
-:class:`~promptsentry.models.request.ScanRequest` field (``scan_type``, ``context``, …). Every
+:class:`~promptsentry.schemas.request.ScanRequest` field (``scan_type``, ``context``, …). Every
 row is judged as ``POST /scan`` would judge it on this install (same stages, same settings,
 the model's block threshold unless ``--threshold``), and the command prints, per file and per
 category: rows, the share blocked, AUC and recall at 1 % FPR. A category that holds only
@@ -43,7 +43,7 @@ class Scored:
 
 
 def _request_fields() -> set[str]:
-    from promptsentry.models.request import ScanRequest
+    from promptsentry.schemas.request import ScanRequest
 
     return set(ScanRequest.model_fields) - {"prompt"}
 
@@ -72,8 +72,8 @@ async def score_file(rows: list[dict[str, Any]], pipeline: Any, settings: Any,
                      threshold: float, advance: Any = None,
                      context_thresholds: dict[str, float] | None = None) -> list[Scored]:
     """Judge every row as ``POST /scan`` would; ``advance()`` after each."""
-    from promptsentry.models.request import ScanRequest
     from promptsentry.pipeline.runner import policy_for
+    from promptsentry.schemas.request import ScanRequest
 
     fields = _request_fields()
     scored = []

@@ -192,7 +192,7 @@ def templates_delete(
 def _local_template_store() -> Any:
     """This install's template store (its configured database, migrated to head)."""
     from promptsentry.config import get_settings
-    from promptsentry.optimizer.store import TemplateStore
+    from promptsentry.optimizer.templates import TemplateStore
     from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
     settings = get_settings()

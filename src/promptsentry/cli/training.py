@@ -258,8 +258,8 @@ def threshold_command(
     still overrides it).
     """
     from promptsentry.detector import DetectorError, load_detector
+    from promptsentry.training.calibration import threshold_for_recall
     from promptsentry.training.data import DataError, read_rows, sha256_file
-    from promptsentry.training.pipeline import threshold_for_recall
 
     try:
         det = load_detector(model_dir)

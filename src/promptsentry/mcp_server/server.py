@@ -27,9 +27,9 @@ from promptsentry import __version__
 from promptsentry.api.errors import error_body, validation_details, validation_status
 from promptsentry.config import Settings, get_settings
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.models.request import ScanRequest, ScanType
-from promptsentry.models.response import ScanResponse
 from promptsentry.observability.logging import configure_logging, get_logger
+from promptsentry.schemas.request import ScanRequest, ScanType
+from promptsentry.schemas.response import ScanResponse
 from promptsentry.service import DEFAULT_TENANT, ScanContext, ScanService
 
 from . import SERVER_NAME

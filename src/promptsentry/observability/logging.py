@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from promptsentry.observability.redaction import redaction_processor
+from promptsentry.observability.scrub import redaction_processor
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}

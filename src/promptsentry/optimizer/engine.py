@@ -22,10 +22,10 @@ from promptsentry.optimizer.contexts import (
     normalise_ai_context,
 )
 from promptsentry.optimizer.detect import ContextDetection, ContextDetector, default_detector
+from promptsentry.optimizer.firewall import INJECTION_PATTERNS
 from promptsentry.optimizer.goals import (
     DEFAULT_GOALS,
     GOAL_ORDER,
-    INJECTION_PATTERNS,
     Change,
     GoalCheck,
     GoalContext,

@@ -29,9 +29,9 @@ from promptsentry.optimizer.engine import (
     confidence_of,
     optimize_rules,
 )
+from promptsentry.optimizer.firewall import INJECTION_PATTERNS
 from promptsentry.optimizer.goals import (
     DEFAULT_GOALS,
-    INJECTION_PATTERNS,
     GoalCheck,
     validate_goals,
 )

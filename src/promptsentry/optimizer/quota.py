@@ -11,15 +11,21 @@ fails, so concurrent calls cannot overshoot it and failed calls are not charged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.settings import OptimizerSettings
-from promptsentry.optimizer.store import TemplateStore
+from promptsentry.optimizer.tables import UsageRow
+from promptsentry.stores.sql.tables import TenantRow
 
-__all__ = ["Plan", "QuotaService", "QuotaStatus", "plan_for", "reset_date"]
+__all__ = ["Plan", "QuotaService", "QuotaStatus", "UsageCounters", "plan_for", "reset_date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,18 +116,98 @@ def reset_date(now: datetime) -> str:
     return datetime(year, month, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
+class UsageCounters:
+    """Per-tenant usage counters (``optimizer_usage``: one row per tenant and bucket) and the
+    tenant settings that choose its plan, over one SQL engine."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def increment(self, tenant_id: str, bucket: str, by: int = 1) -> int:
+        """Add ``by`` to a counter and return its new value (atomic per statement)."""
+        for _ in range(3):
+            with self._sessions.begin() as s:
+                res = s.execute(update(UsageRow)
+                                .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)
+                                .values(count=UsageRow.count + by))
+                if res.rowcount:
+                    return int(s.scalar(select(UsageRow.count).where(
+                        UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)))
+            try:
+                with self._sessions.begin() as s:
+                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=by))
+                return by
+            except IntegrityError:
+                continue
+        raise RuntimeError("usage counter contention")
+
+    def reserve(self, tenant_id: str, bucket: str, limit: int | None) -> int | None:
+        """Add one to a counter unless it has reached ``limit`` (``None``: no limit); the new
+        value, or ``None`` when it is full.
+
+        One conditional ``UPDATE … SET count = count + 1 WHERE count < limit``: PostgreSQL
+        re-checks the condition under the row lock and SQLite runs writers one at a time, so
+        concurrent callers on any number of workers never take more than ``limit``."""
+        if limit is not None and limit <= 0:
+            return None
+        where = [UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket]
+        for _ in range(3):
+            with self._sessions.begin() as s:
+                stmt = update(UsageRow).where(*where)
+                if limit is not None:
+                    stmt = stmt.where(UsageRow.count < limit)
+                if s.execute(stmt.values(count=UsageRow.count + 1)).rowcount:
+                    return int(s.scalar(select(UsageRow.count).where(*where)))
+                if s.scalar(select(UsageRow.count).where(*where)) is not None:
+                    return None  # the row exists: it is full
+            try:
+                with self._sessions.begin() as s:
+                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=1))
+                return 1
+            except IntegrityError:
+                continue  # another caller created it: reserve through the UPDATE
+        raise RuntimeError("usage counter contention")
+
+    def release(self, tenant_id: str, bucket: str) -> None:
+        """Give back one reservation (the work it was for failed)."""
+        with self._sessions.begin() as s:
+            s.execute(update(UsageRow)
+                      .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket,
+                             UsageRow.count > 0)
+                      .values(count=UsageRow.count - 1))
+
+    def usage(self, tenant_id: str, bucket: str) -> int:
+        with self._sessions() as s:
+            value = s.scalar(select(UsageRow.count).where(UsageRow.tenant_id == tenant_id,
+                                                          UsageRow.bucket == bucket))
+        return int(value or 0)
+
+    def prune_minute_buckets(self, before: str) -> int:
+        """Drop per-minute counters older than the bucket name ``before``."""
+        with self._sessions.begin() as s:
+            return s.execute(delete(UsageRow).where(UsageRow.bucket.like("m:%"),
+                                                    UsageRow.bucket < before)).rowcount
+
+    def tenant_settings(self, tenant_id: str) -> dict[str, Any]:
+        with self._sessions() as s:
+            row = s.get(TenantRow, tenant_id)
+            return dict(row.settings or {}) if row is not None else {}
+
+
+
 class QuotaService:
     """Checks and counts optimizations against a tenant's plan."""
 
-    def __init__(self, store: TemplateStore, settings: OptimizerSettings) -> None:
-        self.store = store
+    def __init__(self, counters: UsageCounters, settings: OptimizerSettings) -> None:
+        self.counters = counters
         self.settings = settings
 
     def status(self, tenant_id: str) -> QuotaStatus:
-        now = self.store.clock()
-        plan = plan_for(self.store.tenant_settings(tenant_id), self.settings)
+        now = self.counters.clock()
+        plan = plan_for(self.counters.tenant_settings(tenant_id), self.settings)
         month = month_bucket(now)
-        return QuotaStatus(plan, self.store.usage(tenant_id, month), reset_date(now), month)
+        return QuotaStatus(plan, self.counters.usage(tenant_id, month), reset_date(now), month)
 
     def admit(self, tenant_id: str) -> tuple[QuotaStatus, dict[str, str]]:
         """Count one request against the rate limit and *reserve* one optimization of the
@@ -132,12 +218,12 @@ class QuotaService:
         counted) and the rate-limit headers to send on success. The caller gives the
         reservation back with :meth:`release` when the work fails.
         """
-        now = self.store.clock()
-        plan = plan_for(self.store.tenant_settings(tenant_id), self.settings)
+        now = self.counters.clock()
+        plan = plan_for(self.counters.tenant_settings(tenant_id), self.settings)
         headers: dict[str, str] = {}
         rate = plan.rate_limit_per_minute
         if rate is not None:
-            count = self.store.increment(tenant_id, "m:" + now.strftime("%Y-%m-%dT%H:%M"))
+            count = self.counters.increment(tenant_id, "m:" + now.strftime("%Y-%m-%dT%H:%M"))
             reset_s = 60 - now.second
             headers = {"X-RateLimit-Limit": str(rate),
                        "X-RateLimit-Remaining": str(max(0, rate - count)),
@@ -148,9 +234,9 @@ class QuotaService:
                                {"limit": rate, "retry_after_s": reset_s},
                                headers={**headers, "Retry-After": str(reset_s)})
         bucket = month_bucket(now)
-        used = self.store.reserve(tenant_id, bucket, plan.optimize_quota_per_month)
+        used = self.counters.reserve(tenant_id, bucket, plan.optimize_quota_per_month)
         if used is None:
-            status = QuotaStatus(plan, self.store.usage(tenant_id, bucket), reset_date(now),
+            status = QuotaStatus(plan, self.counters.usage(tenant_id, bucket), reset_date(now),
                                  bucket)
             raise ApiError(403, ErrorCode.QUOTA_EXCEEDED,
                            f"monthly optimization quota of {status.limit} reached",
@@ -158,9 +244,9 @@ class QuotaService:
                             "reset_date": status.reset_date, "plan": status.plan.name},
                            headers=headers)
         if now.second < 2:
-            self.store.prune_minute_buckets("m:" + now.strftime("%Y-%m-%dT%H:%M"))
+            self.counters.prune_minute_buckets("m:" + now.strftime("%Y-%m-%dT%H:%M"))
         return QuotaStatus(plan, used, reset_date(now), bucket), headers
 
     def release(self, tenant_id: str, status: QuotaStatus) -> None:
         """Give back the reservation :meth:`admit` made (in the month it was made)."""
-        self.store.release(tenant_id, status.month)
+        self.counters.release(tenant_id, status.month)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from promptsentry.models.request import MAX_PROMPT_BYTES
+from promptsentry.schemas.request import MAX_PROMPT_BYTES
 from promptsentry.text import strip_control, utf8_len
 
 __all__ = [

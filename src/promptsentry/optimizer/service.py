@@ -20,11 +20,12 @@ from promptsentry.optimizer.contexts import AI_CONTEXTS, normalise_ai_context
 from promptsentry.optimizer.detect import ContextDetector, default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
 from promptsentry.optimizer.features import EMBED_CHARS
-from promptsentry.optimizer.goals import INJECTION_PATTERNS, strip_boilerplate, validate_goals
+from promptsentry.optimizer.firewall import INJECTION_PATTERNS
+from promptsentry.optimizer.goals import strip_boilerplate, validate_goals
 from promptsentry.optimizer.llm import LLMClient, Scanner, optimize_llm
-from promptsentry.optimizer.quota import QuotaService, QuotaStatus
+from promptsentry.optimizer.quota import QuotaService, QuotaStatus, UsageCounters
 from promptsentry.optimizer.settings import OptimizerSettings
-from promptsentry.optimizer.store import TemplateStore
+from promptsentry.optimizer.templates import TemplateStore
 
 __all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary", "rewrite_scanner"]
 
@@ -99,7 +100,7 @@ class OptimizerService:
                  llm: LLMClient | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.quota = QuotaService(store, settings)
+        self.quota = QuotaService(UsageCounters(store.engine, clock=store.clock), settings)
         self.firewall = firewall or pattern_firewall()
         self.detector = detector or default_detector()
         self.llm = llm if llm is not None else LLMClient.from_settings(settings)

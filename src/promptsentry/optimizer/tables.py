@@ -6,9 +6,10 @@ first saw the tenant gone) and are then purged.
 
 ``embedding`` is the search vector of the template (the sentence encoder's embedding of the
 original prompt's head, 384 float32 little-endian = 1536 bytes; migration 0004). It is
-deferred — only :meth:`~promptsentry.optimizer.store.TemplateStore.search` loads it — and
+deferred — only :meth:`~promptsentry.optimizer.templates.TemplateStore.search` loads it — and
 never part of an API answer or an export. ``request_id`` is as wide as the longest
 ``X-Request-ID`` the API accepts (``MAX_REQUEST_ID_CHARS``; migration 0005).
+:func:`pack_vector` and :func:`unpack_vector` are the ``embedding`` column's codec.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -29,9 +31,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from promptsentry.models.request import MAX_REQUEST_ID_CHARS
+from promptsentry.schemas.request import MAX_REQUEST_ID_CHARS
 from promptsentry.stores.sql.base import Base
 from promptsentry.stores.sql.tables import utcnow
+
+#: Dimension of the stored search vectors (the bundled all-MiniLM-L6-v2).
+EMBEDDING_DIM = 384
+
+
+def pack_vector(vector: np.ndarray) -> bytes:
+    """A search vector as stored: float32 little-endian bytes."""
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+def unpack_vector(blob: bytes | None, dim: int = EMBEDDING_DIM) -> np.ndarray | None:
+    """The stored vector, or ``None`` when missing or not ``dim`` float32 values."""
+    if not blob or len(blob) != 4 * dim:
+        return None
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
 class TemplateRow(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from promptsentry.models.request import ScanRequest
+from promptsentry.schemas.request import ScanRequest
 
 
 class FailureMode(StrEnum):

@@ -2,7 +2,7 @@
 
 ``run_pipeline(request)`` is the in-process API the official SDK calls::
 
-    from promptsentry.models.request import ScanRequest
+    from promptsentry.schemas.request import ScanRequest
     from promptsentry.pipeline.runner import run_pipeline
 
     response = await run_pipeline(ScanRequest(prompt="Ignore all previous instructions"))
@@ -22,11 +22,11 @@ from functools import lru_cache
 
 from promptsentry.clock import now_iso
 from promptsentry.config import Settings, get_settings
-from promptsentry.models.request import ScanRequest
-from promptsentry.models.response import ScanResponse, StageReport
 from promptsentry.netaddr import ip_address, ip_network
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Stage, StageResult
 from promptsentry.pipeline.verdict import Decision, decide
+from promptsentry.schemas.request import ScanRequest
+from promptsentry.schemas.response import ScanResponse, StageReport
 
 # Stage details that carry (transformed) text: lifted into response fields, never echoed
 # in ``stages``.
@@ -157,7 +157,7 @@ def default_stages(settings: Settings) -> list[Stage]:
     classifier → leak checks (request canaries, issued canaries, the tenant's system
     prompt) → redaction."""
     from promptsentry.detector import load_detector
-    from promptsentry.pipeline.agent.leakage import derive_canary_key, derive_fingerprint_key
+    from promptsentry.pipeline.analysis.leakage import derive_canary_key, derive_fingerprint_key
     from promptsentry.pipeline.stages.canary import IssuedCanaryStage
     from promptsentry.pipeline.stages.classifier import ClassifierStage
     from promptsentry.pipeline.stages.indirect import IndirectInjectionStage

@@ -143,7 +143,7 @@ class TenantDirectory:
 
     def _fingerprint_key_id(self) -> str:
         if self._fp_key_id is None:
-            from promptsentry.pipeline.agent.leakage import (
+            from promptsentry.pipeline.analysis.leakage import (
                 derive_fingerprint_key,
                 fingerprint_key_id,
             )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from promptsentry.service import DEFAULT_TENANT, ScanContext
-from promptsentry.sessions.models import SessionScanRequest, SessionScanResponse
+from promptsentry.sessions.schemas import SessionScanRequest, SessionScanResponse
 from promptsentry.sessions.service import scan_node
 from promptsentry.sessions.store import SessionStore, store_for
 

@@ -16,12 +16,12 @@ import time
 
 from promptsentry.config import Settings
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.models.request import ScanRequest, ScanType
-from promptsentry.models.response import ScanResponse
 from promptsentry.observability.logging import get_logger
+from promptsentry.schemas.request import ScanRequest, ScanType
+from promptsentry.schemas.response import ScanResponse
 from promptsentry.service import ScanContext, ScanService
 from promptsentry.sessions import graph as g
-from promptsentry.sessions.models import (
+from promptsentry.sessions.schemas import (
     NodeType,
     ProvenanceLabel,
     SessionScanRequest,

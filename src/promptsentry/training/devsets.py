@@ -39,7 +39,8 @@ import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from promptsentry.training.augment import hard_negative_rows, indirect_rows, trigger_wrapped_rows
+from promptsentry.training.augment import hard_negative_rows, trigger_wrapped_rows
+from promptsentry.training.carriers import indirect_rows
 from promptsentry.training.data import Row, read_rows, write_rows
 
 __all__ = [

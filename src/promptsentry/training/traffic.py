@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from promptsentry.detector import segment_spans
-from promptsentry.training.augment import MAX_CARRIER_CHARS, carriers
+from promptsentry.training.carriers import MAX_CARRIER_CHARS, carriers
 from promptsentry.training.data import Row, read_rows, write_rows
 from promptsentry.training.traffic_agent import agent_rows, defensive_prompts, multilingual_more
 from promptsentry.training.traffic_templates import (

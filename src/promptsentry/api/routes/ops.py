@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from promptsentry import __version__
-from promptsentry.observability.metrics import render_latest
+from promptsentry.observability.prometheus import render_latest
 
 router = APIRouter(tags=["operations"])
 

@@ -41,12 +41,8 @@ from promptsentry.optimizer.schemas import (
     TemplateStats,
 )
 from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
-from promptsentry.optimizer.store import (
-    ImmutableContent,
-    TemplateQuery,
-    export_csv_lines,
-    export_json_lines,
-)
+from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
+from promptsentry.optimizer.templates import ImmutableContent, TemplateQuery
 
 router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
 
@@ -74,7 +70,7 @@ def optimizer_of(request: Request) -> OptimizerService:
     if svc is not None:
         return svc
     from promptsentry.optimizer.settings import get_optimizer_settings
-    from promptsentry.optimizer.store import TemplateStore
+    from promptsentry.optimizer.templates import TemplateStore
     from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
     settings = app.state.settings
@@ -93,8 +89,8 @@ def optimizer_of(request: Request) -> OptimizerService:
 
 def pipeline_firewall(app: Any):
     """The firewall verdict on a text from the app's scan pipeline (nothing recorded)."""
-    from promptsentry.models.request import ScanRequest
     from promptsentry.pipeline.runner import policy_for
+    from promptsentry.schemas.request import ScanRequest
 
     async def scan(text: str) -> ScanSummary:
         service = app.state.scan_service

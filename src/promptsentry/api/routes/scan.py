@@ -12,8 +12,8 @@ from promptsentry.api.auth import ScanPrincipal
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
-from promptsentry.models.request import ScanRequest
-from promptsentry.models.response import ScanResponse
+from promptsentry.schemas.request import ScanRequest
+from promptsentry.schemas.response import ScanResponse
 from promptsentry.service import ScanContext
 from promptsentry.stores.records import ScanRecord
 

@@ -24,10 +24,10 @@ from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
-from promptsentry.pipeline.agent.leakage import derive_canary_key, new_canary
+from promptsentry.pipeline.analysis.leakage import derive_canary_key, new_canary
 from promptsentry.service import ScanContext
 from promptsentry.sessions import graph as g
-from promptsentry.sessions.models import (
+from promptsentry.sessions.schemas import (
     CanaryIssued,
     SessionDeleted,
     SessionGraphResponse,

@@ -26,7 +26,7 @@ from promptsentry.api.routes.admin import _require_tenant_access, _sql
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
-from promptsentry.pipeline.agent.leakage import (
+from promptsentry.pipeline.analysis.leakage import (
     SHINGLE_WORDS,
     derive_fingerprint_key,
     fingerprint_key_id,

@@ -1,6 +1,6 @@
 """The issued-canary stage: canaries from ``POST /canary`` showing up in a response.
 
-Canaries carry their own MAC (see :mod:`promptsentry.pipeline.agent.leakage`), so no list
+Canaries carry their own MAC (see :mod:`promptsentry.pipeline.analysis.leakage`), so no list
 of issued tokens is needed: any verified canary in a scanned response (``scan_type =
 "response"``) or in ``output`` is a decisive ``issued_canary_leak`` finding, whether it
 appears plainly, spaced out, in another case, with zero-width characters, base64-encoded or
@@ -9,9 +9,9 @@ reversed.
 
 from __future__ import annotations
 
-from promptsentry.models.request import ScanType
-from promptsentry.pipeline.agent.leakage import find_issued_canaries
+from promptsentry.pipeline.analysis.leakage import find_issued_canaries
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
+from promptsentry.schemas.request import ScanType
 
 
 class IssuedCanaryStage:

@@ -9,7 +9,7 @@ document's poisoned paragraph is located, not just flagged.
 
 from __future__ import annotations
 
-from promptsentry.pipeline.agent.injection import find_injections
+from promptsentry.pipeline.analysis.injection import find_injections
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 
 DATA_CONTEXTS = frozenset({"tool_return", "document"})

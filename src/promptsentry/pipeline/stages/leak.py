@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from promptsentry.models.request import ScanType
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 from promptsentry.pipeline.normalize.decoders import find_payloads, rot13
 from promptsentry.pipeline.normalize.homoglyphs import fold_homoglyphs
 from promptsentry.pipeline.normalize.unicode import clean, nfkc
+from promptsentry.schemas.request import ScanType
 
 MAX_GAP = 3
 """Most separator characters allowed between two characters of a spaced-out token."""

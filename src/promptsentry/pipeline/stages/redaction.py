@@ -15,9 +15,9 @@ keys). Credentials in an ordinary prompt are the user's own business and only ge
 
 from __future__ import annotations
 
-from promptsentry.models.request import ScanType
-from promptsentry.pipeline.agent.sensitive import redact
+from promptsentry.pipeline.analysis.sensitive import redact
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
+from promptsentry.schemas.request import ScanType
 
 CATEGORY = "data_leak"
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from promptsentry.models.request import ScanType
-from promptsentry.pipeline.agent.leakage import SHINGLE_WORDS, fingerprint, overlap
+from promptsentry.pipeline.analysis.leakage import SHINGLE_WORDS, fingerprint, overlap
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
+from promptsentry.schemas.request import ScanType
 
 __all__ = ["SystemPromptLeakStage", "fingerprint_system_prompt", "leak_overlap", "prepare"]
 

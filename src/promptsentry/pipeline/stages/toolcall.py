@@ -2,7 +2,7 @@
 
 Runs only on ``scan_type == "tool_call"``. It parses the call (the SDK's
 ``Tool: NAME\\nArguments: {json}``, plain JSON, or free text) and reports each finding of
-:func:`promptsentry.pipeline.agent.toolcall.analyse` under its own pattern name, so
+:func:`promptsentry.pipeline.analysis.toolcall.analyse` under its own pattern name, so
 ``patterns_matched`` says exactly what was wrong (``download_and_execute``,
 ``credential_file_access``, ``url_private_address``, …). The signature rules (the shipped
 ``signatures.toml`` unless others are given) also run over every decoded argument string, so
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promptsentry.models.request import ScanType
-from promptsentry.pipeline.agent.toolcall import analyse
+from promptsentry.pipeline.analysis.toolcall import analyse
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 from promptsentry.pipeline.rules import Rule, load_rules
+from promptsentry.schemas.request import ScanType
 
 CATEGORY = "tool_call"
 

@@ -1,7 +1,7 @@
 """Registered system-prompt fingerprints in the durable SQL store.
 
 One row per tenant holds the keyed hashes of the tenant's system-prompt shingles (see
-:func:`promptsentry.pipeline.agent.leakage.fingerprint`), the leak threshold, the id of the
+:func:`promptsentry.pipeline.analysis.leakage.fingerprint`), the leak threshold, the id of the
 key the hashes were made with, and when it was registered. The prompt text itself is never
 written: it is hashed in memory by the API route and dropped.
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from promptsentry.pipeline.agent.injection import find_injections
-from promptsentry.pipeline.agent.sensitive import SECRET_TYPES, find_sensitive
+from promptsentry.pipeline.analysis.injection import find_injections
+from promptsentry.pipeline.analysis.sensitive import SECRET_TYPES, find_sensitive
 from promptsentry.pipeline.rules import Rule, words_of
 
 MAX_STRINGS = 512

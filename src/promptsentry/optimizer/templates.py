@@ -1,4 +1,5 @@
-"""Templates and usage counters in the durable SQL store (SQLite or PostgreSQL).
+"""Saved templates in the durable SQL store (SQLite or PostgreSQL): create, read, update
+metadata, delete, list, search and the search vectors.
 
 Every read and write is scoped to one tenant: there is no method that returns another
 tenant's template. Prompt content (``original_prompt``, ``optimized_prompt``) is written once
@@ -15,55 +16,47 @@ Without the encoder (a stripped install) search ranks with the lexical measure i
 
 Synchronous SQLAlchemy; the async routes call through :meth:`TemplateStore.run` (a thread
 hop), as :class:`promptsentry.stores.sql.store.SqlStore` does. The clock is injectable so the
-90-day purge after tenant deletion can be tested without waiting.
+90-day purge after tenant deletion (:mod:`promptsentry.optimizer.retention`) can be tested
+without waiting.
 """
+
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import anyio.to_thread
 import numpy as np
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker, undefer
 
-from promptsentry.clock import aware, iso_z
+from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.contexts import ai_context_variants, canonical_ai_context
 from promptsentry.optimizer.features import embedding_input
+from promptsentry.optimizer.retention import purge_deleted_tenants
 from promptsentry.optimizer.similarity import Embedder, default_embedder, lexical_similarity
-from promptsentry.optimizer.tables import TemplateRow, UsageRow
-from promptsentry.stores.sql.tables import TenantRow
+from promptsentry.optimizer.tables import EMBEDDING_DIM, TemplateRow, pack_vector, unpack_vector
 from promptsentry.text import strip_control
 
 __all__ = [
     "BACKFILL_PER_SEARCH",
-    "EMBEDDING_DIM",
     "MIN_SEMANTIC",
-    "RETENTION_AFTER_TENANT_DELETE",
-    "TEMPLATE_FIELDS",
     "ImmutableContent",
     "Template",
     "TemplateQuery",
     "TemplateStore",
-    "escape_csv_formula",
-    "export_csv_lines",
-    "export_json_lines",
-    "unescape_csv_formula",
 ]
 
 R = TypeVar("R")
-#: Dimension of the stored search vectors (the bundled all-MiniLM-L6-v2).
-EMBEDDING_DIM = 384
 #: Cosine below which a template is not a semantic match (unrelated MiniLM pairs score
 #: about -0.1 to 0.3): it is listed only when a query term occurs in it verbatim.
 MIN_SEMANTIC = 0.30
@@ -72,19 +65,10 @@ _BACKFILL_BATCH = 64
 #: the rest of such rows are scored lexically until later searches (or
 #: :meth:`TemplateStore.backfill_embeddings`) fill them.
 BACKFILL_PER_SEARCH = 256
-RETENTION_AFTER_TENANT_DELETE = timedelta(days=90)
 METADATA_FIELDS = frozenset({"title", "description", "tags"})
 CONTENT_FIELDS = frozenset({"original_prompt", "optimized_prompt", "optimization_goals",
                             "confidence_score", "ai_context", "ai_context_detected",
                             "optimization_tier", "model_used", "model_optimized_with"})
-#: Every exported field, in export column order.
-TEMPLATE_FIELDS = (
-    "id", "title", "description", "tags", "saved_at_utc", "updated_at_utc", "optimization_tier",
-    "confidence_score", "original_prompt", "optimized_prompt", "optimization_goals",
-    "ai_context", "domain", "target_audience", "request_id", "request_metadata",
-    "model_optimized_with", "times_used", "last_used", "is_public",
-)
-
 
 class ImmutableContent(ValueError):
     """A template update tried to change prompt content."""
@@ -94,7 +78,6 @@ class ImmutableContent(ValueError):
         self.fields = fields
 
 
-_aware = aware
 _iso = iso_z
 
 
@@ -184,18 +167,6 @@ def _search_text(title: str, description: str, tags: list[str], original: str,
 
 def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def pack_vector(vector: np.ndarray) -> bytes:
-    """A search vector as stored: float32 little-endian bytes."""
-    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
-
-
-def unpack_vector(blob: bytes | None, dim: int = EMBEDDING_DIM) -> np.ndarray | None:
-    """The stored vector, or ``None`` when missing or not ``dim`` float32 values."""
-    if not blob or len(blob) != 4 * dim:
-        return None
-    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
 class TemplateStore:
@@ -513,184 +484,13 @@ class TemplateStore:
 
     # --- tenant deletion --------------------------------------------------------------------
     def purge_deleted_tenants(self) -> dict[str, int]:
-        """The scheduled job: mark templates of tenants that no longer exist (the clock's
-        now), then delete those marked more than 90 days ago. The default tenant of
-        credential-less installs is never considered deleted."""
-        now = self.clock()
-        with self._sessions.begin() as s:
-            existing = select(TenantRow.id)
-            marked = s.execute(
-                update(TemplateRow)
-                .where(TemplateRow.tenant_deleted_at.is_(None),
-                       TemplateRow.tenant_id != self.default_tenant,
-                       TemplateRow.tenant_id.not_in(existing))
-                .values(tenant_deleted_at=now)
-                .execution_options(synchronize_session=False)).rowcount
-            revived = s.execute(
-                update(TemplateRow)
-                .where(TemplateRow.tenant_deleted_at.is_not(None),
-                       TemplateRow.tenant_id.in_(existing))
-                .values(tenant_deleted_at=None)
-                .execution_options(synchronize_session=False)).rowcount
-            purged = s.execute(
-                delete(TemplateRow)
-                .where(TemplateRow.tenant_deleted_at.is_not(None),
-                       TemplateRow.tenant_deleted_at < now - RETENTION_AFTER_TENANT_DELETE)
-                .execution_options(synchronize_session=False)).rowcount
-        return {"marked": marked, "revived": revived, "purged": purged}
-
-    # --- usage counters -----------------------------------------------------------------
-    def increment(self, tenant_id: str, bucket: str, by: int = 1) -> int:
-        """Add ``by`` to a counter and return its new value (atomic per statement)."""
-        for _ in range(3):
-            with self._sessions.begin() as s:
-                res = s.execute(update(UsageRow)
-                                .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)
-                                .values(count=UsageRow.count + by))
-                if res.rowcount:
-                    return int(s.scalar(select(UsageRow.count).where(
-                        UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket)))
-            try:
-                with self._sessions.begin() as s:
-                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=by))
-                return by
-            except IntegrityError:
-                continue
-        raise RuntimeError("usage counter contention")
-
-    def reserve(self, tenant_id: str, bucket: str, limit: int | None) -> int | None:
-        """Add one to a counter unless it has reached ``limit`` (``None``: no limit); the new
-        value, or ``None`` when it is full.
-
-        One conditional ``UPDATE … SET count = count + 1 WHERE count < limit``: PostgreSQL
-        re-checks the condition under the row lock and SQLite runs writers one at a time, so
-        concurrent callers on any number of workers never take more than ``limit``."""
-        if limit is not None and limit <= 0:
-            return None
-        where = [UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket]
-        for _ in range(3):
-            with self._sessions.begin() as s:
-                stmt = update(UsageRow).where(*where)
-                if limit is not None:
-                    stmt = stmt.where(UsageRow.count < limit)
-                if s.execute(stmt.values(count=UsageRow.count + 1)).rowcount:
-                    return int(s.scalar(select(UsageRow.count).where(*where)))
-                if s.scalar(select(UsageRow.count).where(*where)) is not None:
-                    return None  # the row exists: it is full
-            try:
-                with self._sessions.begin() as s:
-                    s.add(UsageRow(tenant_id=tenant_id, bucket=bucket, count=1))
-                return 1
-            except IntegrityError:
-                continue  # another caller created it: reserve through the UPDATE
-        raise RuntimeError("usage counter contention")
-
-    def release(self, tenant_id: str, bucket: str) -> None:
-        """Give back one reservation (the work it was for failed)."""
-        with self._sessions.begin() as s:
-            s.execute(update(UsageRow)
-                      .where(UsageRow.tenant_id == tenant_id, UsageRow.bucket == bucket,
-                             UsageRow.count > 0)
-                      .values(count=UsageRow.count - 1))
-
-    def usage(self, tenant_id: str, bucket: str) -> int:
-        with self._sessions() as s:
-            value = s.scalar(select(UsageRow.count).where(UsageRow.tenant_id == tenant_id,
-                                                          UsageRow.bucket == bucket))
-        return int(value or 0)
-
-    def prune_minute_buckets(self, before: str) -> int:
-        """Drop per-minute counters older than the bucket name ``before``."""
-        with self._sessions.begin() as s:
-            return s.execute(delete(UsageRow).where(UsageRow.bucket.like("m:%"),
-                                                    UsageRow.bucket < before)).rowcount
-
-    def tenant_settings(self, tenant_id: str) -> dict[str, Any]:
-        with self._sessions() as s:
-            row = s.get(TenantRow, tenant_id)
-            return dict(row.settings or {}) if row is not None else {}
+        """Mark and purge the templates of deleted tenants at the clock's now (see
+        :func:`promptsentry.optimizer.retention.purge_deleted_tenants`)."""
+        return purge_deleted_tenants(self._sessions, now=self.clock(),
+                                     default_tenant=self.default_tenant)
 
 
 def _log() -> Any:
     from promptsentry.observability.logging import get_logger
 
     return get_logger("promptsentry.optimizer")
-
-
-def export_json_lines(templates: Iterator[Template]) -> Iterator[str]:
-    """A JSON array, streamed template by template."""
-    yield "["
-    first = True
-    for t in templates:
-        yield ("" if first else ",") + json.dumps(
-            {k: t.row[k] for k in TEMPLATE_FIELDS}, ensure_ascii=False)
-        first = False
-    yield "]"
-
-
-#: A text cell a spreadsheet would evaluate as a formula (OWASP "CSV injection") starts with
-#: one of ``= + - @ TAB CR``; prefixed apostrophes are counted so escaping can be undone.
-_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-
-
-def escape_csv_formula(value: str) -> str:
-    """``value`` with one ``'`` prepended when a spreadsheet could run it as a formula.
-
-    Prompts are untrusted text — an attacker's ``=HYPERLINK(…)`` saved as a template must not
-    execute when an analyst opens the export. Values already starting with apostrophes before
-    such a character get one more, so :func:`unescape_csv_formula` restores every value exactly.
-    """
-    return "'" + value if _FORMULA_START.match(value) else value
-
-
-def unescape_csv_formula(value: str) -> str:
-    """Inverse of :func:`escape_csv_formula` (for programs reading an escaped export back)."""
-    return value[1:] if value.startswith("'") and _FORMULA_START.match(value[1:]) else value
-
-
-def export_csv_lines(templates: Iterator[Template], *,
-                     escape_formulas: bool = True) -> Iterator[str]:
-    """RFC 4180 CSV, header first; list and dict fields are JSON-encoded in their cell.
-
-    Text cells that a spreadsheet would evaluate are escaped (:func:`escape_csv_formula`)
-    unless ``escape_formulas`` is false.
-    """
-    import csv
-    import io
-
-    def cell(v: Any) -> Any:
-        if isinstance(v, (list, dict)):
-            v = json.dumps(v, ensure_ascii=False)
-        if v is None:
-            return ""
-        return escape_csv_formula(v) if escape_formulas and isinstance(v, str) else v
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(TEMPLATE_FIELDS)
-    yield buf.getvalue()
-    for t in templates:
-        buf.seek(0)
-        buf.truncate()
-        writer.writerow([cell(t.row[k]) for k in TEMPLATE_FIELDS])
-        yield buf.getvalue()
-
-
-async def retention_loop(store: TemplateStore, *, interval_s: float = 3600.0) -> None:
-    """Run :meth:`TemplateStore.purge_deleted_tenants` every ``interval_s`` seconds until
-    cancelled (start it in the app's lifespan task group, or run
-    ``promptsentry templates purge`` from cron instead). Failures are logged and retried at
-    the next tick."""
-    import anyio
-
-    from promptsentry.observability.logging import get_logger
-
-    log = get_logger("promptsentry.optimizer")
-    while True:
-        try:
-            result = await store.run(store.purge_deleted_tenants)
-            if result["marked"] or result["purged"]:
-                log.info("template_retention", **result)
-        except ApiError as exc:
-            log.warning("template_retention_failed", error=exc.code)
-        await anyio.sleep(interval_s)

@@ -1,4 +1,4 @@
-"""Wire models of the session API. Field names are the contract of the official SDK
+"""Wire shapes of the session API. Field names are the contract of the official SDK
 (``promptsentry_sdk.models.SessionScanRequest`` / ``SessionScanResponse`` / ``SessionGraph``):
 add fields, never rename."""
 
@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from promptsentry.models.request import ScanRequest
+from promptsentry.schemas.request import ScanRequest
 from promptsentry.text import strip_control
 
 MAX_SOURCE_NODES = 64
