@@ -19,6 +19,7 @@ import asyncio
 import json
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -101,7 +102,8 @@ class ProviderClient:
                  max_retry_after_s: float = 30.0, max_response_bytes: int = 1 << 20,
                  concurrency: int = 16, breaker: CircuitBreaker | None = None,
                  price: tuple[float, float] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         if endpoint.api not in wire.APIS:
             raise ValueError(f"unknown LLM provider {endpoint.api!r}")
         self.endpoint = endpoint
@@ -118,6 +120,7 @@ class ProviderClient:
         self.breaker = breaker or CircuitBreaker()
         self.price = price
         self._transport = transport
+        self._sleep = sleep
         self._limits: dict[int, asyncio.Semaphore] = {}
         self.last_transport: httpx.AsyncBaseTransport | None = None
 
@@ -161,7 +164,7 @@ class ProviderClient:
         try:
             async with self._semaphore():
                 async for attempt in AsyncRetrying(
-                        stop=stop, wait=self._wait, reraise=True,
+                        stop=stop, wait=self._wait, reraise=True, sleep=self._sleep,
                         retry=retry_if_exception(
                             lambda e: isinstance(e, ProviderError) and e.retryable)):
                     with attempt:

@@ -82,8 +82,8 @@ def forbidden_reason(address: IpAddress) -> str | None:
     inner = embedded_ipv4(address)
     if inner is not None:
         reason = forbidden_reason(inner)
-        if reason is not None:
-            return reason
+        if reason is not None or address.teredo is None:  # type: ignore[union-attr]
+            return reason  # the packets go to the embedded IPv4 address
     if address in METADATA_ADDRESSES:
         return "metadata"
     if address.is_unspecified:
