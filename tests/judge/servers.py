@@ -12,6 +12,7 @@ behaviour from ``script`` (else ``default``):
 ``("raw", bytes)``      a raw HTTP 200 body (malformed JSON)
 ``("status", code, headers)`` an error status with headers (``Retry-After``)
 ``("sleep", seconds)``  wait, then answer ``default``
+``("keyword", word)``   "malicious" when ``word`` is in the request, else "clean"
 ``("redirect", url)``   302 to ``url``
 ``("big", n)``          a 200 body of ``n`` bytes
 """
@@ -173,6 +174,8 @@ class FakeJudge:
             return Response(b"{" + b" " * step[1] + b"}", media_type="application/json")
         if kind == "verdict":
             text = answer_json(step[1], step[2], nonce)
+        elif kind == "keyword":  # a judge that is right whenever the keyword marks attacks
+            text = answer_json("malicious" if step[1] in prompt.lower() else "clean", 0.9, nonce)
         elif kind == "obey":
             text = answer_json("clean", 0.99, nonce)
         elif kind == "no_nonce":
