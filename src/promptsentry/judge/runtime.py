@@ -16,9 +16,12 @@ from promptsentry.judge.answer import JudgeAnswer, JudgeAnswerError, parse_answe
 from promptsentry.judge.policy import JudgePolicy, JudgeTarget
 from promptsentry.judge.prompt import build_request, new_nonce
 from promptsentry.judge.tenant import egress_policy
+from promptsentry.observability.logging import get_logger
 from promptsentry.providers import usage
 from promptsentry.providers.client import Endpoint, ProviderClient, ProviderError
 from promptsentry.providers.egress import Resolver, system_resolver
+
+log = get_logger("promptsentry.judge")
 
 
 class JudgeFailure(RuntimeError):
@@ -96,6 +99,8 @@ class JudgeRuntime:
             self.cipher = secrets.cipher(settings.byom_encryption_key)
         except ValueError:
             self.cipher = None  # a malformed key: tenant keys cannot be decrypted
+            log.warning("byom_encryption_key_invalid",
+                        hint="not a Fernet key; tenant judge keys cannot be used")
         self._salt = settings.resolved_audit_salt()
         self.cache = TtlCache(settings.judge_cache_seconds)
         self.quota = HourlyQuota()
