@@ -19,7 +19,7 @@ from promptsentry.judge.tenant import egress_policy
 from promptsentry.observability.logging import get_logger
 from promptsentry.providers import usage
 from promptsentry.providers.client import Endpoint, ProviderClient, ProviderError
-from promptsentry.providers.egress import Resolver, system_resolver
+from promptsentry.providers.egress import Resolver, UnsafeEndpoint, split_url, system_resolver
 
 log = get_logger("promptsentry.judge")
 
@@ -101,6 +101,12 @@ class JudgeRuntime:
             self.cipher = None  # a malformed key: tenant keys cannot be decrypted
             log.warning("byom_encryption_key_invalid",
                         hint="not a Fernet key; tenant judge keys cannot be used")
+        for url in (settings.judge_url, settings.judge_escalation_url):
+            try:
+                if url:
+                    split_url(url, self.egress)
+            except UnsafeEndpoint as exc:  # every call would fail: say so at start-up
+                log.warning("judge_url_refused", reason=exc.reason, message=str(exc))
         self._salt = settings.resolved_audit_salt()
         self.cache = TtlCache(settings.judge_cache_seconds)
         self.quota = HourlyQuota()

@@ -47,10 +47,12 @@ class JudgeStage:
             async with asyncio.timeout(policy.deadline_s):
                 judgement = await self.runtime.judge(policy, text, scan_type,
                                                      state.request.context)
-        except (JudgeFailure, TimeoutError) as exc:
-            reason = exc.reason if isinstance(exc, JudgeFailure) else "timeout"
+        except Exception as exc:  # noqa: BLE001 - any failure is the tenant's failure mode
+            reason = exc.reason if isinstance(exc, JudgeFailure) else (
+                "timeout" if isinstance(exc, TimeoutError) else "error")
             message = str(exc) if isinstance(exc, JudgeFailure) else (
-                f"no judgement within the {policy.deadline_s:g} s deadline")
+                f"no judgement within the {policy.deadline_s:g} s deadline"
+                if reason == "timeout" else f"{type(exc).__name__}: {exc}")
             metrics.JUDGE_OUTCOMES.labels(f"failed_{reason}").inc()
             return StageResult(self.name, status="error", error=message[:300], details={
                 "failure_mode": policy.failure_mode, "reason": reason, "trigger": trigger,
