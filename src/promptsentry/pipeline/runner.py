@@ -94,7 +94,8 @@ class Pipeline:
                 details=result.details,
                 error=error,
                 ms=ms,
-                failure_mode=FailureMode(result.details.get("failure_mode", stage.failure_mode)),
+                failure_mode=FailureMode(
+                    result.details.get("failure_mode", stage.failure_mode)),
             )
             state = state.with_result(result)
         return state, (time.perf_counter() - started) * 1000
