@@ -248,6 +248,68 @@ class Settings(BaseSettings):
         "label (lowering trust is always allowed).",
     )
 
+    # --- LLM judge and outbound LLM calls (docs/JUDGE.md) ------------------------------------
+    judge_url: str | None = Field(
+        None, description="Base URL of the install-wide judge model (e.g. "
+        "https://api.openai.com/v1). Unset: no judge unless a tenant brings its own.",
+    )
+    judge_api: Literal["openai", "anthropic", "gemini"] = Field(
+        "openai", description="Wire format of `judge_url`: openai (also vLLM, Ollama, "
+        "llama.cpp, LM Studio), anthropic or gemini.",
+    )
+    judge_model: str = Field("gpt-4o-mini", max_length=200,
+                             description="Model name the judge asks for.")
+    judge_api_key: SecretStr | None = Field(
+        None, description="API key of the install-wide judge (never logged or returned).")
+    judge_escalation_url: str | None = Field(
+        None, description="Base URL of the stronger escalation model asked when the judge's "
+        "confidence is below `judge_escalation_below`. Unset: no escalation tier.",
+    )
+    judge_escalation_api: Literal["openai", "anthropic", "gemini"] = Field(
+        "openai", description="Wire format of `judge_escalation_url`.")
+    judge_escalation_model: str = Field("gpt-4o", max_length=200,
+                                        description="Model name of the escalation tier.")
+    judge_escalation_api_key: SecretStr | None = Field(
+        None, description="API key of the escalation model (never logged or returned).")
+    judge_escalation_below: float = Field(
+        0.75, ge=0.0, le=1.0, description="A judge answer with a confidence below this goes to "
+        "the escalation model, whose answer is final. Per-tenant override.",
+    )
+    judge_scan_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Scan types (prompt, response, tool_call, …) judged "
+        "always, not only in the gray zone (comma-separated). Per-tenant override.",
+    )
+    judge_failure_mode: Literal["fail_open", "fail_closed"] = Field(
+        "fail_open", description="When the judge cannot answer in time or validly: fail_open "
+        "keeps the local verdict (marked in the stage), fail_closed blocks. Per-tenant override.",
+    )
+    judge_deadline_seconds: float = Field(
+        2.0, gt=0, le=30, description="Most time the judge stage may add to one scan, both "
+        "tiers and retries included. Per-tenant override.",
+    )
+    judge_quota_per_hour: int = Field(
+        0, ge=0, description="Judge calls per tenant per hour (per worker process; cache hits "
+        "are free). 0: unlimited. Per-tenant override.",
+    )
+    judge_cache_seconds: float = Field(
+        900.0, ge=0, le=86400, description="How long a judgement is reused for the same text "
+        "(keyed by a salted hash, never the text). 0: no cache.",
+    )
+    egress_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names, addresses or CIDR networks that judge "
+        "endpoints may reach although private/loopback, and over plain http (comma-separated).",
+    )
+    byom_encryption_key: SecretStr | None = Field(
+        None, description="Fernet key(s) that encrypt tenants' model API keys at rest "
+        "(comma-separated; the first encrypts, all decrypt, for rotation). Unset: a tenant "
+        "judge with an api_key is refused (422 ENCRYPTION_NOT_CONFIGURED).",
+    )
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Dollars per million input and output tokens by "
+        'model, as JSON: {"gpt-4o-mini": [0.15, 0.6]} (keys `model` or `api:model`); for '
+        "the cost in /metrics and /api/stats.",
+    )
+
     redaction_enabled: bool = Field(
         False,
         description="Answer `redacted_prompt` and `redaction_stats`: secrets and personal data "
@@ -269,7 +331,8 @@ class Settings(BaseSettings):
         "human-readable."
     )
 
-    @field_validator("api_keys", "allowlist_ips", "allowlist_identities", mode="before")
+    @field_validator("api_keys", "allowlist_ips", "allowlist_identities", "judge_scan_types",
+                     "egress_allowlist", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):

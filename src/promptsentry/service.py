@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from promptsentry.clock import iso_z
 from promptsentry.config import Settings
+from promptsentry.judge.policy import judge_policy
 from promptsentry.observability import prometheus
 from promptsentry.observability.logging import get_logger
 from promptsentry.pipeline.base import PipelinePolicy
@@ -117,6 +118,7 @@ class ScanService:
                 system_prompt_threshold=eff.system_prompt_threshold,
                 context_thresholds=(self.context_thresholds if eff.block_threshold is None
                                     else {}),
+                judge=judge_policy(self.settings, eff, ctx.tenant_id),
             )
         response, _ = await self.pipeline.run(
             request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,

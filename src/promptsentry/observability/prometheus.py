@@ -34,6 +34,23 @@ HTTP_ERRORS = Counter(
     "promptsentry_http_errors_total", "Error responses by status and code.", ["status", "code"],
 )
 
+LLM_CALLS = Counter(
+    "promptsentry_llm_calls_total", "Outbound LLM calls (judge, optimizer) by outcome.",
+    ["purpose", "api", "model", "outcome"],
+)
+LLM_TOKENS = Counter(
+    "promptsentry_llm_tokens_total", "Tokens of outbound LLM calls as the provider reported.",
+    ["purpose", "api", "model", "direction"],
+)
+LLM_COST = Counter(
+    "promptsentry_llm_cost_usd_total", "Cost of outbound LLM calls at the configured prices.",
+    ["purpose", "api", "model"],
+)
+JUDGE_OUTCOMES = Counter(
+    "promptsentry_judge_total", "Judge stage outcomes (judged, cached, failed, quota, …).",
+    ["outcome"],
+)
+
 
 def render_latest() -> tuple[bytes, str]:
     """The exposition text for ``/metrics``."""

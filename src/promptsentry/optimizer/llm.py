@@ -6,8 +6,10 @@ Providers speak three wire formats, chosen by ``PROMPTSENTRY_OPTIMIZER_LLM_PROVI
 ``anthropic``  ``POST {base}/v1/messages`` (``x-api-key``, ``anthropic-version``)
 ``gemini``     ``POST {base}/v1beta/models/{model}:generateContent`` (``x-goog-api-key``)
 
-Each call has a timeout and retries on timeouts, connection errors, 429 and 5xx with a short
-exponential back-off; token usage reported by the provider is returned. The answer is then
+The calls go through the shared provider layer (:mod:`promptsentry.providers`): a timeout,
+retries on timeouts, connection errors, 429 and 5xx that honour ``Retry-After`` (else a short
+exponential back-off), a circuit breaker and token accounting; token usage reported by the
+provider is returned. The answer is then
 *validated* — not empty, no injection pattern, no firewall verdict of malicious, similarity to
 the original above the floor, every protected span of the original still present — and any
 failure falls back to the ``rules`` engine with a warning. ``optimization_tier`` says which ran.
@@ -15,7 +17,6 @@ failure falls back to the ``rules`` engine with a warning. ``optimization_tier``
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,14 @@ from promptsentry.optimizer.quality import score_prompt
 from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import similarity
 from promptsentry.optimizer.spans import missing_spans
+from promptsentry.providers import (
+    APIS,
+    ChatRequest,
+    EgressPolicy,
+    Endpoint,
+    ProviderClient,
+    ProviderError,
+)
 
 __all__ = ["LLMAnswer", "LLMClient", "LLMError", "Scanner", "build_instruction", "optimize_llm"]
 
@@ -103,23 +112,24 @@ class LLMAnswer:
 
 
 class LLMClient:
-    """One provider endpoint."""
+    """One provider endpoint, called through the shared provider layer
+    (:mod:`promptsentry.providers`). The optimizer's endpoint is the operator's own
+    configuration, so it is called without the BYOM egress refusals."""
 
     def __init__(self, provider: str, base_url: str, model: str, *, api_key: str | None = None,
                  timeout_s: float = 30.0, retries: int = 2, max_output_tokens: int = 2048,
                  transport: httpx.AsyncBaseTransport | None = None,
                  backoff_s: float = 0.25) -> None:
-        if provider not in ("openai", "anthropic", "gemini"):
+        if provider not in APIS:
             raise ValueError(f"unknown LLM provider {provider!r}")
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self._key = api_key
-        self.timeout_s = timeout_s
-        self.retries = retries
         self.max_output_tokens = max_output_tokens
-        self._transport = transport
-        self._backoff = backoff_s
+        self._client = ProviderClient(
+            Endpoint(provider, self.base_url, model, api_key), purpose="optimizer",
+            policy=EgressPolicy(trusted=True), timeout_s=timeout_s, retries=retries,
+            backoff_s=backoff_s, transport=transport)
 
     @classmethod
     def from_settings(cls, s: OptimizerSettings) -> LLMClient | None:
@@ -134,76 +144,21 @@ class LLMClient:
     def name(self) -> str:
         return f"{self.provider}:{self.model}"
 
-    def _request(self, system: str, prompt: str) -> tuple[str, dict[str, str], dict]:
-        headers = {"content-type": "application/json"}
-        if self.provider == "openai":
-            if self._key:
-                headers["authorization"] = f"Bearer {self._key}"
-            return (f"{self.base_url}/chat/completions", headers, {
-                "model": self.model, "temperature": 0, "max_tokens": self.max_output_tokens,
-                "messages": [{"role": "system", "content": system},
-                             {"role": "user", "content": prompt}]})
-        if self.provider == "anthropic":
-            if self._key:
-                headers["x-api-key"] = self._key
-            headers["anthropic-version"] = "2023-06-01"
-            return (f"{self.base_url}/v1/messages", headers, {
-                "model": self.model, "max_tokens": self.max_output_tokens, "temperature": 0,
-                "system": system, "messages": [{"role": "user", "content": prompt}]})
-        if self._key:
-            headers["x-goog-api-key"] = self._key
-        return (f"{self.base_url}/v1beta/models/{self.model}:generateContent", headers, {
-            "systemInstruction": {"parts": [{"text": system}]},
-            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
-            "generationConfig": {"temperature": 0, "maxOutputTokens": self.max_output_tokens}})
-
-    def _parse(self, data: object) -> tuple[str, int, int]:
-        try:
-            if self.provider == "openai":
-                text = data["choices"][0]["message"]["content"]  # type: ignore[index]
-                usage = data.get("usage") or {}  # type: ignore[union-attr]
-                return text, int(usage.get("prompt_tokens", 0)), \
-                    int(usage.get("completion_tokens", 0))
-            if self.provider == "anthropic":
-                parts = [b["text"] for b in data["content"]  # type: ignore[index]
-                         if isinstance(b, dict) and b.get("type") == "text"]
-                usage = data.get("usage") or {}  # type: ignore[union-attr]
-                return "".join(parts), int(usage.get("input_tokens", 0)), \
-                    int(usage.get("output_tokens", 0))
-            cand = data["candidates"][0]  # type: ignore[index]
-            text = "".join(p.get("text", "") for p in cand["content"]["parts"])
-            usage = data.get("usageMetadata") or {}  # type: ignore[union-attr]
-            return text, int(usage.get("promptTokenCount", 0)), \
-                int(usage.get("candidatesTokenCount", 0))
-        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-            raise LLMError(f"malformed {self.provider} answer: {type(exc).__name__}") from exc
-
     async def complete(self, system: str, prompt: str) -> LLMAnswer:
         """One rewrite, with retries. Raises :class:`LLMError`."""
-        url, headers, body = self._request(system, prompt)
-        last = "no attempt"
-        async with httpx.AsyncClient(timeout=self.timeout_s, transport=self._transport) as client:
-            for attempt in range(1, self.retries + 2):
-                try:
-                    resp = await client.post(url, headers=headers, json=body)
-                except (httpx.TimeoutException, httpx.TransportError) as exc:
-                    last = f"{type(exc).__name__}"
-                else:
-                    if resp.status_code == 200:
-                        try:
-                            data = resp.json()
-                        except ValueError as exc:
-                            raise LLMError("provider answered non-JSON") from exc
-                        text, tin, tout = self._parse(data)
-                        if not isinstance(text, str) or not text.strip():
-                            raise LLMError("provider answered an empty rewrite")
-                        return LLMAnswer(text, tin, tout, attempt)
-                    last = f"HTTP {resp.status_code}"
-                    if resp.status_code not in (408, 409, 429) and resp.status_code < 500:
-                        raise LLMError(f"provider refused the request: {last}")
-                if attempt <= self.retries:
-                    await asyncio.sleep(self._backoff * (2 ** (attempt - 1)))
-        raise LLMError(f"provider failed after {self.retries + 1} attempt(s): {last}")
+        try:
+            answer = await self._client.complete(
+                ChatRequest(system, prompt, max_output_tokens=self.max_output_tokens))
+        except ProviderError as exc:
+            if exc.status is not None and not exc.retryable:
+                raise LLMError(f"provider refused the request: {exc}") from exc
+            if exc.retryable:
+                raise LLMError(f"provider failed after {exc.attempts} attempt(s): {exc}") \
+                    from exc
+            raise LLMError(str(exc)) from exc
+        if not answer.text.strip():
+            raise LLMError("provider answered an empty rewrite")
+        return LLMAnswer(answer.text, answer.input_tokens, answer.output_tokens, answer.attempts)
 
 
 _WRAPPER = re.compile(r"^\s*(?:here(?:'s| is) (?:the |your )?(?:rewritten|optimi[sz]ed|improved)"

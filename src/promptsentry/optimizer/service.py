@@ -42,7 +42,7 @@ class ScanSummary:
 
     @property
     def malicious(self) -> bool:
-        return self.verdict == "malicious"
+        return self.verdict in ("malicious", "escalated_malicious")
 
     def as_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "risk_score": self.risk_score,

@@ -96,6 +96,8 @@ class PipelinePolicy:
     """Block thresholds for texts whose request ``context`` names what they are
     (``document``, ``tool_return``, ``system_prompt``): the model's per-context operating
     points, used only where no operator or tenant set ``block_threshold``."""
+    judge: Any = None
+    """The scan's :class:`~promptsentry.judge.policy.JudgePolicy`; ``None``: no judge."""
 
     def threshold_for(self, context: str | None) -> float:
         """The block threshold of a text with this request ``context``."""

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from promptsentry.clock import now_iso
 from promptsentry.config import Settings, get_settings
+from promptsentry.judge.policy import judge_policy
 from promptsentry.netaddr import ip_address, ip_network
 from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, Stage, StageResult
 from promptsentry.pipeline.verdict import Decision, decide
@@ -76,6 +77,8 @@ class Pipeline:
             t0 = time.perf_counter()
             try:
                 result = await stage.run(state)
+                if result is None:  # the stage does not apply to this install (the judge)
+                    continue
                 status = result.status
                 error = result.error
             except Exception as exc:  # a stage crash is a stage result, never a 500
@@ -91,7 +94,8 @@ class Pipeline:
                 details=result.details,
                 error=error,
                 ms=ms,
-                failure_mode=FailureMode(stage.failure_mode),
+                failure_mode=FailureMode(
+                    result.details.get("failure_mode", stage.failure_mode)),
             )
             state = state.with_result(result)
         return state, (time.perf_counter() - started) * 1000
@@ -155,12 +159,14 @@ class Pipeline:
 def default_stages(settings: Settings) -> list[Stage]:
     """The default pipeline: normalise → signatures → tool call → indirect injection →
     classifier → leak checks (request canaries, issued canaries, the tenant's system
-    prompt) → redaction."""
+    prompt) → redaction → the LLM judge (only where one is configured)."""
     from promptsentry.detector import load_detector
+    from promptsentry.judge.runtime import JudgeRuntime
     from promptsentry.pipeline.analysis.leakage import derive_canary_key, derive_fingerprint_key
     from promptsentry.pipeline.stages.canary import IssuedCanaryStage
     from promptsentry.pipeline.stages.classifier import ClassifierStage
     from promptsentry.pipeline.stages.indirect import IndirectInjectionStage
+    from promptsentry.pipeline.stages.judge import JudgeStage
     from promptsentry.pipeline.stages.leak import LeakStage
     from promptsentry.pipeline.stages.normalize import NormalizeStage
     from promptsentry.pipeline.stages.redaction import RedactionStage
@@ -181,6 +187,7 @@ def default_stages(settings: Settings) -> list[Stage]:
         IssuedCanaryStage(derive_canary_key(settings.resolved_audit_salt())),
         SystemPromptLeakStage(derive_fingerprint_key(settings.resolved_audit_salt())),
         RedactionStage(),
+        JudgeStage(JudgeRuntime(settings)),
     ]
 
 
@@ -199,6 +206,7 @@ def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: flo
         monitor_mode=settings.monitor_mode,
         bypass=is_allowlisted(request, settings.allowlist_ips, settings.allowlist_identities),
         redact=settings.redaction_enabled,
+        judge=judge_policy(settings, None, "default"),
     )
 
 

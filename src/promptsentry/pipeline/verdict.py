@@ -7,7 +7,9 @@ is the prior, and each distinct rule finding adds evidence by severity::
 
 so a weak rule cannot turn a confidently benign text malicious, while a critical rule can.
 A *decisive* finding (a leaked canary) or a failed fail-closed stage makes the verdict
-malicious outright.
+malicious outright. Where the judge stage ran and its outcome is ``escalated_malicious`` or
+``escalated_clean`` (:mod:`promptsentry.judge.rules` decides which judgements count), that is
+the verdict, with the judge's confidence; the risk score stays the local one.
 """
 
 from __future__ import annotations
@@ -110,6 +112,18 @@ def decide(state: ScanState) -> Decision:
         )
     if gray:
         reasons.append(f"gray zone [{policy.gray_zone_low:.2f}, {policy.gray_zone_high:.2f})")
+    escalated = None
+    judge = state.result("judge")
+    if judge is not None and judge.status == "ok":
+        d = judge.details
+        escalated = d.get("outcome") if d.get("outcome", "").startswith("escalated_") else None
+        if escalated is not None:
+            malicious = escalated == "escalated_malicious"
+        reasons.append(f"judge {d.get('model')}{' (cached)' if d.get('cached') else ''}: "
+                       f"{d.get('judge_verdict')} {d.get('confidence', 0):.2f} — "
+                       f"{d.get('reason', '')}" + (f" ({d['note']})" if d.get("note") else ""))
+    elif judge is not None and judge.status == "error" and judge.failure_mode is FailureMode.OPEN:
+        reasons.append(f"judge failed, local verdict kept (fail_open): {judge.error}")
 
     if policy.bypass:
         action = "allowed_bypass"
@@ -118,8 +132,10 @@ def decide(state: ScanState) -> Decision:
     else:
         action = "allowed"
 
-    verdict = "malicious" if malicious else "clean"
+    verdict = escalated or ("malicious" if malicious else "clean")
     confidence = round(100 * (risk if malicious else 1 - risk), 2)
+    if escalated is not None and judge is not None:
+        confidence = round(100 * float(judge.details.get("confidence", 0)), 2)
     summary = "; ".join(reasons) if reasons else "no signal"
     return Decision(
         verdict=verdict,

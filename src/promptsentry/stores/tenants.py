@@ -8,12 +8,14 @@ inherits the install-wide value from :class:`~promptsentry.config.Settings`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from promptsentry.config import Settings
+from promptsentry.judge.tenant import JudgeEndpointSettings
 from promptsentry.netaddr import ip_network
+from promptsentry.schemas.request import ScanType
 
 
 class TenantSettings(BaseModel):
@@ -33,6 +35,14 @@ class TenantSettings(BaseModel):
     gray_zone_high: float | None = Field(None, ge=0.0, le=1.0)
     allowlist_ips: list[str] | None = Field(None, max_length=1000)
     allowlist_identities: list[str] | None = Field(None, max_length=1000)
+    # The LLM judge (docs/JUDGE.md); endpoints are checked and keys encrypted before saving.
+    judge: JudgeEndpointSettings | None = None
+    judge_escalation: JudgeEndpointSettings | None = None
+    judge_escalation_below: float | None = Field(None, ge=0.0, le=1.0)
+    judge_scan_types: list[ScanType] | None = Field(None, max_length=8)
+    judge_failure_mode: Literal["fail_open", "fail_closed"] | None = None
+    judge_deadline_seconds: float | None = Field(None, gt=0, le=30)
+    judge_quota_per_hour: int | None = Field(None, ge=0, le=10_000_000)
     # Read by the optimizer.
     plan: str | None = Field(None, max_length=64)
     optimize_quota_per_month: int | None = Field(None, ge=0)
@@ -66,17 +76,21 @@ class TenantSettings(BaseModel):
 
     def overrides(self) -> dict[str, Any]:
         """Only the fields that are set (the stored form)."""
-        return self.model_dump(exclude_none=True)
+        return self.model_dump(mode="json", exclude_none=True,
+                               exclude={"judge": {"api_key"}, "judge_escalation": {"api_key"}})
 
 
 TENANT_ADMIN_SETTINGS = frozenset({
     "monitor_mode", "store_prompt_in_scan_record", "redaction_enabled", "block_threshold",
-    "gray_zone_low", "gray_zone_high", "strike_threshold",
+    "gray_zone_low", "gray_zone_high", "strike_threshold", "judge", "judge_escalation",
+    "judge_escalation_below", "judge_scan_types", "judge_failure_mode",
+    "judge_deadline_seconds",
 })
-"""What a tenant's own admin key may change: how its traffic is judged. Everything else —
-the plan, quota and rate limits the operator sells and sizes, retention, and the allow-lists
-that exempt callers — is the operator's (admin token). ``strike_threshold`` only to ``0``
-(never block, in its own tenant) or at least the install's value (the operator's floor)."""
+"""What a tenant's own admin key may change: how its traffic is judged (its own judge model
+included). Everything else — the plan, quota, judge quota and rate limits the operator sells
+and sizes, retention, and the allow-lists that exempt callers — is the operator's (admin
+token). ``strike_threshold`` only to ``0`` (never block, in its own tenant) or at least the
+install's value (the operator's floor)."""
 
 
 def refused_for_tenant_admin(settings: Settings, current: dict[str, Any],
@@ -117,6 +131,14 @@ class EffectiveSettings:
     """Keyed shingle hashes of the tenant's registered system prompt (``PUT
     /admin/tenants/{id}/system-prompt``); filled in by the tenant directory."""
     system_prompt_threshold: float = 0.5
+    judge: dict[str, Any] | None = None
+    """The tenant's own judge endpoint (stored form: encrypted key), if any."""
+    judge_escalation: dict[str, Any] | None = None
+    judge_escalation_below: float = 0.75
+    judge_scan_types: tuple[str, ...] = ()
+    judge_failure_mode: str = "fail_open"
+    judge_deadline_seconds: float = 2.0
+    judge_quota_per_hour: int = 0
 
 
 def effective_settings(settings: Settings, overrides: dict[str, Any] | None) -> EffectiveSettings:
@@ -154,4 +176,11 @@ def effective_settings(settings: Settings, overrides: dict[str, Any] | None) -> 
         allowlist_ips=tuple(settings.allowlist_ips) + tuple(o.get("allowlist_ips", ())),
         allowlist_identities=tuple(settings.allowlist_identities)
         + tuple(o.get("allowlist_identities", ())),
+        judge=o.get("judge"),
+        judge_escalation=o.get("judge_escalation"),
+        judge_escalation_below=pick("judge_escalation_below"),
+        judge_scan_types=tuple(pick("judge_scan_types")),
+        judge_failure_mode=pick("judge_failure_mode"),
+        judge_deadline_seconds=pick("judge_deadline_seconds"),
+        judge_quota_per_hour=pick("judge_quota_per_hour"),
     )

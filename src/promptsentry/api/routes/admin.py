@@ -1,4 +1,4 @@
-"""The admin API (``/admin``) and ``GET /api/stats``.
+"""The admin API (``/admin``); ``GET /api/stats`` is in :mod:`.stats` (``stats_router``).
 
 Guarded by the admin token (``PROMPTSENTRY_ADMIN_TOKEN``, bearer). A managed key with the
 ``admin`` scope is a *tenant admin*: it may read its own tenant and change the settings of
@@ -13,26 +13,22 @@ metadata (id, name, scopes, times, counters) is visible.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from promptsentry.api.auth import (
     AdminPrincipal,
     CredentialAuthenticator,
     Principal,
-    require_any_scope,
 )
 from promptsentry.api.openapi import error_responses
+from promptsentry.api.routes.stats import stats_router
 from promptsentry.api.strict_json import StrictJsonRoute
-from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.judge.tenant import prepare, public_settings
 from promptsentry.observability.logging import get_logger
 from promptsentry.security.guard import parse_ip, parse_ip_or_network
 from promptsentry.security.keys import SCOPES, kind_for_scopes
@@ -47,10 +43,9 @@ from promptsentry.stores.tenants import (
 from promptsentry.text import strip_control
 
 log = get_logger("promptsentry.admin")
+__all__ = ["router", "stats_router"]
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=StrictJsonRoute)
-stats_router = APIRouter(tags=["admin"])
-
 
 
 def _is_root(principal: Principal) -> bool:
@@ -111,8 +106,8 @@ class TenantPatch(BaseModel):
 
 def _tenant_body(request: Request, tenant: Any) -> dict[str, Any]:
     eff = effective_settings(request.app.state.settings, tenant.settings)
-    return {"id": tenant.id, "name": tenant.name, "settings": tenant.settings,
-            "effective_settings": _eff_dict(eff),
+    return {"id": tenant.id, "name": tenant.name, "settings": public_settings(tenant.settings),
+            "effective_settings": public_settings(_eff_dict(eff)),
             "created_at": tenant.created_at, "updated_at": tenant.updated_at}
 
 
@@ -125,7 +120,8 @@ def _eff_dict(eff: Any) -> dict[str, Any]:
 @router.post("/tenants", status_code=201, summary="Create a tenant")
 async def create_tenant(body: TenantCreate, request: Request, principal: AdminPrincipal) -> dict:
     _require_root(principal)
-    overrides = body.settings.overrides() if body.settings else {}
+    overrides = TenantSettings.model_validate(
+        await prepare(request.app.state.settings, {}, body.settings)).overrides()
     tenant = await _sql(request, _store(request).create_tenant, _clean(body.name, 200), overrides)
     log.info("tenant_created", tenant_id=tenant.id)
     return _tenant_body(request, tenant)
@@ -159,6 +155,7 @@ async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
     if unknown:
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "unknown tenant settings",
                        {"unknown": unknown[:20], "allowed": sorted(TenantSettings.model_fields)})
+    body.settings = await prepare(request.app.state.settings, current.settings, body.settings)
     merged = {**current.settings, **body.settings}
     merged = {k: v for k, v in merged.items() if v is not None}
     try:
@@ -426,75 +423,3 @@ async def get_strikes(ip: str, request: Request, principal: AdminPrincipal,
             "block_type": "manual" if manual is not None else ("automatic" if remaining
                                                                else None),
             "block_remaining_seconds": round(remaining, 1) if remaining else None}
-
-
-# --- stats ----------------------------------------------------------------------------------
-
-class StatsRow(BaseModel):
-    hour: str
-    tenant_id: str
-    verdict: str
-    action: str
-    count: int
-
-
-class Stats(BaseModel):
-    hours: int
-    tenants: list[str]
-    rows: list[StatsRow]
-    totals: dict[str, int]
-
-
-@stats_router.get("/api/stats", summary="Scan counts by verdict and action per hour, per tenant",
-                  response_model=None, responses={200: {
-                      "model": Stats, "description": "JSON, or with `format=csv` the rows as CSV",
-                      "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def stats(
-    request: Request,
-    principal: Annotated[Principal, Depends(require_any_scope("scan", "admin"))],
-    hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
-    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Response:
-    """Counts for the last ``hours`` hours (current hour included). The admin token sees every
-    tenant (or ``tenant_id``); any other credential sees its own tenant only."""
-    if _is_root(principal):
-        if tenant_id is not None:
-            tenant_ids = [tenant_id]
-        else:
-            tenant_ids = [t.id for t in await _sql(request, _store(request).list_tenants)]
-    else:
-        if tenant_id is not None and tenant_id != principal.tenant_id:
-            raise ApiError(403, ErrorCode.FORBIDDEN, "this credential sees only its own tenant")
-        tenant_ids = [principal.tenant_id]
-    now_hour = int(datetime.now(UTC).timestamp() // 3600)
-    hour_list = list(range(now_hour - hours + 1, now_hour + 1))
-    rows: list[dict[str, Any]] = []
-    store = request.app.state.hot_store
-    try:
-        for tid in tenant_ids:
-            counts = await store.get_stats(tid, hour_list)
-            for hour in sorted(counts):
-                for field, count in sorted(counts[hour].items()):
-                    verdict, _, action = field.partition("|")
-                    rows.append({
-                        "hour": iso_z(datetime.fromtimestamp(hour * 3600, UTC)),
-                        "tenant_id": tid, "verdict": verdict, "action": action, "count": count})
-    except StoreUnavailable as exc:
-        request.app.state.incidents.failed("hot_store", exc)
-        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                       "the hot store is unavailable; retry shortly",
-                       headers={"Retry-After": "2"}) from None
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["hour", "tenant_id", "verdict", "action",
-                                                 "count"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="stats.csv"'})
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[f"{row['verdict']}|{row['action']}"] = (
-            totals.get(f"{row['verdict']}|{row['action']}", 0) + row["count"])
-    return JSONResponse({"hours": hours, "tenants": tenant_ids, "rows": rows, "totals": totals})
