@@ -38,7 +38,7 @@ from promptsentry.pipeline.runner import build_pipeline, pipeline_detector  # no
 # categories of data/dev/traffic.jsonl). Attack categories have no ceiling: they are what the
 # lowest threshold under these ceilings is for.
 CEILINGS = {
-    "chat_short": 0.005, "chat_long": 0.005, "instruction": 0.01, "optimizer_prompts": 0.01,
+    "chat_short": 0.005, "chat_long": 0.005, "chat_command": 0.005, "instruction": 0.01, "optimizer_prompts": 0.01,
     "over_defence": 0.10, "multilingual": 0.03, "document_multilingual": 0.03,
     "system_prompt": 0.05, "system_prompt_defensive": 0.05, "document": 0.02,
     "corpus_benign": 0.05,

@@ -40,7 +40,12 @@ from pathlib import Path
 from promptsentry.detector import segment_spans
 from promptsentry.training.carriers import MAX_CARRIER_CHARS, carriers
 from promptsentry.training.data import Row, read_rows, write_rows
-from promptsentry.training.traffic_agent import agent_rows, defensive_prompts, multilingual_more
+from promptsentry.training.traffic_agent import (
+    agent_rows,
+    commands,
+    defensive_prompts,
+    multilingual_more,
+)
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -201,6 +206,11 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     plain = [r["text"] for r in prompts_tr if not r.get("defensive")]
     benign += defensive_prompts(rng31, plain, 1200)
     attacks += multilingual_more(rng31, pre_tr)
+    # 3.2: short commands about pasted text, train pool for training, dev pool for the dev set
+    benign += [Row(t, 0, "template", "chat_command", "command:train")
+               for t in _sample(commands("train"), 2400, rng31)]
+    dev += [Row(t, 0, "template", "chat_command", "command:dev")
+            for t in _sample(commands("dev"), 300, rng31)]
     return benign, attacks, dev
 
 
