@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.errors import request_id_of
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
@@ -107,15 +108,6 @@ def pipeline_firewall(app: Any):
     return scan
 
 
-def _rid(request: Request) -> str:
-    rid = getattr(request.state, "request_id", None)
-    if rid:
-        return rid
-    import uuid
-
-    return f"req_{uuid.uuid4().hex}"
-
-
 def _not_found(template_id: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
 
@@ -138,7 +130,7 @@ async def _optimize(request: Request, principal: Principal, body: OptimizeBody, 
     """Run one optimization; ``shape`` adapts the answer in place (the bridge routes)."""
     svc = optimizer_of(request)
     answer, headers = await svc.optimize(principal.tenant_id, _options(body),
-                                         request_id=_rid(request))
+                                         request_id=request_id_of(request))
     if shape is not None:
         shape(answer)
     return JSONResponse(answer, headers=headers)
@@ -548,7 +540,7 @@ async def bridge_create(body: TemplateCreateBody, request: Request,
         confidence_score=body.confidence_score, optimization_goals=body.optimization_goals,
         optimization_tier=body.optimization_tier, ai_context=ctx,
         description=body.description, tags=body.tags, domain=body.domain,
-        target_audience=body.target_audience, request_id=_rid(request),
+        target_audience=body.target_audience, request_id=request_id_of(request),
         model_used=body.model_used or "client", is_public=body.is_public,
         request_metadata={"source": "create_template"})
     return t.as_dict()
