@@ -174,8 +174,6 @@ async def test_unknown_fields_are_ignored(server):
 async def test_tool_modules_can_add_tools(services, monkeypatch):
     import promptsentry.mcp_server.server as server_module
 
-    module = type(sys)("promptsentry_test_tools")
-
     def register_tools(registry):
         async def echo(text: str) -> str:
             """Echo the text back."""
@@ -183,9 +181,7 @@ async def test_tool_modules_can_add_tools(services, monkeypatch):
 
         registry.add(echo, name="echo_upper")
 
-    module.register_tools = register_tools
-    monkeypatch.setitem(sys.modules, "promptsentry_test_tools", module)
-    monkeypatch.setattr(server_module, "_TOOL_MODULES", ("promptsentry_test_tools",))
+    monkeypatch.setattr(server_module, "TOOL_SETS", (*server_module.TOOL_SETS, register_tools))
     async with Client(build_server(services=services)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         result = await client.call_tool("echo_upper", {"text": "hi"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from promptsentry.mcp_server.server import McpServices, ToolRegistry
+from promptsentry.mcp_server.session_tools import register_tools
 from promptsentry.service import ScanService
-from promptsentry.sessions.mcp_tools import register_tools
 from promptsentry.stores.memory import MemoryHotStore
 
 from .support import agent_pipeline

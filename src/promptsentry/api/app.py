@@ -23,6 +23,7 @@ from promptsentry.api.middleware import RequestContextMiddleware
 from promptsentry.api.openapi import describe_errors
 from promptsentry.api.routes import admin, ops, scan
 from promptsentry.api.routes import optimizer as optimizer_routes
+from promptsentry.api.routes import optimizer_bridge as optimizer_bridge_routes
 from promptsentry.api.routes import sessions as session_routes
 from promptsentry.api.routes import system_prompt as system_prompt_routes
 from promptsentry.config import Settings, get_settings
@@ -196,5 +197,6 @@ def create_app(
     app.include_router(session_routes.router)
     app.include_router(system_prompt_routes.router)
     app.include_router(optimizer_routes.router)
+    app.include_router(optimizer_bridge_routes.router)
     describe_errors(app)
     return app

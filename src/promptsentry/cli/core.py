@@ -205,7 +205,7 @@ def _url_host(host: str) -> str:
 
 
 def _validation_error_object(exc: Exception, **extra: Any) -> dict[str, Any]:
-    from promptsentry.api.errors import validation_details, validation_status
+    from promptsentry.errors import validation_details, validation_status
 
     errors = [dict(e) for e in exc.errors(include_url=False, include_input=False)]  # type: ignore[attr-defined]
     _, code, message = validation_status(errors)

@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _backend(server: str | None, api_key: str | None):
-    from promptsentry.optimizer.mcp_tools import ApiBackend, load_bridge_key, local_backend
+    from promptsentry.mcp_server.optimizer_tools import ApiBackend, load_bridge_key, local_backend
 
     if server := server_url(server):
         return ApiBackend(server, api_key=api_key or load_bridge_key())
@@ -232,7 +232,7 @@ def mcp_bridge(
 
     Keeps nothing but the API key (from the environment or the config file): no cache, no
     files, no prompt text in logs."""
-    from promptsentry.optimizer.mcp_tools import build_bridge_server, load_bridge_key
+    from promptsentry.mcp_server.optimizer_tools import build_bridge_server, load_bridge_key
 
     remote = server_url(server, remote)
     if remote is None:
