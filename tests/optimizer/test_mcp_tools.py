@@ -13,9 +13,8 @@ from mcp.client.stdio import stdio_client
 
 from mcp import ClientSession, StdioServerParameters
 from promptsentry.mcp_server.optimizer_tools import TOOL_NAMES, load_bridge_key
-from promptsentry.mcp_server.server import McpServices, build_server
-from promptsentry.service import ScanService
-from promptsentry.stores.memory import MemoryHotStore
+from promptsentry.mcp_server.server import build_server
+from promptsentry.wiring import Services
 
 
 def payload(result) -> dict:
@@ -89,7 +88,7 @@ def check_answers(out: dict[str, dict]) -> None:
 
 @pytest.fixture
 def services(settings, pipeline):
-    return McpServices(settings, scan_service=ScanService(settings, pipeline, MemoryHotStore()))
+    return Services(settings, pipeline=pipeline)
 
 
 async def test_every_tool_in_memory(services):

@@ -330,7 +330,7 @@ async def test_api_answers_carry_no_vector(asgi, make_key, opt_app):
         "prompt": "Write a lullaby about the moon and the stars"})
     assert r.status_code == 200, r.text
     tid = r.json()["template_id"]
-    stored = unpack_vector(_raw_embedding(opt_app.state.sql_store.engine, tid))
+    stored = unpack_vector(_raw_embedding(opt_app.state.services.sql_store.engine, tid))
     assert stored is not None  # saved with its vector
     answers = [
         await asgi.post("/api/v1/templates/search", headers=h,
@@ -542,7 +542,7 @@ async def test_bad_input_gets_clear_4xx(asgi, make_key):
     r = await asgi.get("/api/v1/templates", headers=h, params={"limit": 101})
     assert r.status_code == 422
     # a firewall-only key lacks the optimize scope
-    sql = asgi._transport.app.state.sql_store
+    sql = asgi._transport.app.state.services.sql_store
     tenant = sql.create_tenant("fw-only")
     _, fw_key = sql.create_key(tenant.id, "fw", ["scan"], "firewall")
     r = await asgi.post("/api/v1/optimize", headers={"Authorization": f"Bearer {fw_key}"},

@@ -86,7 +86,7 @@ def _managed_keys_exist(settings: Settings) -> bool:
     if not database_url and not (settings.data_dir / "promptsentry.db").exists():
         return False
     try:
-        from promptsentry.api.app import build_sql_store
+        from promptsentry.wiring import build_sql_store
 
         sql = build_sql_store(settings)
         try:

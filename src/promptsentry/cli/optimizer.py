@@ -48,9 +48,9 @@ def _backend(server: str | None, api_key: str | None):
 
     if server := server_url(server):
         return ApiBackend(server, api_key=api_key or load_bridge_key())
-    from promptsentry.mcp_server.server import McpServices
+    from promptsentry.wiring import Services
 
-    return local_backend(McpServices())
+    return local_backend(Services())
 
 
 def _call(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> Any:
@@ -191,14 +191,11 @@ def templates_delete(
 
 def _local_template_store() -> Any:
     """This install's template store (its configured database, migrated to head)."""
-    from promptsentry.config import get_settings
-    from promptsentry.optimizer.store import TemplateStore
-    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
+    from promptsentry.wiring import Services
 
-    settings = get_settings()
-    engine = make_engine(getattr(settings, "database_url", None) or sqlite_url(settings.data_dir))
-    upgrade(engine)
-    return TemplateStore(engine)
+    services = Services()
+    services.sql_store.migrate()
+    return services.template_store
 
 
 @templates_app.command("purge")

@@ -33,6 +33,7 @@ from promptsentry import __version__
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.mcp_server.registry import ToolRegistry
 from promptsentry.optimizer.schemas import IntentFrame, ValueItem
+from promptsentry.wiring import Services
 
 __all__ = [
     "TOOL_NAMES",
@@ -276,9 +277,9 @@ def _register(registry: ToolRegistry, backend: ApiBackend) -> None:
 
 # --------------------------------------------------------------------------- in-process
 
-def local_backend(services: Any) -> ApiBackend:
-    """The API app inside this process (ASGI), as the default tenant, sharing the MCP
-    server's settings and scan pipeline."""
+def local_backend(services: Services) -> ApiBackend:
+    """The API app inside this process (ASGI), as the default tenant, over ``services``
+    (the MCP server's or the CLI's)."""
     from promptsentry.api.app import create_app
     from promptsentry.api.auth import Principal
     from promptsentry.service import DEFAULT_TENANT
@@ -295,9 +296,7 @@ def local_backend(services: Any) -> ApiBackend:
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             if self._app is None:
-                settings = services.settings
-                self._app = create_app(settings, pipeline=services.scan_service.pipeline,
-                                       authenticator=LocalAuthenticator())
+                self._app = create_app(services=services, authenticator=LocalAuthenticator())
             await self._app(scope, receive, send)
 
     return ApiBackend("http://promptsentry.local",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -26,6 +26,9 @@ from promptsentry.errors import (
     validation_status,
 )
 from promptsentry.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from promptsentry.wiring import Services
 
 __all__ = ["Handler", "ToolRegistry", "error_result"]
 
@@ -79,7 +82,7 @@ class ToolRegistry:
     the service's error codes and answered as JSON.
     """
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services | None) -> None:
         self.services = services
         self.tools: list[Tool] = []
 

@@ -7,6 +7,7 @@ Each judges its text with the same :class:`~promptsentry.service.ScanService` as
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from promptsentry.mcp_server.registry import ToolRegistry
 from promptsentry.models.request import ScanRequest, ScanType
 from promptsentry.models.response import ScanResponse
+from promptsentry.service import DEFAULT_TENANT, ScanContext
 
 __all__ = ["ResponseScanArguments", "ToolCallScanArguments", "register_tools"]
 
@@ -124,14 +126,20 @@ def register_tools(registry: ToolRegistry) -> None:
     """Add the three scan tools."""
     services = registry.services
 
+    async def scan(request: ScanRequest, request_id: str) -> ScanResponse:
+        """Judge ``request`` as the default tenant, exactly as ``POST /scan`` would."""
+        ctx = ScanContext(tenant_id=DEFAULT_TENANT,
+                          request_id=request_id or f"req_{uuid.uuid4().hex}")
+        return await services.local_scan_service.scan(request, ctx)
+
     async def scan_prompt(request: ScanRequest, request_id: str) -> ScanResponse:
-        return await services.scan(request, request_id=request_id)
+        return await scan(request, request_id)
 
     async def scan_response(arguments: ResponseScanArguments, request_id: str) -> ScanResponse:
-        return await services.scan(arguments, request_id=request_id)
+        return await scan(arguments, request_id)
 
     async def scan_tool_call(arguments: ToolCallScanArguments, request_id: str) -> ScanResponse:
-        return await services.scan(arguments.to_scan_request(), request_id=request_id)
+        return await scan(arguments.to_scan_request(), request_id)
 
     registry.add_validated(scan_prompt, name="scan_prompt", title="Scan a prompt",
                            description=_SCAN_PROMPT_DOC, input_model=ScanRequest,

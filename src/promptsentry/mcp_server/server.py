@@ -10,7 +10,6 @@ arguments and renders their answers. To add tools, write a module with
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Callable
 from typing import Literal
 
@@ -21,10 +20,8 @@ from promptsentry.config import Settings, get_settings
 from promptsentry.mcp_server import optimizer_tools, scan_tools, session_tools
 from promptsentry.mcp_server.registry import ToolRegistry, error_result
 from promptsentry.mcp_server.scan_tools import ResponseScanArguments, ToolCallScanArguments
-from promptsentry.models.request import ScanRequest
-from promptsentry.models.response import ScanResponse
 from promptsentry.observability.logging import configure_logging
-from promptsentry.service import DEFAULT_TENANT, ScanContext, ScanService
+from promptsentry.wiring import Services
 
 from . import SERVER_NAME
 
@@ -47,52 +44,15 @@ and "reasoning". An invalid call answers an error object {"error": {"code", "mes
 "details"}} that also carries verdict "malicious" and action_taken "blocked"."""
 
 
-class McpServices:
-    """What tools need, built on first use: the settings and the scan service.
-
-    The scan service is the HTTP API's (records, metrics, logging) over the same hot store
-    (Redis when ``redis_url`` is set, else in-process); building it loads the model, so it
-    happens on the first tool call, not at start. MCP callers are the local ``default``
-    tenant: no API key, rate limit or IP block applies to them.
-    """
-
-    def __init__(self, settings: Settings | None = None, *,
-                 scan_service: ScanService | None = None) -> None:
-        self._settings = settings
-        self._scan_service = scan_service
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = get_settings()
-        return self._settings
-
-    @property
-    def scan_service(self) -> ScanService:
-        if self._scan_service is None:
-            from promptsentry.api.app import build_hot_store
-            from promptsentry.pipeline.runner import build_pipeline
-
-            settings = self.settings
-            service = ScanService(settings, build_pipeline(settings), build_hot_store(settings))
-            _ = service.block_threshold  # load the model now, not half-way through a scan
-            self._scan_service = service
-        return self._scan_service
-
-    async def scan(self, request: ScanRequest, *, request_id: str | None = None) -> ScanResponse:
-        """Judge ``request`` as the default tenant, exactly as ``POST /scan`` would."""
-        ctx = ScanContext(tenant_id=DEFAULT_TENANT,
-                          request_id=request_id or f"req_{uuid.uuid4().hex}")
-        return await self.scan_service.scan(request, ctx)
-
-
 def build_server(settings: Settings | None = None, *,
-                 services: McpServices | None = None) -> MCPServer:
-    """The ``promptsentry`` MCP server with every ``TOOL_SETS`` tool.
+                 services: Services | None = None) -> MCPServer:
+    """The ``promptsentry`` MCP server with every ``TOOL_SETS`` tool, over ``services``
+    (else built from ``settings``).
 
-    Cheap: the scan service (and the model) is built on the first tool call.
+    Cheap: the scan service (and the model) is built on the first tool call. MCP callers are
+    the local ``default`` tenant: no API key, rate limit or IP block applies to them.
     """
-    services = services or McpServices(settings)
+    services = services or Services(settings)
     registry = ToolRegistry(services)
     for register_tools in TOOL_SETS:
         register_tools(registry)
@@ -113,7 +73,7 @@ def run(transport: Transport = "stdio", *, host: str = "127.0.0.1", port: int = 
     or ``http`` (streamable HTTP at ``http://host:port/mcp``)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    server = build_server(settings)
+    server = build_server(services=Services(settings))
     if transport == "stdio":
         print(f"promptsentry {__version__}: MCP server on stdio", file=sys.stderr)
         server.run("stdio")
@@ -126,7 +86,6 @@ def run(transport: Transport = "stdio", *, host: str = "127.0.0.1", port: int = 
 
 
 __all__ = [
-    "McpServices",
     "ResponseScanArguments",
     "ToolCallScanArguments",
     "ToolRegistry",

@@ -17,7 +17,6 @@ from promptsentry.mcp_server.registry import ToolRegistry
 from promptsentry.service import DEFAULT_TENANT, ScanContext
 from promptsentry.sessions.models import SessionScanRequest, SessionScanResponse
 from promptsentry.sessions.service import scan_node
-from promptsentry.sessions.store import SessionStore, store_for
 
 
 class SessionScanArguments(SessionScanRequest):
@@ -54,19 +53,13 @@ in a tool result) and `reasoning`."""
 def register_tools(registry: ToolRegistry) -> None:
     """Add ``session_scan`` to the MCP server's tools."""
     services = registry.services
-    stores: dict[str, SessionStore] = {}
-
-    def store() -> SessionStore:
-        if "store" not in stores:
-            service = services.scan_service
-            stores["store"] = store_for(services.settings, service.hot_store)
-        return stores["store"]
 
     async def session_scan(arguments: SessionScanArguments,
                            request_id: str) -> SessionScanResponse:
         ctx = ScanContext(tenant_id=DEFAULT_TENANT,
                           request_id=request_id or f"req_{uuid.uuid4().hex}")
-        return await scan_node(services.scan_service, store(), services.settings,
+        return await scan_node(services.local_scan_service, services.session_store,
+                               services.settings,
                                tenant_id=DEFAULT_TENANT, session_id=arguments.session_id,
                                body=arguments, ctx=ctx)
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.deps import OptimizerDep
 from promptsentry.api.errors import request_id_of
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
@@ -39,7 +40,7 @@ from promptsentry.optimizer.schemas import (
     TemplateSearchResult,
     TemplateStats,
 )
-from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
+from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
 from promptsentry.optimizer.store import (
     ImmutableContent,
     TemplateQuery,
@@ -63,49 +64,6 @@ def features_of(svc: OptimizerService) -> dict[str, bool]:
             "template_auto_save": bool(svc.settings.save_templates)}
 
 
-# --------------------------------------------------------------------------- wiring
-
-def optimizer_of(request: Request) -> OptimizerService:
-    """The app's optimizer service, built on first use from the app's SQL store (or the
-    SQLite file in ``data_dir``) and its scan pipeline."""
-    app = request.app
-    svc = getattr(app.state, "optimizer", None)
-    if svc is not None:
-        return svc
-    from promptsentry.optimizer.settings import get_optimizer_settings
-    from promptsentry.optimizer.store import TemplateStore
-    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
-
-    settings = app.state.settings
-    sql = getattr(app.state, "sql_store", None)
-    if sql is not None:
-        engine = sql.engine  # migrated to head (the template revisions included) by the app
-    else:
-        url = getattr(settings, "database_url", None) or sqlite_url(settings.data_dir)
-        engine = make_engine(str(url))
-        upgrade(engine)
-    svc = OptimizerService(TemplateStore(engine), get_optimizer_settings(),
-                           firewall=pipeline_firewall(app))
-    app.state.optimizer = svc
-    return svc
-
-
-def pipeline_firewall(app: Any):
-    """The firewall verdict on a text from the app's scan pipeline (nothing recorded)."""
-    from promptsentry.models.request import ScanRequest
-    from promptsentry.pipeline.runner import policy_for
-
-    async def scan(text: str) -> ScanSummary:
-        service = app.state.scan_service
-        req = ScanRequest(prompt=text[:50 * 1024])
-        policy = policy_for(app.state.settings, req, block_threshold=service.block_threshold)
-        response, _ = await service.pipeline.run(req, policy)
-        return ScanSummary(response.verdict, float(response.risk_score),
-                           list(response.patterns_matched))
-
-    return scan
-
-
 def _not_found(template_id: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
 
@@ -123,10 +81,10 @@ def _options(body: OptimizeBody) -> OptimizeOptions:
                            extra_metadata=extra or None)
 
 
-async def run_optimize(request: Request, principal: Principal, body: OptimizeBody, *,
-                    shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
+async def run_optimize(svc: OptimizerService, request: Request, principal: Principal,
+                       body: OptimizeBody, *,
+                       shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
     """Run one optimization; ``shape`` adapts the answer in place (the bridge routes)."""
-    svc = optimizer_of(request)
     answer, headers = await svc.optimize(principal.tenant_id, _options(body),
                                          request_id=request_id_of(request))
     if shape is not None:
@@ -150,16 +108,17 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
 
 @router.post("/api/v1/optimize", summary="Optimize a prompt", response_model=None,
              responses=OPTIMIZE_RESPONSES)
-async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal) -> JSONResponse:
+async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal,
+                   svc: OptimizerDep) -> JSONResponse:
     """Detect the context, apply the goals with the chosen engine, scan the result, save a
     template (unless `save_template: false`)."""
-    return await run_optimize(request, principal, body)
+    return await run_optimize(svc, request, principal, body)
 
 
 @router.post("/api/v1/detect-context", summary="Detect a prompt's context",
              response_model=Detection)
-async def detect_context(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
-    return optimizer_of(request).detect(body.prompt)
+async def detect_context(body: DetectBody, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return svc.detect(body.prompt)
 
 
 @router.get("/api/v1/goals", summary="Supported optimization goals", response_model=Goals)
@@ -170,14 +129,12 @@ async def list_goals(principal: OptimizePrincipal) -> dict:
 
 
 @router.get("/api/v1/quota", summary="This tenant's optimization quota", response_model=Quota)
-async def quota(request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def quota(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return status.public()
 
 
-async def key_validation(request: Request, principal: Principal) -> dict:
-    svc = optimizer_of(request)
+async def key_validation(svc: OptimizerService, principal: Principal) -> dict:
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return {
         "valid": True,
@@ -195,15 +152,15 @@ async def key_validation(request: Request, principal: Principal) -> dict:
 
 @router.post("/api/v1/validate-key", summary="Check the API key",
              response_model=KeyValidation)
-async def validate_key(request: Request, principal: OptimizePrincipal) -> dict:
-    return await key_validation(request, principal)
+async def validate_key(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await key_validation(svc, principal)
 
 
 @router.get("/api/v1/templates", summary="List this tenant's templates",
             response_model=TemplatePage)
 async def list_templates(
-    request: Request,
     principal: OptimizePrincipal,
+    svc: OptimizerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
@@ -211,7 +168,6 @@ async def list_templates(
     search: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    svc = optimizer_of(request)
     goal_list = [g.strip() for g in goals.split(",") if g.strip()] if goals else None
     ctx = svc.check_ai_context(ai_context)
     q = TemplateQuery(limit=limit, offset=offset, sort=sort, goals=goal_list, search=search,
@@ -230,9 +186,8 @@ async def list_templates(
 
 @router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)",
              response_model=TemplateSearchResult)
-async def search_templates(body: TemplateSearchBody, request: Request,
-                           principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def search_templates(body: TemplateSearchBody, principal: OptimizePrincipal,
+                           svc: OptimizerDep) -> dict:
     ctx = svc.check_ai_context(body.ai_context)
     hits = await svc.store.run(svc.store.search, principal.tenant_id, body.query,
                                goals=body.goals, min_confidence=body.min_confidence,
@@ -249,15 +204,14 @@ async def search_templates(body: TemplateSearchBody, request: Request,
 @router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)",
             response_model=None, responses=EXPORT_RESPONSES)
 async def export_templates(
-    request: Request,
     principal: OptimizePrincipal,
+    svc: OptimizerDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     csv_formulas: Annotated[str, Query(
         pattern="^(escape|keep)$",
         description="CSV only: `escape` (default) prefixes `'` to text cells a spreadsheet "
                     "would evaluate (`= + - @`, tab, CR); `keep` writes them verbatim")] = "escape",
 ) -> StreamingResponse:
-    svc = optimizer_of(request)
     return export_response(svc, principal.tenant_id, format, escape_formulas=csv_formulas == "escape")
 
 
@@ -278,8 +232,7 @@ def export_response(svc: OptimizerService, tenant_id: str, fmt: str, *,
 
 @router.get("/api/v1/templates/{template_id}", summary="One template",
             response_model=Template)
-async def get_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def get_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
     if t is None:
         raise _not_found(template_id)
@@ -288,8 +241,7 @@ async def get_template(template_id: str, request: Request, principal: OptimizePr
 
 @router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template",
             response_model=TemplateStats)
-async def template_stats(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def template_stats(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
     if t is None:
         raise _not_found(template_id)
@@ -303,9 +255,8 @@ async def template_stats(template_id: str, request: Request, principal: Optimize
             "quality_after": meta.get("quality_after")}
 
 
-async def patch_metadata(template_id: str, request: Request, principal: Principal,
+async def patch_metadata(svc: OptimizerService, template_id: str, principal: Principal,
                  patch: dict[str, Any]) -> dict:
-    svc = optimizer_of(request)
     if not isinstance(patch, dict):
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "the body must be a JSON object")
     try:
@@ -324,13 +275,12 @@ async def patch_metadata(template_id: str, request: Request, principal: Principa
 
 @router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata",
               response_model=Template, responses=error_responses(409))
-async def patch_template(template_id: str, request: Request, principal: OptimizePrincipal,
+async def patch_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
-    return await patch_metadata(template_id, request, principal, patch)
+    return await patch_metadata(svc, template_id, principal, patch)
 
 
-async def delete_one(template_id: str, request: Request, principal: Principal) -> dict:
-    svc = optimizer_of(request)
+async def delete_one(svc: OptimizerService, template_id: str, principal: Principal) -> dict:
     if not await svc.store.run(svc.store.delete, principal.tenant_id, template_id):
         raise _not_found(template_id)
     return {"deleted": True, "id": template_id}
@@ -338,5 +288,5 @@ async def delete_one(template_id: str, request: Request, principal: Principal) -
 
 @router.delete("/api/v1/templates/{template_id}", summary="Delete a template",
                response_model=TemplateDeleted)
-async def delete_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await delete_one(template_id, request, principal)
+async def delete_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await delete_one(svc, template_id, principal)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from promptsentry.api.auth import OptimizePrincipal
+from promptsentry.api.deps import OptimizerDep
 from promptsentry.api.errors import request_id_of
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.routes.optimizer import (
@@ -25,7 +26,6 @@ from promptsentry.api.routes.optimizer import (
     features_of,
     get_template,
     key_validation,
-    optimizer_of,
     patch_metadata,
     run_optimize,
 )
@@ -134,30 +134,29 @@ def _bridge_optimization(answer: dict[str, Any]) -> None:
 
 
 @router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key",
-                    response_model=KeyValidation)
-async def bridge_validate(request: Request, principal: OptimizePrincipal) -> dict:
-    return await key_validation(request, principal)
+             response_model=KeyValidation)
+async def bridge_validate(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await key_validation(svc, principal)
 
 
 @router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context",
-                    response_model=Detection)
-async def bridge_detect(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
+             response_model=Detection)
+async def bridge_detect(body: DetectBody, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     """As ``/api/v1/detect-context`` with ``detected_parameters`` as ``[{name, count}]``."""
-    return _bridge_detection(optimizer_of(request).detect(body.prompt))
+    return _bridge_detection(svc.detect(body.prompt))
 
 
 @router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt",
-                    response_model=None, responses=OPTIMIZE_RESPONSES)
-async def bridge_optimize(body: OptimizeBody, request: Request,
-                          principal: OptimizePrincipal) -> JSONResponse:
+             response_model=None, responses=OPTIMIZE_RESPONSES)
+async def bridge_optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal,
+                          svc: OptimizerDep) -> JSONResponse:
     """As ``/api/v1/optimize``, in the bridge's shape (:func:`_bridge_optimization`)."""
-    return await run_optimize(request, principal, body, shape=_bridge_optimization)
+    return await run_optimize(svc, request, principal, body, shape=_bridge_optimization)
 
 
 @router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status",
-                   response_model=BridgeQuota)
-async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+            response_model=BridgeQuota)
+async def bridge_quota(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return {"tier": status.plan.name, "quota": status.bridge(),
             "features_available": features_of(svc),
@@ -171,10 +170,10 @@ _BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
 
 
 @router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates",
-                   response_model=BridgeTemplatePage)
+            response_model=BridgeTemplatePage)
 async def bridge_list(
-    request: Request,
     principal: OptimizePrincipal,
+    svc: OptimizerDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 10,
     sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
@@ -189,7 +188,6 @@ async def bridge_list(
     """``list_recent_templates`` and ``search_templates``. With a ``query`` this is the
     store's full-text + semantic search, ranked by relevance (``sort_by`` then does not
     apply: a search answers best match first); without one, the sorted listing."""
-    svc = optimizer_of(request)
     ctx = svc.check_ai_context(ai_context)
     offset = (page - 1) * per_page
     if query and query.strip():
@@ -227,10 +225,9 @@ async def bridge_list(
 
 
 @router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template",
-                    response_model=Template)
-async def bridge_create(body: TemplateCreateBody, request: Request,
-                        principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+             response_model=Template)
+async def bridge_create(body: TemplateCreateBody, request: Request, principal: OptimizePrincipal,
+                        svc: OptimizerDep) -> dict:
     ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "human_communication"
     t = await svc.store.run(
         svc.store.create, principal.tenant_id, title=body.title,
@@ -245,28 +242,28 @@ async def bridge_create(body: TemplateCreateBody, request: Request,
 
 
 @router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template",
-                   response_model=Template)
-async def bridge_get(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await get_template(template_id, request, principal)
+            response_model=Template)
+async def bridge_get(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await get_template(template_id, principal, svc)
 
 
 @router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata",
-                     response_model=Template, responses=error_responses(409))
-async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
+              response_model=Template, responses=error_responses(409))
+async def bridge_patch(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep,
                        patch: Annotated[dict[str, Any], Body()]) -> dict:
-    return await patch_metadata(template_id, request, principal, patch)
+    return await patch_metadata(svc, template_id, principal, patch)
 
 
 @router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template",
-                      response_model=TemplateDeleted)
-async def bridge_delete(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await delete_one(template_id, request, principal)
+               response_model=TemplateDeleted)
+async def bridge_delete(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await delete_one(svc, template_id, principal)
 
 
 @router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates",
-                   response_model=None, responses=EXPORT_RESPONSES)
+            response_model=None, responses=EXPORT_RESPONSES)
 async def bridge_export(
-    request: Request, principal: OptimizePrincipal,
+    principal: OptimizePrincipal, svc: OptimizerDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StreamingResponse:
-    return export_response(optimizer_of(request), principal.tenant_id, format)
+    return export_response(svc, principal.tenant_id, format)
