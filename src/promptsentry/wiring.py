@@ -19,7 +19,7 @@ from promptsentry.config import Settings, get_settings
 from promptsentry.models.request import ScanRequest
 from promptsentry.observability.incidents import Incidents
 from promptsentry.optimizer.service import OptimizerService, ScanSummary
-from promptsentry.optimizer.settings import OptimizerSettings, get_optimizer_settings
+from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.store import TemplateStore
 from promptsentry.pipeline.runner import Pipeline, build_pipeline, policy_for
 from promptsentry.security.guard import Guard, IpLists, TenantDirectory
@@ -144,7 +144,7 @@ class Services:
 
     @cached_property
     def optimizer_settings(self) -> OptimizerSettings:
-        return get_optimizer_settings()
+        return OptimizerSettings.of(self.settings)
 
     @cached_property
     def optimizer(self) -> OptimizerService:

@@ -281,6 +281,7 @@ def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
 ])
 async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_template(
         engine, ai_context, prompt, semantic):
+    from promptsentry.config import Settings
     from promptsentry.encoders import sentence_encoder
     from promptsentry.optimizer.detect import ARTIFACT, LEXICAL_SETTLE, ContextDetector
     from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
@@ -292,7 +293,7 @@ async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_templa
     z, _, _ = detector.lexical_logits(prompt)
     assert bool(detector._softmax(z).max() < LEXICAL_SETTLE) is semantic
     store = TemplateStore(engine, embedder=counter)
-    svc = OptimizerService(store, OptimizerSettings(), detector=detector, llm=None)
+    svc = OptimizerService(store, OptimizerSettings.of(Settings()), detector=detector, llm=None)
     body, _ = await svc.optimize("t1", OptimizeOptions(prompt=prompt, ai_context=ai_context),
                                  request_id="req-1")
     assert body["template_saved"]
