@@ -40,7 +40,7 @@ from promptsentry.optimizer.schemas import (
     TemplateSearchResult,
     TemplateStats,
 )
-from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
+from promptsentry.optimizer.service import OptimizerService, options_of
 from promptsentry.optimizer.store import (
     ImmutableContent,
     TemplateQuery,
@@ -68,24 +68,11 @@ def _not_found(template_id: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
 
 
-def _options(body: OptimizeBody) -> OptimizeOptions:
-    extra: dict[str, Any] = {}
-    if body.value_hierarchy:
-        extra["value_hierarchy"] = [v.model_dump() for v in body.value_hierarchy]
-    if body.intent_frame:
-        extra["intent_frame"] = body.intent_frame.model_dump()
-    return OptimizeOptions(prompt=body.prompt, goals=body.goals, ai_context=body.ai_context,
-                           engine=body.engine, save_template=body.save_template,
-                           title=body.title, target_model=body.target_model,
-                           domain=body.domain, target_audience=body.target_audience,
-                           extra_metadata=extra or None)
-
-
 async def run_optimize(svc: OptimizerService, request: Request, principal: Principal,
                        body: OptimizeBody, *,
                        shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
     """Run one optimization; ``shape`` adapts the answer in place (the bridge routes)."""
-    answer, headers = await svc.optimize(principal.tenant_id, _options(body),
+    answer, headers = await svc.optimize(principal.tenant_id, options_of(body),
                                          request_id=request_id_of(request))
     if shape is not None:
         shape(answer)
