@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from promptsentry.config import Settings
 from promptsentry.encoders import sentence_encoder
 from promptsentry.optimizer.detect import default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
@@ -159,7 +160,7 @@ def llm_rewriter(engine: str, client: LLMClient | None = None) -> Iterator[Rewri
     """A ``Rewrite`` through the ``llm`` (or ``hybrid``) engine as the service runs it: the
     provider configured by ``PROMPTSENTRY_OPTIMIZER_LLM_*`` (or ``client``), the optimizer's
     firewall on the answer, the configured similarity floor, fallback to ``rules``."""
-    settings = OptimizerSettings()
+    settings = OptimizerSettings.of(Settings())
     client = client or LLMClient.from_settings(settings)
     if client is None:
         raise SystemExit("--engine llm/hybrid needs a provider: set "

@@ -15,7 +15,6 @@ import typer
 
 from promptsentry.cli import app as cli_app
 from promptsentry.config import Settings
-from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.stores.tenants import TenantSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,8 +103,7 @@ def _env_names(model: type, prefix: str) -> set[str]:
 
 
 def test_every_documented_variable_is_read_by_something():
-    known = (_env_names(Settings, "PROMPTSENTRY_")
-             | _env_names(OptimizerSettings, "PROMPTSENTRY_OPTIMIZER_") | set(NOT_SETTINGS))
+    known = _env_names(Settings, "PROMPTSENTRY_") | set(NOT_SETTINGS)
     wrong: list[str] = []
     for page in PAGES:
         for name in set(re.findall(r"PROMPTSENTRY_[A-Z0-9_]+", _text(page))):

@@ -1,12 +1,14 @@
 """Settings, read from ``PROMPTSENTRY_*`` environment variables and an optional TOML file.
 
 Precedence, highest first: keyword arguments, environment variables, the TOML file named by
-``PROMPTSENTRY_CONFIG_FILE`` (top-level keys are setting names), then the defaults below.
+``PROMPTSENTRY_CONFIG_FILE`` (top-level keys are setting names; the ``optimizer_*`` settings
+may also sit in an ``[optimizer]`` table without their prefix), then the defaults below.
 ``docs/CONFIGURATION.md`` documents every setting; keep the two in step.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tomllib
@@ -24,6 +26,16 @@ from pydantic_settings import (
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+#: The TOML table holding the ``optimizer_*`` settings under their short names.
+OPTIMIZER_SECTION = "optimizer"
+
+DEFAULT_PLANS: dict[str, dict[str, Any]] = {
+    "free": {"optimize_quota_per_month": 100, "rate_limit_per_minute": 10},
+    "standard": {"optimize_quota_per_month": 10_000, "rate_limit_per_minute": 60},
+    "pro": {"optimize_quota_per_month": 50_000, "rate_limit_per_minute": 300},
+    "enterprise": {"optimize_quota_per_month": None, "rate_limit_per_minute": 1200},
+}
+
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/promptsentry`` or ``~/.local/share/promptsentry``."""
@@ -32,7 +44,8 @@ def default_data_dir() -> Path:
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):
-    """Reads top-level keys of the TOML file named by ``PROMPTSENTRY_CONFIG_FILE``."""
+    """Reads top-level keys of the TOML file named by ``PROMPTSENTRY_CONFIG_FILE``, and the
+    ``[optimizer]`` table's keys as ``optimizer_<key>``."""
 
     def __init__(self, settings_cls: type[BaseSettings]) -> None:
         super().__init__(settings_cls)
@@ -44,6 +57,10 @@ class _TomlFileSource(PydanticBaseSettingsSource):
                     self._data = tomllib.load(fh)
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise ValueError(f"cannot read PROMPTSENTRY_CONFIG_FILE={path!r}: {exc}") from exc
+        section = self._data.pop(OPTIMIZER_SECTION, None)
+        if isinstance(section, dict):
+            for key, value in section.items():
+                self._data.setdefault(f"{OPTIMIZER_SECTION}_{key}", value)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -330,6 +347,45 @@ class Settings(BaseSettings):
         "json", description="`json`: one JSON object per line (for log shippers); `console`: "
         "human-readable."
     )
+
+    # --- optimizer (docs/OPTIMIZER.md; TOML: the [optimizer] table) -----------------------
+    optimizer_default_engine: Literal["rules", "llm", "hybrid"] = Field(
+        "rules", description="Optimizer engine used when a request names none.")
+    optimizer_plans: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: dict(DEFAULT_PLANS),
+        description="Optimizer plans (JSON): plan name → `{\"optimize_quota_per_month\": int "
+        "| null, \"rate_limit_per_minute\": int | null}` (null: unlimited).")
+    optimizer_default_plan: str = Field(
+        "standard", description="Optimizer plan of tenants that name none.")
+    optimizer_save_templates: bool = Field(
+        True, description="Save every successful optimization as a template unless the "
+        "request opts out.")
+    optimizer_llm_provider: Literal["openai", "anthropic", "gemini"] | None = Field(
+        None, description="LLM provider wire format of the optimizer's llm engine; unset: "
+        "the llm engine is unavailable and requests for it run `rules` with a warning.")
+    optimizer_llm_base_url: str | None = Field(
+        None, description="LLM provider base URL (OpenAI-compatible: …/v1 of OpenAI, Ollama, "
+        "vLLM, llama.cpp, LM Studio; Anthropic: https://api.anthropic.com; Gemini: "
+        "https://generativelanguage.googleapis.com).")
+    optimizer_llm_model: str = Field(
+        "gpt-4o-mini", description="Model name sent to the LLM provider.")
+    optimizer_llm_api_key: SecretStr | None = Field(None, description="LLM provider API key.")
+    optimizer_llm_timeout_s: float = Field(
+        30.0, gt=0, le=300, description="Seconds per LLM provider call.")
+    optimizer_llm_retries: int = Field(
+        2, ge=0, le=5, description="LLM provider retries on timeouts, 429 and 5xx.")
+    optimizer_llm_max_output_tokens: int = Field(
+        2048, ge=64, le=32768, description="Most tokens the LLM provider may answer.")
+    optimizer_llm_similarity_floor: float = Field(
+        0.35, ge=0.0, le=1.0, description="An LLM rewrite less similar than this to the "
+        "original is rejected (falls back to rules).")
+
+    @field_validator("optimizer_plans", mode="before")
+    @classmethod
+    def _plans_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
 
     @field_validator("api_keys", "allowlist_ips", "allowlist_identities", "judge_scan_types",
                      "egress_allowlist", mode="before")

@@ -20,7 +20,6 @@ from promptsentry.pipeline.base import PipelinePolicy
 from promptsentry.pipeline.runner import (
     Pipeline,
     is_allowlisted,
-    policy_for,
     resolve_block_threshold,
     resolve_context_thresholds,
 )
@@ -29,7 +28,7 @@ from promptsentry.schemas.response import ScanResponse
 from promptsentry.security.guard import Admission, Guard, TenantDirectory, parse_ip
 from promptsentry.stores.base import HotStore
 from promptsentry.stores.records import ScanRecord
-from promptsentry.stores.tenants import EffectiveSettings
+from promptsentry.stores.tenants import EffectiveSettings, effective_settings
 from promptsentry.text import replace_lone_surrogates, strip_control
 
 log = get_logger("promptsentry.scan")
@@ -68,6 +67,8 @@ class ScanService:
         self._threshold: float | None = None
         self._context_thresholds: dict[str, float] | None = None
         self._record_store_down = False
+        self._install = effective_settings(settings, None)
+        """What a scan runs under without a tenant directory: the install's settings."""
 
     @property
     def block_threshold(self) -> float:
@@ -81,9 +82,29 @@ class ScanService:
             self._context_thresholds = resolve_context_thresholds(self.settings, self.pipeline)
         return self._context_thresholds
 
-    async def effective_settings(self, tenant_id: str) -> EffectiveSettings | None:
-        """The tenant's settings merged onto the install's (``None`` without a directory)."""
-        return None if self.tenants is None else await self.tenants.effective(tenant_id)
+    async def effective_settings(self, tenant_id: str) -> EffectiveSettings:
+        """The tenant's settings merged onto the install's; the install's own without a
+        tenant directory (the MCP tools' service)."""
+        return self._install if self.tenants is None else await self.tenants.effective(tenant_id)
+
+    def policy(self, eff: EffectiveSettings, request: ScanRequest,
+               tenant_id: str = DEFAULT_TENANT) -> PipelinePolicy:
+        """The one policy builder of a scan: ``eff`` applied to ``request``. A tenant's (or
+        the install's) own ``block_threshold`` replaces the model's per-context ones; the
+        judge is the tenant's own endpoint, else the install's (``None``: no judge)."""
+        return PipelinePolicy(
+            block_threshold=(eff.block_threshold if eff.block_threshold is not None
+                             else self.block_threshold),
+            gray_zone_low=eff.gray_zone_low,
+            gray_zone_high=eff.gray_zone_high,
+            monitor_mode=eff.monitor_mode,
+            bypass=is_allowlisted(request, eff.allowlist_ips, eff.allowlist_identities),
+            redact=eff.redaction_enabled,
+            system_prompt_fingerprint=eff.system_prompt_fingerprint,
+            system_prompt_threshold=eff.system_prompt_threshold,
+            context_thresholds=self.context_thresholds if eff.block_threshold is None else {},
+            judge=judge_policy(self.settings, eff, tenant_id),
+        )
 
     async def admit(self, request: ScanRequest, ctx: ScanContext) -> Admission | None:
         """Blocks and rate limits for this scan (raises 403/429 ``ApiError``); call before
@@ -91,7 +112,6 @@ class ScanService:
         if self.guard is None:
             return None
         eff = await self.effective_settings(ctx.tenant_id)
-        assert eff is not None
         ip = parse_ip(request.source_ip) or parse_ip(ctx.peer_ip)
         return await self.guard.admit(ctx.tenant_id, ip, eff)
 
@@ -102,30 +122,13 @@ class ScanService:
         eff = await self.effective_settings(ctx.tenant_id)
         if admission is None:
             admission = await self.admit(request, ctx)
-        if eff is None:
-            policy = policy_for(self.settings, request, block_threshold=self.block_threshold,
-                                context_thresholds=self.context_thresholds)
-        else:
-            policy = PipelinePolicy(
-                block_threshold=(eff.block_threshold if eff.block_threshold is not None
-                                 else self.block_threshold),
-                gray_zone_low=eff.gray_zone_low,
-                gray_zone_high=eff.gray_zone_high,
-                monitor_mode=eff.monitor_mode,
-                bypass=is_allowlisted(request, eff.allowlist_ips, eff.allowlist_identities),
-                redact=eff.redaction_enabled,
-                system_prompt_fingerprint=eff.system_prompt_fingerprint,
-                system_prompt_threshold=eff.system_prompt_threshold,
-                context_thresholds=(self.context_thresholds if eff.block_threshold is None
-                                    else {}),
-                judge=judge_policy(self.settings, eff, ctx.tenant_id),
-            )
+        policy = self.policy(eff, request, ctx.tenant_id)
         response, _ = await self.pipeline.run(
             request, policy, request_id=ctx.request_id, tenant_id=ctx.tenant_id,
             received_at=received,
         )
         await self._record(request, response, ctx, eff)
-        if self.guard is not None and admission is not None and eff is not None:
+        if self.guard is not None and admission is not None:
             await self.guard.after_verdict(ctx.tenant_id, admission, response.verdict,
                                            response.action_taken, eff)
         self._observe(response)
@@ -144,11 +147,8 @@ class ScanService:
         return response
 
     async def _record(self, request: ScanRequest, response: ScanResponse, ctx: ScanContext,
-                      eff: EffectiveSettings | None = None) -> None:
-        retention_h = eff.scan_retention_hours if eff else self.settings.scan_retention_hours
-        store_prompt = (eff.store_prompt_in_scan_record if eff
-                        else self.settings.store_prompt_in_scan_record)
-        retention_s = retention_h * 3600
+                      eff: EffectiveSettings) -> None:
+        retention_s = eff.scan_retention_hours * 3600
         expires = datetime.now(UTC) + timedelta(seconds=retention_s)
         record = ScanRecord(
             scan_id=response.scan_id,
@@ -168,7 +168,8 @@ class ScanService:
             user_identity=_text(request.user_identity),
             context=_text(request.context),
             latency_ms=response.latency_ms,
-            prompt=replace_lone_surrogates(strip_control(request.prompt)) if store_prompt
+            prompt=replace_lone_surrogates(strip_control(request.prompt))
+            if eff.store_prompt_in_scan_record
             else None,
             expires_at=iso_z(expires),
         )

@@ -120,7 +120,7 @@ async def test_scan_needs_credentials_once_a_key_exists(app_factory):
     async with app.router.lifespan_context(app), client_for(app) as c:
         r = await c.post("/scan", json={"prompt": "hello"})
         assert r.status_code == 200  # anonymous while nothing is configured
-        store = app.state.sql_store
+        store = app.state.services.sql_store
         await store.run(store.create_key, "default", "first", ["scan"], "firewall")
         r = await c.post("/scan", json={"prompt": "hello"})
         assert_error_shape(r, 401, "UNAUTHORIZED")

@@ -186,13 +186,13 @@ async def test_admin_registration_detects_leaks_for_that_tenant_only(
 
         # The stored row holds keyed hashes only: no word of the prompt, nothing an
         # unkeyed (dictionary) hash of its shingles would match.
-        with app.state.sql_store.engine.connect() as conn:
+        with app.state.services.sql_store.engine.connect() as conn:
             rows = conn.execute(text("SELECT * FROM system_prompt_fingerprints")).mappings().all()
         assert [row["tenant_id"] for row in rows] == [acme]
         dumped = json.dumps({k: str(v) for k, v in rows[0].items()}).casefold()
         for word in ("zephyrine", "orbital", "plum", "orchard", "lisbon", "discount", "refund"):
             assert word not in dumped
-        stored = get_fingerprint(app.state.sql_store, acme)
+        stored = get_fingerprint(app.state.services.sql_store, acme)
         assert stored is not None and len(stored.hashes) == body["shingles"]
         assert stored.hashes.isdisjoint(fingerprint(SYSTEM_PROMPT))
 
@@ -204,7 +204,7 @@ async def test_admin_registration_detects_leaks_for_that_tenant_only(
                      404, "NOT_FOUND")
         assert_error(await c.delete(f"/admin/tenants/{acme}/system-prompt", headers=H),
                      404, "NOT_FOUND")
-        assert get_fingerprint(app.state.sql_store, acme) is None
+        assert get_fingerprint(app.state.services.sql_store, acme) is None
 
 
 async def test_a_tenant_registers_its_own_and_cannot_touch_others(
@@ -274,7 +274,7 @@ async def test_a_fingerprint_from_another_install_secret_is_ignored(
     async with app.router.lifespan_context(app), client_for(app) as c:
         acme, acme_h = await tenant_with_key(c, "acme")
         old_key = derive_fingerprint_key(b"the-old-secret")
-        put_fingerprint(app.state.sql_store, acme,
+        put_fingerprint(app.state.services.sql_store, acme,
                         fingerprint_system_prompt(SYSTEM_PROMPT, old_key), threshold=0.5,
                         key_id=fingerprint_key_id(old_key), shingle_words=5)
         r = await c.get(f"/admin/tenants/{acme}/system-prompt", headers=H)
@@ -282,7 +282,7 @@ async def test_a_fingerprint_from_another_install_secret_is_ignored(
         assert (await scan(c, acme_h, SYSTEM_PROMPT))["verdict"] == "clean"
         # Deleting the tenant removes its fingerprint with it.
         assert (await c.delete(f"/admin/tenants/{acme}", headers=H)).status_code == 200
-        assert get_fingerprint(app.state.sql_store, acme) is None
+        assert get_fingerprint(app.state.services.sql_store, acme) is None
 
 
 async def test_both_put_routes_answer_200_not_500(app_factory, state_settings, backend) -> None:

@@ -28,7 +28,7 @@ def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
     @app.get("/test/sql-error")
     def sql_error() -> dict:
         # A failing statement whose parameter is user text: nothing of it may be logged.
-        with app.state.sql_store.engine.connect() as conn:
+        with app.state.services.sql_store.engine.connect() as conn:
             conn.execute(text("SELECT * FROM no_such_table WHERE x = :p"), {"p": SECRET})
         return {}
 

@@ -35,7 +35,7 @@ async def test_other_errors_surface_unchanged_too(app_factory) -> None:
 async def test_stop_flushes_key_usage_counts(app_factory, backend) -> None:
     # A flush interval longer than the test: only the stop can write the counts.
     app = app_factory(key_usage_flush_seconds=3600)
-    sql = app.state.sql_store
+    sql = app.state.services.sql_store
     key, plaintext = await sql.run(sql.create_key, "default", "usage", ["scan"], "firewall")
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

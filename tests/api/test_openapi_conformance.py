@@ -46,7 +46,7 @@ def conformance_app(tmp_path_factory: pytest.TempPathFactory, pipeline) -> Itera
     settings = Settings(data_dir=data_dir, audit_salt="conformance-salt", log_level="error",
                         admin_token=ADMIN_TOKEN, key_usage_flush_seconds=0)
     app = create_app(settings, pipeline=pipeline)
-    sql = app.state.sql_store
+    sql = app.state.services.sql_store
     tenant = sql.create_tenant("conformance tenant")
     scopes = ["scan", "optimize"]
     _, key = sql.create_key(tenant.id, "conformance", scopes, kind_for_scopes(scopes))

@@ -52,7 +52,7 @@ async def test_a_lone_surrogate_in_a_scan_body_is_400_invalid_encoding(app_facto
 async def test_optimizer_routes_refuse_lone_surrogates_with_400_not_500(
         app_factory, backend) -> None:
     app = app_factory(admin_token=ADMIN)
-    sql = app.state.sql_store
+    sql = app.state.services.sql_store
     tenant = sql.create_tenant("opt", {})
     _, key = sql.create_key(tenant.id, "k", ["optimize"], "optimizer")
     h = {"X-API-Key": key, "Content-Type": "application/json"}
@@ -73,10 +73,10 @@ async def test_in_process_scans_with_lone_surrogates_keep_their_record(app_facto
     """The in-process API and MCP have no JSON layer to refuse them: the record is kept,
     the surrogate replaced by U+FFFD."""
     app = app_factory(store_prompt_in_scan_record=True)
-    service = app.state.scan_service
+    service = app.state.services.scan_service
     response = await service.scan(ScanRequest(prompt="hello \ud800", user_identity="u\udc00"),
                                   ScanContext(peer_ip="::ffff:198.51.100.9"))
-    record = await app.state.hot_store.get_scan_record(DEFAULT, response.scan_id)
+    record = await app.state.services.hot_store.get_scan_record(DEFAULT, response.scan_id)
     assert record is not None, "the scan record was lost"
     assert record.user_identity == "u\ufffd" and record.prompt == "hello \ufffd"
     assert record.source_ip == "198.51.100.9"

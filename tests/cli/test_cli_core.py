@@ -262,7 +262,7 @@ def test_jwt_verification_counts_as_credentials(tmp_path):
 
 
 def test_managed_keys_in_the_database_count_as_credentials(tmp_path):
-    from promptsentry.api.app import build_sql_store
+    from promptsentry.wiring import build_sql_store
 
     settings = Settings(data_dir=tmp_path)
     assert not (tmp_path / "promptsentry.db").exists()

@@ -126,3 +126,13 @@ def test_logs_never_reach_standard_output(tmp_path):
     # among them.
     assert "HTTP Request:" not in done.stderr
     assert "optimized" in done.stdout
+
+
+def test_local_optimize_refuses_bad_input_with_the_api_codes(default_env):
+    """Without --server, ``optimize`` calls the install's OptimizerService directly: the same
+    validation and error codes as ``POST /api/v1/optimize``, exit code 2, nothing saved."""
+    empty = invoke(["optimize", "   "])
+    assert empty.exit_code == 2 and "PROMPT_EMPTY" in empty.stderr
+    bad_goal = invoke(["optimize", "Write a haiku about rain.", "--goal", "no-such-goal"])
+    assert bad_goal.exit_code == 2 and "INVALID_GOALS" in bad_goal.stderr
+    assert json.loads(invoke(["templates", "list", "--json"]).stdout)["total_count"] == 0

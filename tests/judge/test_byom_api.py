@@ -103,7 +103,8 @@ async def test_keys_are_encrypted_at_rest_and_never_returned(app_factory, state_
         assert judge == {"url": "http://127.0.0.1:9/v1", "api": "openai", "model": "m",
                          "api_key_hint": "…9876", "api_key_set": True}
         assert r.json()["effective_settings"]["judge"]["api_key_set"] is True
-        stored = await app.state.sql_store.run(app.state.sql_store.get_tenant, "default")
+        stored = await app.state.services.sql_store.run(
+            app.state.services.sql_store.get_tenant, "default")
         token = stored.settings["judge"]["api_key_encrypted"]
         assert secret not in repr(stored.settings)
         assert Fernet(FERNET.encode()).decrypt(token.encode()).decode() == secret

@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from promptsentry.config import Settings
-from promptsentry.mcp_server.server import McpServices, build_server
-from promptsentry.service import ScanService
-from promptsentry.stores.memory import MemoryHotStore
+from promptsentry.mcp_server.server import build_server
+from promptsentry.wiring import Services
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(
@@ -32,8 +31,7 @@ arguments = st.dictionaries(keys | st.text(max_size=8), json_values | st.text(ma
 def mcp_server(tmp_path_factory, pipeline):
     cfg = Settings(data_dir=tmp_path_factory.mktemp("mcp-fuzz"), audit_salt="fuzz",
                    log_level="error")
-    return build_server(services=McpServices(
-        cfg, scan_service=ScanService(cfg, pipeline, MemoryHotStore())))
+    return build_server(services=Services(cfg, pipeline=pipeline))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

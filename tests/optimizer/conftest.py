@@ -29,7 +29,7 @@ def opt_app(app_factory: Callable[..., Any]) -> Any:
 @pytest.fixture
 def make_key(opt_app: Any) -> Callable[..., tuple[str, str]]:
     """``make_key(settings=None) -> (tenant_id, plaintext sk-opt key)``."""
-    sql = opt_app.state.sql_store
+    sql = opt_app.state.services.sql_store
     counter = {"n": 0}
 
     def make(settings: dict[str, Any] | None = None) -> tuple[str, str]:

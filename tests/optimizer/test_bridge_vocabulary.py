@@ -123,7 +123,7 @@ async def test_templates_saved_under_the_legacy_name_are_found_by_both_names(
     tenant, key = make_key()
     r = await asgi.get("/api/v1/mcp/templates", headers=_h(key))  # builds the service
     assert r.status_code == 200 and r.json()["total"] == 0
-    store = opt_app.state.optimizer.store
+    store = opt_app.state.services.optimizer.store
     store.create(tenant, title="old greeting", original_prompt="Hi there, how are you?",
                  optimized_prompt="Hi, how are you?", confidence_score=0.5,
                  ai_context="general_assistant")

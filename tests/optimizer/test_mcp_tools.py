@@ -12,10 +12,9 @@ from mcp.client.client import Client
 from mcp.client.stdio import stdio_client
 
 from mcp import ClientSession, StdioServerParameters
-from promptsentry.mcp_server.server import McpServices, build_server
-from promptsentry.optimizer.mcp_tools import TOOL_NAMES, load_bridge_key
-from promptsentry.service import ScanService
-from promptsentry.stores.memory import MemoryHotStore
+from promptsentry.mcp_server.optimizer_tools import TOOL_NAMES, load_bridge_key
+from promptsentry.mcp_server.server import build_server
+from promptsentry.wiring import Services
 
 
 def payload(result) -> dict:
@@ -89,7 +88,7 @@ def check_answers(out: dict[str, dict]) -> None:
 
 @pytest.fixture
 def services(settings, pipeline):
-    return McpServices(settings, scan_service=ScanService(settings, pipeline, MemoryHotStore()))
+    return Services(settings, pipeline=pipeline)
 
 
 async def test_every_tool_in_memory(services):
@@ -176,7 +175,7 @@ def test_bridge_key_sources(tmp_path, monkeypatch):
 
 
 def test_bridge_refuses_plain_http_to_a_remote_host():
-    from promptsentry.optimizer.mcp_tools import build_bridge_server
+    from promptsentry.mcp_server.optimizer_tools import build_bridge_server
 
     with pytest.raises(ValueError):
         build_bridge_server("http://optimizer.example.com", "sk-opt-x")

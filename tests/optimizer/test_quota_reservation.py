@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from promptsentry.api.routes.optimizer import optimizer_of
 from promptsentry.optimizer.quota import UsageCounters
 from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
 
@@ -63,7 +62,7 @@ async def test_a_failed_optimization_gives_its_reservation_back(asgi, make_key, 
     h = {**BRIDGE_HEADERS, "X-API-Key": key}
     body = {"prompt": "Write a poem about the sea.", "save_template": True}
     assert (await asgi.post("/api/v1/optimize", headers=h, json=body)).status_code == 200
-    svc = optimizer_of(type("R", (), {"app": asgi._transport.app})())
+    svc = asgi._transport.app.state.services.optimizer
 
     def broken(*_args, **_kwargs):
         raise OperationalError("INSERT", {}, Exception("value too long"))

@@ -22,7 +22,7 @@ LONGEST_ID = "trace-" + "a1" * ((MAX_REQUEST_ID_CHARS - 6) // 2)
 
 
 def _stored_request_id(app, template_id: str) -> str | None:
-    with app.state.sql_store.engine.connect() as conn:
+    with app.state.services.sql_store.engine.connect() as conn:
         return conn.execute(text("SELECT request_id FROM optimizer_templates WHERE id = :i"),
                             {"i": template_id}).scalar()
 

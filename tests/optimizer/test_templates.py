@@ -281,6 +281,7 @@ def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
 ])
 async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_template(
         engine, ai_context, prompt, semantic):
+    from promptsentry.config import Settings
     from promptsentry.encoders import sentence_encoder
     from promptsentry.optimizer.detect import ARTIFACT, LEXICAL_SETTLE, ContextDetector
     from promptsentry.optimizer.service import OptimizeOptions, OptimizerService
@@ -292,7 +293,7 @@ async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_templa
     z, _, _ = detector.lexical_logits(prompt)
     assert bool(detector._softmax(z).max() < LEXICAL_SETTLE) is semantic
     store = TemplateStore(engine, embedder=counter)
-    svc = OptimizerService(store, OptimizerSettings(), detector=detector, llm=None)
+    svc = OptimizerService(store, OptimizerSettings.of(Settings()), detector=detector, llm=None)
     body, _ = await svc.optimize("t1", OptimizeOptions(prompt=prompt, ai_context=ai_context),
                                  request_id="req-1")
     assert body["template_saved"]
@@ -330,7 +331,7 @@ async def test_api_answers_carry_no_vector(asgi, make_key, opt_app):
         "prompt": "Write a lullaby about the moon and the stars"})
     assert r.status_code == 200, r.text
     tid = r.json()["template_id"]
-    stored = unpack_vector(_raw_embedding(opt_app.state.sql_store.engine, tid))
+    stored = unpack_vector(_raw_embedding(opt_app.state.services.sql_store.engine, tid))
     assert stored is not None  # saved with its vector
     answers = [
         await asgi.post("/api/v1/templates/search", headers=h,
@@ -542,7 +543,7 @@ async def test_bad_input_gets_clear_4xx(asgi, make_key):
     r = await asgi.get("/api/v1/templates", headers=h, params={"limit": 101})
     assert r.status_code == 422
     # a firewall-only key lacks the optimize scope
-    sql = asgi._transport.app.state.sql_store
+    sql = asgi._transport.app.state.services.sql_store
     tenant = sql.create_tenant("fw-only")
     _, fw_key = sql.create_key(tenant.id, "fw", ["scan"], "firewall")
     r = await asgi.post("/api/v1/optimize", headers={"Authorization": f"Bearer {fw_key}"},

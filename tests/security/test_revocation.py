@@ -20,7 +20,7 @@ def database_down(monkeypatch: pytest.MonkeyPatch, *apps) -> None:
         raise StoreUnavailable("sql: OperationalError")
 
     for app in apps:
-        monkeypatch.setattr(app.state.sql_store, "run", down)
+        monkeypatch.setattr(app.state.services.sql_store, "run", down)
 
 
 async def new_key(c, tenant_id: str, name: str = "k") -> dict:
@@ -72,7 +72,7 @@ async def test_a_cached_key_is_refused_when_the_revoked_set_cannot_be_read(
         async def hot_down(*_args):
             raise StoreUnavailable("redis: ConnectionError")
 
-        monkeypatch.setattr(app.state.hot_store, "is_key_revoked", hot_down)
+        monkeypatch.setattr(app.state.services.hot_store, "is_key_revoked", hot_down)
         r = await c.post("/scan", json={"prompt": "hi"}, headers=auth(key))
         assert r.status_code == 503 and r.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
 
@@ -84,7 +84,7 @@ async def test_deleting_a_tenant_revokes_its_keys_in_the_hot_store(app_factory, 
         key = await new_key(c, tenant["id"])
         assert (await c.post("/scan", json={"prompt": "hi"}, headers=auth(key))).status_code == 200
         assert (await c.delete(f"/admin/tenants/{tenant['id']}", headers=H)).status_code == 200
-        assert await app.state.hot_store.is_key_revoked(key["id"]) is True
+        assert await app.state.services.hot_store.is_key_revoked(key["id"]) is True
         database_down(monkeypatch, app)
         r = await c.post("/scan", json={"prompt": "hi"}, headers=auth(key))
         assert r.status_code == 401
@@ -94,9 +94,9 @@ async def test_a_hot_store_that_lost_a_revocation_relearns_it(app_factory):
     app = app_factory(admin_token=ADMIN)
     async with running(app) as c:
         key = await new_key(c, "default")
-        store = app.state.sql_store
+        store = app.state.services.sql_store
         await store.run(store.revoke_key, key["id"])  # written to SQL only, as if Redis was
-        assert await app.state.hot_store.is_key_revoked(key["id"]) is False  # wiped since
+        assert await app.state.services.hot_store.is_key_revoked(key["id"]) is False  # wiped since
         r = await c.post("/scan", json={"prompt": "hi"}, headers=auth(key))
         assert r.status_code == 401
-        assert await app.state.hot_store.is_key_revoked(key["id"]) is True
+        assert await app.state.services.hot_store.is_key_revoked(key["id"]) is True

@@ -191,7 +191,7 @@ async def test_session_store_down_is_503(make_app) -> None:
 
     app = make_app()
     dead = aioredis.Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.2)
-    app.state.session_store = RedisSessionStore(dead)
+    app.state.services.session_store = RedisSessionStore(dead)
     server = LiveServer(app).start()
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:

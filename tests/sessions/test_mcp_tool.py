@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from promptsentry.mcp_server.server import McpServices, ToolRegistry
+from promptsentry.mcp_server.registry import ToolRegistry
+from promptsentry.mcp_server.session_tools import register_tools
 from promptsentry.service import ScanService
-from promptsentry.sessions.mcp_tools import register_tools
 from promptsentry.stores.memory import MemoryHotStore
+from promptsentry.wiring import Services
 
 from .support import agent_pipeline
 
@@ -15,7 +16,8 @@ from .support import agent_pipeline
 def _tool(make_settings):
     settings = make_settings()
     service = ScanService(settings, agent_pipeline(), MemoryHotStore())
-    registry = ToolRegistry(McpServices(settings, scan_service=service))
+    registry = ToolRegistry(Services(settings, hot_store=service.hot_store,
+                                     local_scan_service=service))
     register_tools(registry)
     [tool] = [t for t in registry.tools if t.name == "session_scan"]
     return tool

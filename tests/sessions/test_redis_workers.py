@@ -39,7 +39,7 @@ async def test_two_workers_one_session(make_app) -> None:
             results = await asyncio.gather(*(one(i) for i in range(30)))
             graph = (await http.get(f"{workers[1].url}/session/shared", headers=headers)).json()
         # Each worker has its own store object; only Redis is shared.
-        stores = [w.app.state.session_store for w in workers]
+        stores = [w.app.state.services.session_store for w in workers]
         assert all(isinstance(s, RedisSessionStore) for s in stores)
         assert stores[0] is not stores[1]
     finally:

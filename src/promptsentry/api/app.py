@@ -1,8 +1,11 @@
 """The application factory.
 
-``create_app()`` wires settings, the pipeline, the stores and the authenticator into a
-FastAPI app. Everything is built in the factory (not at import), so tests and workers each
-get their own, and the model is loaded once per process at start-up.
+``create_app()`` puts the services of :class:`promptsentry.wiring.Services` (built once from
+settings: stores, pipeline, scan and optimizer services) behind a FastAPI app: middleware,
+error handlers, the authenticator and the routers. Routes receive services through the
+typed dependencies of :mod:`promptsentry.api.deps`. Everything is built in the factory (not
+at import), so tests and workers each get their own, and the model is loaded once per
+process at start-up.
 """
 
 from __future__ import annotations
@@ -23,23 +26,20 @@ from promptsentry.api.middleware import RequestContextMiddleware
 from promptsentry.api.openapi import describe_errors
 from promptsentry.api.routes import admin, ops, scan
 from promptsentry.api.routes import optimizer as optimizer_routes
+from promptsentry.api.routes import optimizer_bridge as optimizer_bridge_routes
 from promptsentry.api.routes import sessions as session_routes
 from promptsentry.api.routes import system_prompt as system_prompt_routes
-from promptsentry.config import Settings, get_settings
+from promptsentry.config import Settings
 from promptsentry.errors import ErrorCode
-from promptsentry.observability.incidents import Incidents
 from promptsentry.observability.logging import configure_logging, get_logger
 from promptsentry.optimizer.retention import retention_loop
-from promptsentry.optimizer.templates import TemplateStore
-from promptsentry.pipeline.runner import Pipeline, build_pipeline
-from promptsentry.security.guard import Guard, IpLists, TenantDirectory
+from promptsentry.pipeline.runner import Pipeline
 from promptsentry.security.jwt import JwtVerifier
-from promptsentry.service import DEFAULT_TENANT, ScanService
 from promptsentry.stores.base import HotStore, StoreUnavailable
-from promptsentry.stores.memory import MemoryHotStore
-from promptsentry.stores.redis import RedisHotStore
-from promptsentry.stores.sql.migrate import sqlite_url
 from promptsentry.stores.sql.store import SqlStore
+from promptsentry.wiring import Services, build_hot_store, build_sql_store, prepare_sql_store
+
+__all__ = ["build_hot_store", "build_sql_store", "create_app", "prepare_sql_store"]
 
 log = get_logger("promptsentry.app")
 
@@ -48,65 +48,38 @@ MIGRATION_RETRY_SECONDS = 5.0
 SHUTDOWN_SECONDS = 10.0
 
 
-def build_sql_store(settings: Settings) -> SqlStore:
-    """PostgreSQL (or any SQLAlchemy URL) from ``database_url``, else SQLite in data_dir."""
-    return SqlStore.from_url(settings.database_url or sqlite_url(settings.data_dir))
-
-
-def build_hot_store(settings: Settings) -> HotStore:
-    """Redis from ``redis_url``, else the in-process store."""
-    if settings.redis_url:
-        return RedisHotStore(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds,
-                             prefix=settings.redis_key_prefix)
-    return MemoryHotStore()
-
-
-def prepare_sql_store(sql: SqlStore, incidents: Incidents) -> bool:
-    """Migrate to head and make sure the ``default`` tenant exists; ``False`` when the
-    database is unreachable (the app starts degraded and retries in the background)."""
-    try:
-        sql.migrate()
-        sql.ensure_tenant(DEFAULT_TENANT, "Default tenant")
-    except StoreUnavailable as exc:
-        incidents.failed("sql", exc)
-        return False
-    incidents.ok("sql")
-    return True
-
-
 def create_app(
     settings: Settings | None = None,
     *,
+    services: Services | None = None,
     pipeline: Pipeline | None = None,
     hot_store: HotStore | None = None,
     authenticator: Authenticator | None = None,
     sql_store: SqlStore | None = None,
 ) -> FastAPI:
-    """Build the PromptSentry HTTP application.
+    """Build the PromptSentry HTTP application over ``services`` (else built here from
+    ``settings``, with ``pipeline``, ``hot_store`` and ``sql_store`` when given).
 
-    State: the durable SQL store (``sql_store``, else from settings; migrated here) and the
-    hot store (``hot_store``, else Redis or in-process from settings).
+    The SQL store is migrated here (in the background until the database answers).
     """
-    settings = settings or get_settings()
+    if services is None:
+        services = Services(settings, pipeline=pipeline, hot_store=hot_store,
+                            sql_store=sql_store)
+    settings = services.settings
     configure_logging(settings.log_level, settings.log_format)
-    pipeline = pipeline or build_pipeline(settings)
-    incidents = Incidents()
-    sql = sql_store or build_sql_store(settings)
-    migrated = prepare_sql_store(sql, incidents)
-    hot_store = hot_store or build_hot_store(settings)
+    _ = services.scan_service  # the pipeline, guard and tenant directory: built now
+    incidents = services.incidents
+    sql = services.sql_store
+    services.prepare_sql()
+    hot_store = services.hot_store
     jwt = JwtVerifier(settings)
     authenticator = authenticator or CredentialAuthenticator(settings, sql, incidents, jwt,
                                                              hot_store=hot_store)
-    ip_lists = IpLists(sql, incidents, settings.block_list_refresh_seconds)
-    tenants = TenantDirectory(settings, sql, incidents, settings.block_list_refresh_seconds)
-    guard = Guard(settings, hot_store, ip_lists, incidents)
 
     async def retry_migrations() -> None:
-        nonlocal migrated
-        while not migrated:
+        while not services.sql_ready:
             await anyio.sleep(MIGRATION_RETRY_SECONDS)
-            migrated = await anyio.to_thread.run_sync(prepare_sql_store, sql, incidents)
-        app.state.sql_ready = True
+            await anyio.to_thread.run_sync(services.prepare_sql)
 
     async def shutdown() -> None:
         # Shielded and bounded: a stop (SIGTERM, a cancelled lifespan task) must not skip the
@@ -121,7 +94,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Load the model before the first request, so no request pays for it.
-        service: ScanService = app.state.scan_service
+        service = services.scan_service
         _ = service.block_threshold
         if isinstance(authenticator, CredentialAuthenticator):
             await authenticator.refresh_key_presence()
@@ -137,11 +110,11 @@ def create_app(
         failure: Exception | None = None
         try:
             async with anyio.create_task_group() as tg:
-                if not migrated:
+                if not services.sql_ready:
                     tg.start_soon(retry_migrations)
                 # Templates of deleted tenants stay exportable for 90 days, then this purges
                 # them.
-                tg.start_soon(retention_loop, TemplateStore(sql.engine))
+                tg.start_soon(retention_loop, services.template_store)
                 try:
                     yield
                 except Exception as exc:  # noqa: BLE001 - re-raised below, after shutdown
@@ -159,16 +132,10 @@ def create_app(
         summary="Self-hosted prompt firewall and prompt optimizer.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.hot_store = hot_store
-    app.state.sql_store = sql
-    app.state.sql_ready = migrated
-    app.state.incidents = incidents
+    # The two things a request reaches through the app: the services (api/deps.py) and the
+    # authenticator (api/auth.py).
+    app.state.services = services
     app.state.authenticator = authenticator
-    app.state.guard = guard
-    app.state.tenants = tenants
-    app.state.scan_service = ScanService(settings, pipeline, hot_store, guard=guard,
-                                         tenants=tenants)
 
     install_error_handlers(app)
 
@@ -197,5 +164,6 @@ def create_app(
     app.include_router(session_routes.router)
     app.include_router(system_prompt_routes.router)
     app.include_router(optimizer_routes.router)
+    app.include_router(optimizer_bridge_routes.router)
     describe_errors(app)
     return app

@@ -95,35 +95,6 @@ def bearer_token(request: Request) -> str | None:
     return api_key or None
 
 
-class StaticAuthenticator:
-    """Static keys from settings plus the admin token; anonymous when none is configured."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._keys = [k.get_secret_value().encode() for k in settings.api_keys]
-        self._admin = (settings.admin_token.get_secret_value().encode()
-                       if settings.admin_token else None)
-
-    @property
-    def requires_credentials(self) -> bool:
-        return bool(self._keys) or self._admin is not None
-
-    async def authenticate(self, request: Request) -> Principal:
-        if not self.requires_credentials:
-            return Principal(DEFAULT_TENANT, ALL_SCOPES - {"admin"}, subject="anonymous")
-        token = bearer_token(request)
-        if token is None:
-            raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing credentials: send "
-                           "'Authorization: Bearer <key>'", headers={"WWW-Authenticate": "Bearer"})
-        candidate = token.encode()
-        if self._admin is not None and hmac.compare_digest(candidate, self._admin):
-            return Principal(DEFAULT_TENANT, ALL_SCOPES, subject="admin")
-        for index, key in enumerate(self._keys):
-            if hmac.compare_digest(candidate, key):
-                return Principal(DEFAULT_TENANT, ALL_SCOPES - {"admin"}, key_id=f"static-{index}")
-        raise ApiError(401, ErrorCode.INVALID_API_KEY, "the API key is not valid",
-                       headers={"WWW-Authenticate": "Bearer"})
-
-
 # The credentials as the OpenAPI document (and ``/docs``' "Authorize") knows them. The
 # dependencies below take them only so that every operation lists them: ``authenticate``
 # reads the headers itself (``auto_error=False``: the 401 stays ours, in our error shape).

@@ -19,7 +19,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from promptsentry.api.errors import error_body, internal_error_body, log_unexpected
+from promptsentry.api.errors import internal_error_body, log_unexpected
+from promptsentry.errors import error_body
 from promptsentry.schemas.request import REQUEST_ID_PATTERN
 
 _REQUEST_ID_OK = re.compile(REQUEST_ID_PATTERN)

@@ -28,9 +28,8 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from promptsentry.api.errors import error_body
 from promptsentry.config import Settings, get_settings
-from promptsentry.errors import ErrorCode
+from promptsentry.errors import ErrorCode, error_body
 
 #: The ``http`` protocol ``serve`` gives uvicorn (an import string, so spawned workers load it).
 PROTOCOL = "promptsentry.api.server:HardenedH11Protocol"

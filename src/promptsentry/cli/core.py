@@ -86,7 +86,7 @@ def _managed_keys_exist(settings: Settings) -> bool:
     if not database_url and not (settings.data_dir / "promptsentry.db").exists():
         return False
     try:
-        from promptsentry.api.app import build_sql_store
+        from promptsentry.wiring import build_sql_store
 
         sql = build_sql_store(settings)
         try:
@@ -205,7 +205,7 @@ def _url_host(host: str) -> str:
 
 
 def _validation_error_object(exc: Exception, **extra: Any) -> dict[str, Any]:
-    from promptsentry.api.errors import validation_details, validation_status
+    from promptsentry.errors import validation_details, validation_status
 
     errors = [dict(e) for e in exc.errors(include_url=False, include_input=False)]  # type: ignore[attr-defined]
     _, code, message = validation_status(errors)

@@ -2,8 +2,10 @@
 ``mcp-bridge``.
 
 Without ``--server`` (or ``PROMPTSENTRY_URL``) the commands work on this install's own store
-(``data_dir`` SQLite or ``PROMPTSENTRY_DATABASE_URL``) as the default tenant, through the same
-API code the server runs; with ``--server URL`` (and an API key from ``--api-key``,
+(``data_dir`` SQLite or ``PROMPTSENTRY_DATABASE_URL``) as the default tenant: ``optimize``
+calls the :class:`~promptsentry.optimizer.service.OptimizerService` of
+:class:`~promptsentry.wiring.Services` directly, the ``templates`` commands the API code the
+server runs, in process; with ``--server URL`` (and an API key from ``--api-key``,
 ``PROMPTSENTRY_OPTIMIZER_API_KEY`` or ``OPTIMIZER_API_KEY``) they call a remote PromptSentry.
 ``templates purge`` and ``templates backfill`` always work on this install's own store.
 
@@ -16,7 +18,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -44,13 +46,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _backend(server: str | None, api_key: str | None):
-    from promptsentry.optimizer.mcp_tools import ApiBackend, load_bridge_key, local_backend
+    from promptsentry.mcp_server.optimizer_tools import ApiBackend, load_bridge_key, local_backend
 
     if server := server_url(server):
         return ApiBackend(server, api_key=api_key or load_bridge_key())
-    from promptsentry.mcp_server.server import McpServices
+    from promptsentry.wiring import Services
 
-    return local_backend(McpServices())
+    return local_backend(Services())
 
 
 def _call(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> Any:
@@ -59,10 +61,50 @@ def _call(server: str | None, api_key: str | None, method: str, path: str, **kw:
     try:
         return asyncio.run(_backend(server, api_key).call(method, path, **kw))
     except ApiError as exc:
-        _err.print(f"[red]{exc.code}[/]: {exc.message}", highlight=False)
-        if exc.details:
-            _err.print(json.dumps(exc.details, ensure_ascii=False)[:2000], highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
+        _fail(exc)
+
+
+def _fail(exc: Any) -> NoReturn:
+    """Print an :class:`~promptsentry.errors.ApiError` as the API would name it; exit 2."""
+    _err.print(f"[red]{exc.code}[/]: {exc.message}", highlight=False)
+    if exc.details:
+        _err.print(json.dumps(exc.details, ensure_ascii=False)[:2000], highlight=False)
+    raise typer.Exit(EXIT_INVALID) from None
+
+
+def _optimize_locally(body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /api/v1/optimize``'s answer, from this install's own ``OptimizerService`` as the
+    default tenant: the same validation, quota and error codes, without the HTTP app."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    from promptsentry.errors import ApiError, ErrorCode, validation_details, validation_status
+    from promptsentry.optimizer.schemas import OptimizeBody
+    from promptsentry.optimizer.service import options_of
+    from promptsentry.service import DEFAULT_TENANT
+    from promptsentry.stores.base import StoreUnavailable
+    from promptsentry.wiring import Services
+
+    try:
+        try:
+            parsed = OptimizeBody.model_validate(body)
+        except ValidationError as exc:
+            errors = [dict(e) for e in exc.errors(include_url=False, include_input=False)]
+            status, code, message = validation_status(errors)
+            raise ApiError(status, code, message, validation_details(errors)) from None
+        services = Services()
+        if not services.prepare_sql():
+            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                           "a state store is unavailable; retry shortly")
+        answer, _ = asyncio.run(services.optimizer.optimize(
+            DEFAULT_TENANT, options_of(parsed), request_id=f"req_{uuid.uuid4().hex}"))
+    except ApiError as exc:
+        _fail(exc)
+    except StoreUnavailable:
+        _fail(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
+                       "a state store is unavailable; retry shortly"))
+    return answer
 
 
 def optimize(
@@ -94,8 +136,11 @@ def optimize(
         body["goals"] = goal
     if no_save:
         body["save_template"] = False
-    answer = _call(server, api_key, "POST", "/api/v1/optimize",
-                   json_body={k: v for k, v in body.items() if v is not None})
+    body = {k: v for k, v in body.items() if v is not None}
+    if server_url(server):
+        answer = _call(server, api_key, "POST", "/api/v1/optimize", json_body=body)
+    else:
+        answer = _optimize_locally(body)
     if as_json:
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -191,14 +236,11 @@ def templates_delete(
 
 def _local_template_store() -> Any:
     """This install's template store (its configured database, migrated to head)."""
-    from promptsentry.config import get_settings
-    from promptsentry.optimizer.templates import TemplateStore
-    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
+    from promptsentry.wiring import Services
 
-    settings = get_settings()
-    engine = make_engine(getattr(settings, "database_url", None) or sqlite_url(settings.data_dir))
-    upgrade(engine)
-    return TemplateStore(engine)
+    services = Services()
+    services.sql_store.migrate()
+    return services.template_store
 
 
 @templates_app.command("purge")
@@ -232,7 +274,7 @@ def mcp_bridge(
 
     Keeps nothing but the API key (from the environment or the config file): no cache, no
     files, no prompt text in logs."""
-    from promptsentry.optimizer.mcp_tools import build_bridge_server, load_bridge_key
+    from promptsentry.mcp_server.optimizer_tools import build_bridge_server, load_bridge_key
 
     remote = server_url(server, remote)
     if remote is None:

@@ -20,13 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from promptsentry.mcp_server.server import McpServices, ToolRegistry, build_server, run
+    from promptsentry.mcp_server.server import ToolRegistry, build_server, run
 
 SERVER_NAME = "promptsentry"
 
-__all__ = ["SERVER_NAME", "McpServices", "ToolRegistry", "build_server", "run"]
+__all__ = ["SERVER_NAME", "ToolRegistry", "build_server", "run"]
 
-_LAZY = frozenset({"McpServices", "ToolRegistry", "build_server", "run"})
+_LAZY = frozenset({"ToolRegistry", "build_server", "run"})
 
 
 def __getattr__(name: str) -> Any:

@@ -53,9 +53,6 @@ class Incidents:
                      down_seconds=round(time.monotonic() - incident.since, 3),
                      failed_calls=incident.failures)
 
-    def is_down(self, component: str) -> bool:
-        return component in self._open
-
     def snapshot(self) -> dict[str, dict[str, object]]:
         now = time.monotonic()
         return {name: {"since_seconds": round(now - i.since, 3), "error": i.error,

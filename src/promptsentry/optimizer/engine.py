@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptsentry.optimizer.contexts import (
-    LOCK_DEFAULT_AI_CONTEXT,
     Lock,
     lock_of,
     normalise_ai_context,
@@ -176,6 +175,3 @@ def optimize_rules(
         warnings=warnings,
     )
 
-
-def default_ai_context(lock: Lock) -> str:
-    return LOCK_DEFAULT_AI_CONTEXT[lock]

@@ -24,10 +24,11 @@ from promptsentry.optimizer.firewall import INJECTION_PATTERNS
 from promptsentry.optimizer.goals import strip_boilerplate, validate_goals
 from promptsentry.optimizer.llm import LLMClient, Scanner, optimize_llm
 from promptsentry.optimizer.quota import QuotaService, QuotaStatus, UsageCounters
+from promptsentry.optimizer.schemas import OptimizeBody
 from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.templates import TemplateStore
 
-__all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary", "rewrite_scanner"]
+__all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary", "options_of", "rewrite_scanner"]
 
 log = get_logger("promptsentry.optimizer")
 
@@ -90,6 +91,20 @@ class OptimizeOptions:
     domain: str | None = None
     target_audience: str | None = None
     extra_metadata: dict[str, Any] | None = None
+
+
+def options_of(body: OptimizeBody) -> OptimizeOptions:
+    """The options of a validated optimize body (the HTTP routes' and the CLI's)."""
+    extra: dict[str, Any] = {}
+    if body.value_hierarchy:
+        extra["value_hierarchy"] = [v.model_dump() for v in body.value_hierarchy]
+    if body.intent_frame:
+        extra["intent_frame"] = body.intent_frame.model_dump()
+    return OptimizeOptions(prompt=body.prompt, goals=body.goals, ai_context=body.ai_context,
+                           engine=body.engine, save_template=body.save_template,
+                           title=body.title, target_model=body.target_model,
+                           domain=body.domain, target_audience=body.target_audience,
+                           extra_metadata=extra or None)
 
 
 class OptimizerService:

@@ -114,8 +114,8 @@ async def scan_node(
     admission = None if admitted else await scan_service.admit(scan_req, ctx)
     verdict = await scan_service.scan(scan_req, ctx, admission=admission)
     eff = await scan_service.effective_settings(tenant_id)
-    monitor = eff.monitor_mode if eff else settings.monitor_mode
-    keep_text = eff.store_prompt_in_scan_record if eff else settings.store_prompt_in_scan_record
+    monitor = eff.monitor_mode
+    keep_text = eff.store_prompt_in_scan_record
     malicious = verdict.verdict in ("malicious", "escalated_malicious")
 
     def add(current: g.SessionGraph | None) -> tuple[g.SessionGraph, tuple[g.Node, g.Labelling]]:

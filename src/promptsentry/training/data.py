@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,12 +64,6 @@ def read_rows(path: str | Path) -> list[Row]:
             if line.strip():
                 rows.append(_parse(line, f"{path}:{lineno}"))
     return rows
-
-
-def iter_rows(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Row]]:
-    for p in paths:
-        for row in read_rows(p):
-            yield Path(p), row
 
 
 def write_rows(path: str | Path, rows: Iterable[Row]) -> int:

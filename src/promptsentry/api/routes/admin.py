@@ -16,14 +16,16 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from promptsentry.api.auth import (
     AdminPrincipal,
+    Authenticator,
     CredentialAuthenticator,
     Principal,
 )
+from promptsentry.api.deps import AuthenticatorDep, ServicesDep
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.routes.stats import stats_router
 from promptsentry.api.strict_json import StrictJsonRoute
@@ -41,6 +43,7 @@ from promptsentry.stores.tenants import (
     refused_for_tenant_admin,
 )
 from promptsentry.text import strip_control
+from promptsentry.wiring import Services
 
 log = get_logger("promptsentry.admin")
 __all__ = ["router", "stats_router"]
@@ -68,22 +71,18 @@ def _clean(text: str, limit: int) -> str:
     return strip_control(text, keep_newlines=False).strip()[:limit]
 
 
-async def _sql(request: Request, fn: Any, *args: Any, **kwargs: Any) -> Any:
+async def _sql(services: Services, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run ``fn(*args, **kwargs)`` on the SQL store's thread pool; an outage is a 503."""
-    store: SqlStore = request.app.state.sql_store
+    store: SqlStore = services.sql_store
     try:
         result = await store.run(functools.partial(fn, *args, **kwargs))
     except StoreUnavailable as exc:
-        request.app.state.incidents.failed("sql", exc)
+        services.incidents.failed("sql", exc)
         raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
                        "the database is unavailable; retry shortly",
                        headers={"Retry-After": "2"}) from None
-    request.app.state.incidents.ok("sql")
+    services.incidents.ok("sql")
     return result
-
-
-def _store(request: Request) -> SqlStore:
-    return request.app.state.sql_store
 
 
 # --- tenants --------------------------------------------------------------------------------
@@ -104,8 +103,8 @@ class TenantPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
 
 
-def _tenant_body(request: Request, tenant: Any) -> dict[str, Any]:
-    eff = effective_settings(request.app.state.settings, tenant.settings)
+def _tenant_body(services: Services, tenant: Any) -> dict[str, Any]:
+    eff = effective_settings(services.settings, tenant.settings)
     return {"id": tenant.id, "name": tenant.name, "settings": public_settings(tenant.settings),
             "effective_settings": public_settings(_eff_dict(eff)),
             "created_at": tenant.created_at, "updated_at": tenant.updated_at}
@@ -118,44 +117,44 @@ def _eff_dict(eff: Any) -> dict[str, Any]:
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant")
-async def create_tenant(body: TenantCreate, request: Request, principal: AdminPrincipal) -> dict:
+async def create_tenant(body: TenantCreate, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_root(principal)
     overrides = TenantSettings.model_validate(
-        await prepare(request.app.state.settings, {}, body.settings)).overrides()
-    tenant = await _sql(request, _store(request).create_tenant, _clean(body.name, 200), overrides)
+        await prepare(services.settings, {}, body.settings)).overrides()
+    tenant = await _sql(services, services.sql_store.create_tenant, _clean(body.name, 200), overrides)
     log.info("tenant_created", tenant_id=tenant.id)
-    return _tenant_body(request, tenant)
+    return _tenant_body(services, tenant)
 
 
 @router.get("/tenants", summary="List tenants")
-async def list_tenants(request: Request, principal: AdminPrincipal) -> dict:
-    tenants = await _sql(request, _store(request).list_tenants)
+async def list_tenants(services: ServicesDep, principal: AdminPrincipal) -> dict:
+    tenants = await _sql(services, services.sql_store.list_tenants)
     if not _is_root(principal):
         tenants = [t for t in tenants if t.id == principal.tenant_id]
-    return {"tenants": [_tenant_body(request, t) for t in tenants]}
+    return {"tenants": [_tenant_body(services, t) for t in tenants]}
 
 
 @router.get("/tenants/{tenant_id}", summary="One tenant")
-async def get_tenant(tenant_id: str, request: Request, principal: AdminPrincipal) -> dict:
+async def get_tenant(tenant_id: str, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_tenant_access(principal, tenant_id)
-    tenant = await _sql(request, _store(request).get_tenant, tenant_id)
+    tenant = await _sql(services, services.sql_store.get_tenant, tenant_id)
     if tenant is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
-    return _tenant_body(request, tenant)
+    return _tenant_body(services, tenant)
 
 
 @router.patch("/tenants/{tenant_id}", summary="Change a tenant's settings")
-async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
+async def patch_tenant(tenant_id: str, body: TenantPatch, services: ServicesDep,
                        principal: AdminPrincipal) -> dict:
     _require_tenant_access(principal, tenant_id)
-    current = await _sql(request, _store(request).get_tenant, tenant_id)
+    current = await _sql(services, services.sql_store.get_tenant, tenant_id)
     if current is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
     unknown = sorted(set(body.settings) - set(TenantSettings.model_fields))
     if unknown:
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "unknown tenant settings",
                        {"unknown": unknown[:20], "allowed": sorted(TenantSettings.model_fields)})
-    body.settings = await prepare(request.app.state.settings, current.settings, body.settings)
+    body.settings = await prepare(services.settings, current.settings, body.settings)
     merged = {**current.settings, **body.settings}
     merged = {k: v for k, v in merged.items() if v is not None}
     try:
@@ -168,34 +167,35 @@ async def patch_tenant(tenant_id: str, body: TenantPatch, request: Request,
     clean = validated.overrides()
     patch = {k: clean.get(k) for k in body.settings}
     if not _is_root(principal):
-        refused = refused_for_tenant_admin(request.app.state.settings, current.settings, patch)
+        refused = refused_for_tenant_admin(services.settings, current.settings, patch)
         if refused:
             raise ApiError(403, ErrorCode.FORBIDDEN_SETTING,
                            "a tenant admin key cannot change these settings; the operator's "
                            "admin token can", {
                                "fields": refused, "allowed": sorted(TENANT_ADMIN_SETTINGS),
                                "strike_threshold_floor":
-                                   request.app.state.settings.strike_threshold})
+                                   services.settings.strike_threshold})
     name = _clean(body.name, 200) if body.name else None
-    tenant = await _sql(request, _store(request).update_tenant_settings, tenant_id, patch, name)
+    tenant = await _sql(services, services.sql_store.update_tenant_settings, tenant_id, patch, name)
     if tenant is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
-    request.app.state.tenants.invalidate(tenant_id)
+    services.tenants.invalidate(tenant_id)
     log.info("tenant_updated", tenant_id=tenant_id, fields=sorted(body.settings))
-    return _tenant_body(request, tenant)
+    return _tenant_body(services, tenant)
 
 
 @router.delete("/tenants/{tenant_id}", summary="Delete a tenant and its keys",
                responses=error_responses(409))
-async def delete_tenant(tenant_id: str, request: Request, principal: AdminPrincipal) -> dict:
+async def delete_tenant(tenant_id: str, services: ServicesDep, principal: AdminPrincipal,
+                        authenticator: AuthenticatorDep) -> dict:
     _require_root(principal)
     if tenant_id == "default":
         raise ApiError(409, ErrorCode.CONFLICT, "the default tenant cannot be deleted")
-    keys = await _sql(request, _store(request).list_keys, tenant_id)
-    await _publish_revocations(request, [k.key_id for k in keys if not k.revoked])
-    if not await _sql(request, _store(request).delete_tenant, tenant_id):
+    keys = await _sql(services, services.sql_store.list_keys, tenant_id)
+    await _publish_revocations(authenticator, [k.key_id for k in keys if not k.revoked])
+    if not await _sql(services, services.sql_store.delete_tenant, tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant", {"tenant_id": tenant_id[:80]})
-    request.app.state.tenants.invalidate(tenant_id)
+    services.tenants.invalidate(tenant_id)
     log.info("tenant_deleted", tenant_id=tenant_id)
     return {"id": tenant_id, "deleted": True}
 
@@ -220,46 +220,46 @@ class KeyCreate(BaseModel):
 
 @router.post("/keys", status_code=201, summary="Create an API key (the key is shown once)",
              responses=error_responses(404))
-async def create_key(body: KeyCreate, request: Request, principal: AdminPrincipal) -> dict:
+async def create_key(body: KeyCreate, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_tenant_access(principal, body.tenant_id)
-    store = _store(request)
-    if await _sql(request, store.get_tenant, body.tenant_id) is None:
+    store = services.sql_store
+    if await _sql(services, store.get_tenant, body.tenant_id) is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such tenant",
                        {"tenant_id": body.tenant_id[:80]})
     kind = kind_for_scopes(body.scopes)
-    key, plaintext = await _sql(request, store.create_key, body.tenant_id,
+    key, plaintext = await _sql(services, store.create_key, body.tenant_id,
                                 _clean(body.name, 200), body.scopes, kind)
     log.info("key_created", key_id=key.key_id, tenant_id=key.tenant_id, scopes=body.scopes)
     return {**key.public(), "key": plaintext}
 
 
 @router.get("/keys", summary="List API keys (metadata only)")
-async def list_keys(request: Request, principal: AdminPrincipal,
+async def list_keys(services: ServicesDep, principal: AdminPrincipal,
                     tenant_id: Annotated[str | None, Query(max_length=64)] = None) -> dict:
     if not _is_root(principal):
         tenant_id = principal.tenant_id
-    keys = await _sql(request, _store(request).list_keys, tenant_id)
+    keys = await _sql(services, services.sql_store.list_keys, tenant_id)
     return {"keys": [k.public() for k in keys]}
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key")
-async def revoke_key(key_id: str, request: Request, principal: AdminPrincipal) -> dict:
-    store = _store(request)
-    key = await _sql(request, store.get_key, key_id)
+async def revoke_key(key_id: str, services: ServicesDep, principal: AdminPrincipal,
+                     authenticator: AuthenticatorDep) -> dict:
+    store = services.sql_store
+    key = await _sql(services, store.get_key, key_id)
     if key is None or (not _is_root(principal) and key.tenant_id != principal.tenant_id):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such key", {"key_id": key_id[:80]})
     # Published to the hot store first: a worker that cannot reach the database checks that
     # revoked set before trusting a key it verified earlier.
-    published = await _publish_revocations(request, [key_id])
-    key = await _sql(request, store.revoke_key, key_id)
+    published = await _publish_revocations(authenticator, [key_id])
+    key = await _sql(services, store.revoke_key, key_id)
     log.info("key_revoked", key_id=key_id, tenant_id=key.tenant_id, published=published)
     return {**key.public(), "revocation_published": published}
 
 
-async def _publish_revocations(request: Request, key_ids: list[str]) -> bool:
+async def _publish_revocations(authenticator: Authenticator, key_ids: list[str]) -> bool:
     """Revoke ``key_ids`` in the hot store's shared set; ``False`` when it is unreachable
     (SQL still refuses the keys on every worker while the database is up)."""
-    authenticator = request.app.state.authenticator
     if not isinstance(authenticator, CredentialAuthenticator):
         return False
     published = True
@@ -288,11 +288,11 @@ def _ip_or_422(value: str) -> str:
 
 
 @router.post("/blocks", status_code=201, summary="Block an address or network until removed")
-async def add_block(body: IpCreate, request: Request, principal: AdminPrincipal) -> dict:
+async def add_block(body: IpCreate, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_root(principal)
     ip = _ip_or_422(body.ip)
-    entry = await _sql(request, _store(request).add_block, ip, _clean(body.reason, 500))
-    request.app.state.guard.ip_lists.invalidate()
+    entry = await _sql(services, services.sql_store.add_block, ip, _clean(body.reason, 500))
+    services.guard.ip_lists.invalidate()
     log.info("ip_blocked", ip=ip, type="manual")
     return {"ip": entry.ip, "reason": entry.reason, "type": "manual",
             "created_at": entry.created_at}
@@ -307,8 +307,8 @@ def _block_scope(principal: Principal, tenant_id: str | None) -> str | None:
     return principal.tenant_id
 
 
-def _hot_unavailable(request: Request, exc: StoreUnavailable) -> ApiError:
-    request.app.state.incidents.failed("hot_store", exc)
+def _hot_unavailable(services: Services, exc: StoreUnavailable) -> ApiError:
+    services.incidents.failed("hot_store", exc)
     return ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "the hot store is unavailable; retry "
                     "shortly", headers={"Retry-After": "2"})
 
@@ -319,7 +319,7 @@ TenantQuery = Annotated[str | None, Query(max_length=64, description=(
 
 
 @router.get("/blocks", summary="Manual and automatic blocks")
-async def list_blocks(request: Request, principal: AdminPrincipal,
+async def list_blocks(services: ServicesDep, principal: AdminPrincipal,
                       tenant_id: TenantQuery = None) -> dict:
     """Manual blocks are install-wide (``tenant_id`` null) and listed to the admin token only;
     automatic blocks hold in one tenant. A tenant admin sees its own tenant's automatic
@@ -327,14 +327,14 @@ async def list_blocks(request: Request, principal: AdminPrincipal,
     scope = _block_scope(principal, tenant_id)
     blocks: list[dict[str, Any]] = []
     if _is_root(principal):
-        manual = await _sql(request, _store(request).list_blocks)
+        manual = await _sql(services, services.sql_store.list_blocks)
         blocks += [{"ip": e.ip, "reason": e.reason, "type": "manual", "tenant_id": None,
                     "created_at": e.created_at, "expires_in_seconds": None} for e in manual]
     degraded = False
     try:
-        auto = await request.app.state.hot_store.list_auto_blocks(scope)
+        auto = await services.hot_store.list_auto_blocks(scope)
     except StoreUnavailable as exc:
-        request.app.state.incidents.failed("hot_store", exc)
+        services.incidents.failed("hot_store", exc)
         auto, degraded = [], True
     blocks += [{"ip": b.ip, "reason": b.reason, "type": "automatic", "tenant_id": b.tenant_id,
                 "created_at": None, "expires_in_seconds": round(b.remaining_seconds, 1)}
@@ -343,7 +343,7 @@ async def list_blocks(request: Request, principal: AdminPrincipal,
 
 
 @router.delete("/blocks/{ip:path}", summary="Lift a manual or automatic block")
-async def remove_block(ip: str, request: Request, principal: AdminPrincipal,
+async def remove_block(ip: str, services: ServicesDep, principal: AdminPrincipal,
                        tenant_id: TenantQuery = None) -> dict:
     """The admin token without ``tenant_id`` lifts the manual block and the automatic blocks
     of every tenant (and forgets the strikes); with ``tenant_id``, or from a tenant admin,
@@ -352,14 +352,14 @@ async def remove_block(ip: str, request: Request, principal: AdminPrincipal,
     canonical = _ip_or_422(ip)
     manual = False
     if _is_root(principal) and scope is None:
-        manual = await _sql(request, _store(request).remove_block, canonical)
+        manual = await _sql(services, services.sql_store.remove_block, canonical)
     automatic = False
     if "/" not in canonical:
         try:
-            automatic = await request.app.state.hot_store.clear_ip(canonical, scope)
+            automatic = await services.hot_store.clear_ip(canonical, scope)
         except StoreUnavailable as exc:
-            raise _hot_unavailable(request, exc) from None
-    request.app.state.guard.ip_lists.invalidate()
+            raise _hot_unavailable(services, exc) from None
+    services.guard.ip_lists.invalidate()
     if not (manual or automatic):
         raise ApiError(404, ErrorCode.NOT_FOUND, "this address is not blocked",
                        {"ip": canonical})
@@ -371,34 +371,34 @@ async def remove_block(ip: str, request: Request, principal: AdminPrincipal,
 
 @router.post("/allowlist", status_code=201,
              summary="Allow-list an address or network (never limited, struck or blocked)")
-async def add_allow(body: IpCreate, request: Request, principal: AdminPrincipal) -> dict:
+async def add_allow(body: IpCreate, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_root(principal)
     ip = _ip_or_422(body.ip)
-    entry = await _sql(request, _store(request).add_allow, ip, _clean(body.reason, 500))
-    request.app.state.guard.ip_lists.invalidate()
+    entry = await _sql(services, services.sql_store.add_allow, ip, _clean(body.reason, 500))
+    services.guard.ip_lists.invalidate()
     return {"ip": entry.ip, "reason": entry.reason, "created_at": entry.created_at}
 
 
 @router.get("/allowlist", summary="The global IP allow-list")
-async def list_allow(request: Request, principal: AdminPrincipal) -> dict:
+async def list_allow(services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_root(principal)
-    entries = await _sql(request, _store(request).list_allow)
+    entries = await _sql(services, services.sql_store.list_allow)
     return {"allowlist": [{"ip": e.ip, "reason": e.reason, "created_at": e.created_at}
                           for e in entries]}
 
 
 @router.delete("/allowlist/{ip:path}", summary="Remove an allow-list entry")
-async def remove_allow(ip: str, request: Request, principal: AdminPrincipal) -> dict:
+async def remove_allow(ip: str, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_root(principal)
     canonical = _ip_or_422(ip)
-    if not await _sql(request, _store(request).remove_allow, canonical):
+    if not await _sql(services, services.sql_store.remove_allow, canonical):
         raise ApiError(404, ErrorCode.NOT_FOUND, "not on the allow-list", {"ip": canonical})
-    request.app.state.guard.ip_lists.invalidate()
+    services.guard.ip_lists.invalidate()
     return {"ip": canonical, "removed": True}
 
 
 @router.get("/strikes/{ip}", summary="Strikes and block state of an address in one tenant")
-async def get_strikes(ip: str, request: Request, principal: AdminPrincipal,
+async def get_strikes(ip: str, services: ServicesDep, principal: AdminPrincipal,
                       tenant_id: TenantQuery = None) -> dict:
     """Strikes are per tenant: ``tenant_id`` (admin token; default its ``X-Tenant-ID`` or
     ``default``), always its own tenant for a tenant admin."""
@@ -407,16 +407,16 @@ async def get_strikes(ip: str, request: Request, principal: AdminPrincipal,
     if canonical is None:
         raise ApiError(422, ErrorCode.INVALID_IP, "not an IPv4/IPv6 address",
                        {"ip": _clean(ip, 64)})
-    settings = request.app.state.settings
-    store = request.app.state.hot_store
+    settings = services.settings
+    store = services.hot_store
     try:
         strikes = await store.get_strikes(tenant, canonical, settings.strike_window_hours * 3600)
         remaining = await store.auto_block_remaining(tenant, canonical)
     except StoreUnavailable as exc:
-        raise _hot_unavailable(request, exc) from None
-    eff = await request.app.state.tenants.effective(tenant)
-    await request.app.state.guard.ip_lists.refresh_if_due()
-    manual = request.app.state.guard.ip_lists.blocks.match(canonical)
+        raise _hot_unavailable(services, exc) from None
+    eff = await services.tenants.effective(tenant)
+    await services.guard.ip_lists.refresh_if_due()
+    manual = services.guard.ip_lists.blocks.match(canonical)
     return {"ip": canonical, "tenant_id": tenant, "strikes": strikes,
             "threshold": eff.strike_threshold, "window_hours": settings.strike_window_hours,
             "blocked": bool(remaining) or manual is not None,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from promptsentry import __version__
+from promptsentry.api.deps import ServicesDep
 from promptsentry.observability.prometheus import render_latest
 
 router = APIRouter(tags=["operations"])
@@ -40,27 +41,25 @@ async def health() -> dict:
             responses={200: {"model": Readiness, "description": "Serving"},
                        503: {"model": Readiness, "description": "Not serving: the failing "
                              "checks say why"}})
-async def ready(request: Request) -> JSONResponse:
+async def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, dict] = {}
-    store = request.app.state.hot_store
+    store = services.hot_store
     try:
         checks["hot_store"] = {"ok": bool(await store.ping()), "backend": type(store).__name__}
     except Exception as exc:
         checks["hot_store"] = {"ok": False, "backend": type(store).__name__,
                                "error": type(exc).__name__}
-    sql = getattr(request.app.state, "sql_store", None)
-    if sql is not None:
-        try:
-            ok = bool(await sql.run(sql.ping)) and bool(request.app.state.sql_ready)
-            checks["sql"] = {"ok": ok, "backend": sql.backend}
-            if not request.app.state.sql_ready:
-                checks["sql"]["error"] = "schema not migrated yet"
-        except Exception as exc:
-            checks["sql"] = {"ok": False, "backend": sql.backend, "error": type(exc).__name__}
-    incidents = getattr(request.app.state, "incidents", None)
-    if incidents is not None and incidents.snapshot():
-        checks["incidents"] = {"ok": True, "open": incidents.snapshot()}
-    pipeline = request.app.state.scan_service.pipeline
+    sql = services.sql_store
+    try:
+        ok = bool(await sql.run(sql.ping)) and services.sql_ready
+        checks["sql"] = {"ok": ok, "backend": sql.backend}
+        if not services.sql_ready:
+            checks["sql"]["error"] = "schema not migrated yet"
+    except Exception as exc:
+        checks["sql"] = {"ok": False, "backend": sql.backend, "error": type(exc).__name__}
+    if services.incidents.snapshot():
+        checks["incidents"] = {"ok": True, "open": services.incidents.snapshot()}
+    pipeline = services.scan_service.pipeline
     for stage in pipeline.stages:
         if stage.name == "classifier":
             try:

@@ -1,5 +1,7 @@
-"""The optimizer API: the reference product's public ``/api/v1`` routes and the routes its
-MCP bridge calls under ``/api/v1/mcp``, plus export.
+"""The optimizer API: the reference product's public ``/api/v1`` routes, plus export.
+
+The routes its MCP bridge calls (under ``/api/v1/mcp``) live in
+:mod:`promptsentry.api.routes.optimizer_bridge` and reuse the helpers here.
 
 Every route needs a credential with the ``optimize`` scope (``X-API-Key`` or
 ``Authorization: Bearer``); every template route is scoped to the caller's tenant. Errors use
@@ -8,22 +10,21 @@ the service's one error shape.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from promptsentry.api.auth import OptimizePrincipal, Principal
+from promptsentry.api.deps import OptimizerDep
+from promptsentry.api.errors import request_id_of
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
-    BridgeQuota,
-    BridgeTemplatePage,
     DetectBody,
     Detection,
     Goals,
@@ -33,14 +34,13 @@ from promptsentry.optimizer.schemas import (
     Quota,
     SearchText,
     Template,
-    TemplateCreateBody,
     TemplateDeleted,
     TemplatePage,
     TemplateSearchBody,
     TemplateSearchResult,
     TemplateStats,
 )
-from promptsentry.optimizer.service import OptimizeOptions, OptimizerService, ScanSummary
+from promptsentry.optimizer.service import OptimizerService, options_of
 from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
 from promptsentry.optimizer.templates import ImmutableContent, TemplateQuery
 
@@ -54,87 +54,22 @@ FEATURES = {
 }
 
 
-def _features(svc: OptimizerService) -> dict[str, bool]:
+def features_of(svc: OptimizerService) -> dict[str, bool]:
     """The feature flags of validate and quota-status (the bridge lists the true ones)."""
     return {**FEATURES, "llm_engine": svc.llm is not None,
             "template_auto_save": bool(svc.settings.save_templates)}
-
-
-# --------------------------------------------------------------------------- wiring
-
-def optimizer_of(request: Request) -> OptimizerService:
-    """The app's optimizer service, built on first use from the app's SQL store (or the
-    SQLite file in ``data_dir``) and its scan pipeline."""
-    app = request.app
-    svc = getattr(app.state, "optimizer", None)
-    if svc is not None:
-        return svc
-    from promptsentry.optimizer.settings import get_optimizer_settings
-    from promptsentry.optimizer.templates import TemplateStore
-    from promptsentry.stores.sql.migrate import make_engine, sqlite_url, upgrade
-
-    settings = app.state.settings
-    sql = getattr(app.state, "sql_store", None)
-    if sql is not None:
-        engine = sql.engine  # migrated to head (the template revisions included) by the app
-    else:
-        url = getattr(settings, "database_url", None) or sqlite_url(settings.data_dir)
-        engine = make_engine(str(url))
-        upgrade(engine)
-    svc = OptimizerService(TemplateStore(engine), get_optimizer_settings(),
-                           firewall=pipeline_firewall(app))
-    app.state.optimizer = svc
-    return svc
-
-
-def pipeline_firewall(app: Any):
-    """The firewall verdict on a text from the app's scan pipeline (nothing recorded)."""
-    from promptsentry.pipeline.runner import policy_for
-    from promptsentry.schemas.request import ScanRequest
-
-    async def scan(text: str) -> ScanSummary:
-        service = app.state.scan_service
-        req = ScanRequest(prompt=text[:50 * 1024])
-        policy = policy_for(app.state.settings, req, block_threshold=service.block_threshold)
-        response, _ = await service.pipeline.run(req, policy)
-        return ScanSummary(response.verdict, float(response.risk_score),
-                           list(response.patterns_matched))
-
-    return scan
-
-
-def _rid(request: Request) -> str:
-    rid = getattr(request.state, "request_id", None)
-    if rid:
-        return rid
-    import uuid
-
-    return f"req_{uuid.uuid4().hex}"
 
 
 def _not_found(template_id: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
 
 
-def _options(body: OptimizeBody) -> OptimizeOptions:
-    extra: dict[str, Any] = {}
-    if body.value_hierarchy:
-        extra["value_hierarchy"] = [v.model_dump() for v in body.value_hierarchy]
-    if body.intent_frame:
-        extra["intent_frame"] = body.intent_frame.model_dump()
-    return OptimizeOptions(prompt=body.prompt, goals=body.goals, ai_context=body.ai_context,
-                           engine=body.engine, save_template=body.save_template,
-                           title=body.title, target_model=body.target_model,
-                           domain=body.domain, target_audience=body.target_audience,
-                           extra_metadata=extra or None)
-
-
-async def _optimize(request: Request, principal: Principal, body: OptimizeBody, *,
-                    shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
+async def run_optimize(svc: OptimizerService, request: Request, principal: Principal,
+                       body: OptimizeBody, *,
+                       shape: Callable[[dict[str, Any]], None] | None = None) -> JSONResponse:
     """Run one optimization; ``shape`` adapts the answer in place (the bridge routes)."""
-    svc = optimizer_of(request)
-    answer, headers = await svc.optimize(principal.tenant_id, _options(body),
-                                         request_id=_rid(request))
+    answer, headers = await svc.optimize(principal.tenant_id, options_of(body),
+                                         request_id=request_id_of(request))
     if shape is not None:
         shape(answer)
     return JSONResponse(answer, headers=headers)
@@ -156,16 +91,17 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
 
 @router.post("/api/v1/optimize", summary="Optimize a prompt", response_model=None,
              responses=OPTIMIZE_RESPONSES)
-async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal) -> JSONResponse:
+async def optimize(body: OptimizeBody, request: Request, principal: OptimizePrincipal,
+                   svc: OptimizerDep) -> JSONResponse:
     """Detect the context, apply the goals with the chosen engine, scan the result, save a
     template (unless `save_template: false`)."""
-    return await _optimize(request, principal, body)
+    return await run_optimize(svc, request, principal, body)
 
 
 @router.post("/api/v1/detect-context", summary="Detect a prompt's context",
              response_model=Detection)
-async def detect_context(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
-    return optimizer_of(request).detect(body.prompt)
+async def detect_context(body: DetectBody, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return svc.detect(body.prompt)
 
 
 @router.get("/api/v1/goals", summary="Supported optimization goals", response_model=Goals)
@@ -176,14 +112,12 @@ async def list_goals(principal: OptimizePrincipal) -> dict:
 
 
 @router.get("/api/v1/quota", summary="This tenant's optimization quota", response_model=Quota)
-async def quota(request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def quota(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return status.public()
 
 
-async def _validate_key(request: Request, principal: Principal) -> dict:
-    svc = optimizer_of(request)
+async def key_validation(svc: OptimizerService, principal: Principal) -> dict:
     status = await svc.store.run(svc.quota.status, principal.tenant_id)
     return {
         "valid": True,
@@ -195,21 +129,21 @@ async def _validate_key(request: Request, principal: Principal) -> dict:
         "quota": {"limit": status.limit if status.limit is not None else -1,
                   "used": status.used, "remaining": status.remaining
                   if status.remaining is not None else -1, "unlimited": status.unlimited},
-        "features": _features(svc),
+        "features": features_of(svc),
     }
 
 
 @router.post("/api/v1/validate-key", summary="Check the API key",
              response_model=KeyValidation)
-async def validate_key(request: Request, principal: OptimizePrincipal) -> dict:
-    return await _validate_key(request, principal)
+async def validate_key(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await key_validation(svc, principal)
 
 
 @router.get("/api/v1/templates", summary="List this tenant's templates",
             response_model=TemplatePage)
 async def list_templates(
-    request: Request,
     principal: OptimizePrincipal,
+    svc: OptimizerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(pattern="^(newest|oldest|confidence|usage)$")] = "newest",
@@ -217,7 +151,6 @@ async def list_templates(
     search: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    svc = optimizer_of(request)
     goal_list = [g.strip() for g in goals.split(",") if g.strip()] if goals else None
     ctx = svc.check_ai_context(ai_context)
     q = TemplateQuery(limit=limit, offset=offset, sort=sort, goals=goal_list, search=search,
@@ -236,9 +169,8 @@ async def list_templates(
 
 @router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)",
              response_model=TemplateSearchResult)
-async def search_templates(body: TemplateSearchBody, request: Request,
-                           principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def search_templates(body: TemplateSearchBody, principal: OptimizePrincipal,
+                           svc: OptimizerDep) -> dict:
     ctx = svc.check_ai_context(body.ai_context)
     hits = await svc.store.run(svc.store.search, principal.tenant_id, body.query,
                                goals=body.goals, min_confidence=body.min_confidence,
@@ -255,19 +187,18 @@ async def search_templates(body: TemplateSearchBody, request: Request,
 @router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)",
             response_model=None, responses=EXPORT_RESPONSES)
 async def export_templates(
-    request: Request,
     principal: OptimizePrincipal,
+    svc: OptimizerDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     csv_formulas: Annotated[str, Query(
         pattern="^(escape|keep)$",
         description="CSV only: `escape` (default) prefixes `'` to text cells a spreadsheet "
                     "would evaluate (`= + - @`, tab, CR); `keep` writes them verbatim")] = "escape",
 ) -> StreamingResponse:
-    svc = optimizer_of(request)
-    return _export(svc, principal.tenant_id, format, escape_formulas=csv_formulas == "escape")
+    return export_response(svc, principal.tenant_id, format, escape_formulas=csv_formulas == "escape")
 
 
-def _export(svc: OptimizerService, tenant_id: str, fmt: str, *,
+def export_response(svc: OptimizerService, tenant_id: str, fmt: str, *,
             escape_formulas: bool = True) -> StreamingResponse:
     from starlette.concurrency import iterate_in_threadpool
 
@@ -284,8 +215,7 @@ def _export(svc: OptimizerService, tenant_id: str, fmt: str, *,
 
 @router.get("/api/v1/templates/{template_id}", summary="One template",
             response_model=Template)
-async def get_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def get_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
     if t is None:
         raise _not_found(template_id)
@@ -294,8 +224,7 @@ async def get_template(template_id: str, request: Request, principal: OptimizePr
 
 @router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template",
             response_model=TemplateStats)
-async def template_stats(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
+async def template_stats(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
     t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
     if t is None:
         raise _not_found(template_id)
@@ -309,9 +238,8 @@ async def template_stats(template_id: str, request: Request, principal: Optimize
             "quality_after": meta.get("quality_after")}
 
 
-async def _patch(template_id: str, request: Request, principal: Principal,
+async def patch_metadata(svc: OptimizerService, template_id: str, principal: Principal,
                  patch: dict[str, Any]) -> dict:
-    svc = optimizer_of(request)
     if not isinstance(patch, dict):
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "the body must be a JSON object")
     try:
@@ -330,13 +258,12 @@ async def _patch(template_id: str, request: Request, principal: Principal,
 
 @router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata",
               response_model=Template, responses=error_responses(409))
-async def patch_template(template_id: str, request: Request, principal: OptimizePrincipal,
+async def patch_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
-    return await _patch(template_id, request, principal, patch)
+    return await patch_metadata(svc, template_id, principal, patch)
 
 
-async def _delete(template_id: str, request: Request, principal: Principal) -> dict:
-    svc = optimizer_of(request)
+async def delete_one(svc: OptimizerService, template_id: str, principal: Principal) -> dict:
     if not await svc.store.run(svc.store.delete, principal.tenant_id, template_id):
         raise _not_found(template_id)
     return {"deleted": True, "id": template_id}
@@ -344,239 +271,5 @@ async def _delete(template_id: str, request: Request, principal: Principal) -> d
 
 @router.delete("/api/v1/templates/{template_id}", summary="Delete a template",
                response_model=TemplateDeleted)
-async def delete_template(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await _delete(template_id, request, principal)
-
-
-# --------------------------------------------------------------------------- bridge API
-#
-# The reference npm bridge renders what it reads, so these routes answer in the shapes its
-# code expects (checked end to end against the bridge itself, see
-# tests/optimizer/test_bridge_contract.py):
-# * errors also carry a top-level ``detail`` string — the bridge builds its error text from
-#   ``detail`` or ``message`` only, else shows a bare ``HTTP <status>``; the string starts
-#   with ``HTTP <status>`` because the bridge looks for "404"/"403" in it;
-# * ``detected_parameters`` is a list of ``{name, count}`` (it calls ``.filter`` on it and
-#   reads ``.name``; an object made it throw and show its offline mock detection instead);
-# * ``rules_based`` is false: to the bridge it means "optimized by the bridge's own local
-#   rules because the key was not validated", and it prints exactly that; our engine is
-#   reported by ``optimization_tier`` and ``metadata.routing_tier`` (shown as "(RULES)");
-# * an unlimited plan's ``quota_limit`` is null (the bridge's "unlimited" case; -1 made it
-#   print "quota reached");
-# * ``improvement_metrics`` also has ``clarity_improvement`` / ``specificity_improvement``,
-#   the only metrics it prints (from our rubric).
-
-
-class _BridgeRoute(StrictJsonRoute):
-    """Adds the bridge-readable ``detail`` to the service's error shape."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                render = _exception_handler(request, exc)
-                if render is None:
-                    raise
-                return _with_detail(await render(request, exc))
-
-        return route
-
-
-def _exception_handler(request: Request, exc: Exception) -> Any:
-    handlers = request.app.exception_handlers
-    for cls in type(exc).__mro__:
-        if cls is Exception:
-            return None  # unexpected errors stay with the app's own 500 handling
-        if cls in handlers:
-            return handlers[cls]
-    return None
-
-
-def _with_detail(response: Response) -> Response:
-    try:
-        body = json.loads(bytes(response.body))
-        err = body["error"]
-    except (ValueError, KeyError, TypeError):
-        return response
-    detail = f"HTTP {response.status_code} {err.get('code')}: {err.get('message')}"
-    if err.get("details"):
-        detail += " " + json.dumps(err["details"], separators=(",", ":"))
-    headers = {k: v for k, v in response.headers.items()
-               if k.lower() not in ("content-length", "content-type")}
-    return JSONResponse({**body, "detail": detail}, status_code=response.status_code,
-                        headers=headers, background=response.background)
-
-
-bridge_router = APIRouter(route_class=_BridgeRoute)
-
-
-def _bridge_detection(answer: dict[str, Any]) -> dict[str, Any]:
-    params = answer.get("detected_parameters") or {}
-    if isinstance(params, dict):
-        answer["detected_parameters"] = [{"name": name, "count": count}
-                                         for name, count in params.items()]
-    return answer
-
-
-def _bridge_optimization(answer: dict[str, Any]) -> None:
-    """The optimize answer as the bridge reads it: ``rules_based`` false (the answer is the
-    server's, not the bridge's local fallback), ``quota_limit``/``quota_remaining`` null when
-    unlimited, and the two improvement metrics it prints (fractions of the 20-point rubric
-    dimension, after minus before) beside our other metrics."""
-    answer["rules_based"] = False
-    for key in ("quota_limit", "quota_remaining"):
-        if answer.get(key) == -1:
-            answer[key] = None
-    before, after = answer.get("quality_before"), answer.get("quality_after")
-    metrics = (answer.get("optimization_insights") or {}).get("improvement_metrics")
-    if not isinstance(before, dict) or not isinstance(after, dict) or metrics is None:
-        return
-    for dim in ("clarity", "specificity"):
-        if isinstance(before.get(dim), int) and isinstance(after.get(dim), int):
-            metrics[f"{dim}_improvement"] = round((after[dim] - before[dim]) / 20.0, 4)
-
-
-@bridge_router.post("/api/v1/api-keys/validate", summary="Bridge: check the API key",
-                    response_model=KeyValidation)
-async def bridge_validate(request: Request, principal: OptimizePrincipal) -> dict:
-    return await _validate_key(request, principal)
-
-
-@bridge_router.post("/api/v1/mcp/detect-context", summary="Bridge: detect a prompt's context",
-                    response_model=Detection)
-async def bridge_detect(body: DetectBody, request: Request, principal: OptimizePrincipal) -> dict:
-    """As ``/api/v1/detect-context`` with ``detected_parameters`` as ``[{name, count}]``."""
-    return _bridge_detection(optimizer_of(request).detect(body.prompt))
-
-
-@bridge_router.post("/api/v1/mcp/optimize", summary="Bridge: optimize a prompt",
-                    response_model=None, responses=OPTIMIZE_RESPONSES)
-async def bridge_optimize(body: OptimizeBody, request: Request,
-                          principal: OptimizePrincipal) -> JSONResponse:
-    """As ``/api/v1/optimize``, in the bridge's shape (:func:`_bridge_optimization`)."""
-    return await _optimize(request, principal, body, shape=_bridge_optimization)
-
-
-@bridge_router.get("/api/v1/mcp/quota-status", summary="Bridge: quota status",
-                   response_model=BridgeQuota)
-async def bridge_quota(request: Request, principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
-    status = await svc.store.run(svc.quota.status, principal.tenant_id)
-    return {"tier": status.plan.name, "quota": status.bridge(),
-            "features_available": _features(svc),
-            **status.public()}
-
-
-#: Most hits a bridge search ranks (its ``total``); pages are cut from them.
-_SEARCH_CANDIDATES = 2000
-_BRIDGE_SORT = {"created_at": "newest", "confidence_score": "confidence",
-                "usage_count": "usage", "title": "title"}
-
-
-@bridge_router.get("/api/v1/mcp/templates", summary="Bridge: list or search templates",
-                   response_model=BridgeTemplatePage)
-async def bridge_list(
-    request: Request,
-    principal: OptimizePrincipal,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 10,
-    sort_by: Annotated[str, Query(pattern="^(created_at|confidence_score|usage_count|title)$")]
-    = "created_at",
-    sort_order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    query: Annotated[SearchText | None, Query(max_length=500)] = None,
-    ai_context: Annotated[str | None, Query(max_length=64)] = None,
-    sophistication_level: Annotated[str | None, Query(max_length=64)] = None,
-    complexity_level: Annotated[str | None, Query(max_length=64)] = None,
-    optimization_strategy: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict:
-    """``list_recent_templates`` and ``search_templates``. With a ``query`` this is the
-    store's full-text + semantic search, ranked by relevance (``sort_by`` then does not
-    apply: a search answers best match first); without one, the sorted listing."""
-    svc = optimizer_of(request)
-    ctx = svc.check_ai_context(ai_context)
-    offset = (page - 1) * per_page
-    if query and query.strip():
-        hits = await svc.store.run(svc.store.search, principal.tenant_id, query,
-                                   ai_context=ctx, limit=_SEARCH_CANDIDATES)
-        total = len(hits)
-        templates = [{**t.as_dict(), "relevance": rel}
-                     for t, rel in hits[offset:offset + per_page]]
-        ranking = "relevance"
-    else:
-        base = _BRIDGE_SORT[sort_by]
-        if base == "newest":
-            sort = "newest" if sort_order == "desc" else "oldest"
-        elif base == "title":
-            sort = "title" if sort_order == "asc" else "title_desc"
-        else:
-            sort = base if sort_order == "desc" else f"{base}_asc"
-        q = TemplateQuery(limit=per_page, offset=offset, sort=sort, ai_context=ctx)
-        items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
-        templates = [t.as_dict() for t in items]
-        ranking = f"{sort_by} {sort_order}"
-    return {
-        "templates": templates,
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "has_more": offset + len(templates) < total,
-        "filters_applied": {"query": query, "ai_context": ctx, "sort_by": sort_by,
-                            "sort_order": sort_order, "ranking": ranking},
-        "filters_ignored": {k: v for k, v in {
-            "sophistication_level": sophistication_level,
-            "complexity_level": complexity_level,
-            "optimization_strategy": optimization_strategy}.items() if v},
-    }
-
-
-@bridge_router.post("/api/v1/mcp/templates", status_code=201, summary="Bridge: save a template",
-                    response_model=Template)
-async def bridge_create(body: TemplateCreateBody, request: Request,
-                        principal: OptimizePrincipal) -> dict:
-    svc = optimizer_of(request)
-    ctx = svc.check_ai_context(body.ai_context or body.ai_context_detected) or "human_communication"
-    t = await svc.store.run(
-        svc.store.create, principal.tenant_id, title=body.title,
-        original_prompt=body.original_prompt, optimized_prompt=body.optimized_prompt,
-        confidence_score=body.confidence_score, optimization_goals=body.optimization_goals,
-        optimization_tier=body.optimization_tier, ai_context=ctx,
-        description=body.description, tags=body.tags, domain=body.domain,
-        target_audience=body.target_audience, request_id=_rid(request),
-        model_used=body.model_used or "client", is_public=body.is_public,
-        request_metadata={"source": "create_template"})
-    return t.as_dict()
-
-
-@bridge_router.get("/api/v1/mcp/templates/{template_id}", summary="Bridge: one template",
-                   response_model=Template)
-async def bridge_get(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await get_template(template_id, request, principal)
-
-
-@bridge_router.patch("/api/v1/mcp/templates/{template_id}", summary="Bridge: change metadata",
-                     response_model=Template, responses=error_responses(409))
-async def bridge_patch(template_id: str, request: Request, principal: OptimizePrincipal,
-                       patch: Annotated[dict[str, Any], Body()]) -> dict:
-    return await _patch(template_id, request, principal, patch)
-
-
-@bridge_router.delete("/api/v1/mcp/templates/{template_id}", summary="Bridge: delete a template",
-                      response_model=TemplateDeleted)
-async def bridge_delete(template_id: str, request: Request, principal: OptimizePrincipal) -> dict:
-    return await _delete(template_id, request, principal)
-
-
-@bridge_router.get("/api/v1/mcp/templates-export", summary="Bridge: export templates",
-                   response_model=None, responses=EXPORT_RESPONSES)
-async def bridge_export(
-    request: Request, principal: OptimizePrincipal,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-) -> StreamingResponse:
-    return _export(optimizer_of(request), principal.tenant_id, format)
-
-
-# After every bridge route is defined: the app includes ``router`` alone.
-router.include_router(bridge_router)
+async def delete_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
+    return await delete_one(svc, template_id, principal)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from promptsentry.api.auth import ScanPrincipal
+from promptsentry.api.deps import HotStoreDep, ScanServiceDep
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
@@ -24,13 +25,12 @@ router = APIRouter(tags=["scan"], route_class=StrictJsonRoute)
 @router.post("/scan", response_model=ScanResponse, summary="Scan a prompt, response or tool call",
              responses=error_responses(429))
 async def scan(body: ScanRequest, request: Request, response: Response,
-               principal: ScanPrincipal) -> ScanResponse:
+               principal: ScanPrincipal, service: ScanServiceDep) -> ScanResponse:
     """Judge one text. The verdict is `clean` or `malicious`; `action_taken` says what the
     caller should do with it (`blocked` in active mode, `allowed_monitor` in monitor mode).
 
     A blocked source IP gets 403 `IP_BLOCKED` and a caller over its rate limit 429
     `RATE_LIMITED` (with `Retry-After`), both before any scanning."""
-    service = request.app.state.scan_service
     ctx = ScanContext(
         tenant_id=principal.tenant_id,
         request_id=request.state.request_id,
@@ -54,12 +54,12 @@ class ScanRecordPage(BaseModel):
 @router.get("/scans", summary="Retained scan records, newest first",
             response_model=ScanRecordPage)
 async def list_scans(
-    request: Request,
     principal: ScanPrincipal,
+    hot_store: HotStoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict:
-    records, total = await request.app.state.hot_store.list_scan_records(
+    records, total = await hot_store.list_scan_records(
         principal.tenant_id, limit=limit, offset=offset
     )
     return {
@@ -72,8 +72,8 @@ async def list_scans(
 
 
 @router.get("/scans/{scan_id}", response_model=ScanRecord, summary="One retained scan record")
-async def get_scan(scan_id: str, request: Request, principal: ScanPrincipal) -> ScanRecord:
-    record = await request.app.state.hot_store.get_scan_record(principal.tenant_id, scan_id)
+async def get_scan(scan_id: str, principal: ScanPrincipal, hot_store: HotStoreDep) -> ScanRecord:
+    record = await hot_store.get_scan_record(principal.tenant_id, scan_id)
     if record is None:
         raise ApiError(404, ErrorCode.SCAN_NOT_FOUND, "no such scan (unknown or expired)",
                        {"scan_id": scan_id[:80]})

@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from promptsentry.api.auth import AdminPrincipal, Principal, ScanPrincipal
+from promptsentry.api.deps import ScanServiceDep, SessionStoreDep, SettingsDep
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
@@ -41,7 +42,7 @@ from promptsentry.sessions.service import (
     scan_request_of,
     store_unavailable,
 )
-from promptsentry.sessions.store import SessionStore, expires_at, store_for
+from promptsentry.sessions.store import SessionStore, expires_at
 from promptsentry.stores.base import StoreUnavailable
 
 log = get_logger("promptsentry.session")
@@ -54,25 +55,15 @@ SessionId = Annotated[str, Path(max_length=128, description="Caller-chosen sessi
                                 json_schema_extra={"pattern": SESSION_ID_PATTERN.pattern})]
 
 
-def session_store(request: Request) -> SessionStore:
-    """The app's session store, created on first use next to its hot store."""
-    state = request.app.state
-    store = getattr(state, "session_store", None)
-    if store is None:
-        store = store_for(state.settings, state.hot_store)
-        state.session_store = store
-    return store
-
-
 @router.post("/session/{session_id}/scan", response_model=SessionScanResponse,
              summary="Scan one node of an agent session", responses=error_responses(409, 429))
 async def session_scan(session_id: SessionId, body: SessionScanRequest, request: Request,
-                       response: Response, principal: ScanPrincipal) -> SessionScanResponse:
+                       response: Response, principal: ScanPrincipal, service: ScanServiceDep,
+                       store: SessionStoreDep, settings: SettingsDep) -> SessionScanResponse:
     """Judge a prompt, tool call, tool return or response of an agent session, and label it
     with its provenance (`USER` 4 … `EXTERNAL` 0). A `tool_call` with `min_trust` above its
     inputs' trust is a provenance violation and is blocked in active mode."""
     check_session_id(session_id)
-    service = request.app.state.scan_service
     ctx = ScanContext(
         tenant_id=principal.tenant_id,
         request_id=request.state.request_id,
@@ -82,15 +73,15 @@ async def session_scan(session_id: SessionId, body: SessionScanRequest, request:
     admission = await service.admit(scan_request_of(body), ctx)
     if admission is not None:
         response.headers.update(admission.headers())
-    return await scan_node(service, session_store(request), request.app.state.settings,
+    return await scan_node(service, store, settings,
                            tenant_id=principal.tenant_id, session_id=session_id, body=body,
                            ctx=ctx, admitted=True)
 
 
 @router.get("/session/{session_id}", response_model=SessionGraphResponse,
             summary="A session's provenance graph (admin)", responses=error_responses(409))
-async def get_session(session_id: SessionId, request: Request,
-                      principal: AdminPrincipal) -> SessionGraphResponse:
+async def get_session(session_id: SessionId, request: Request, principal: AdminPrincipal,
+                      store: SessionStoreDep, settings: SettingsDep) -> SessionGraphResponse:
     """Nodes with their type, label, trust, parents, verdict and time. Prompt text appears
     only when the tenant stores prompts.
 
@@ -98,7 +89,6 @@ async def get_session(session_id: SessionId, request: Request,
     (409 `CONFLICT` with `details.tenant_ids` when several do); a tenant's admin key, or any
     credential with `X-Tenant-ID`, reads its own tenant's."""
     check_session_id(session_id)
-    store = session_store(request)
     try:
         tenant_id = await _session_tenant(store, request, principal, session_id)
         graph = await store.get(tenant_id, session_id) if tenant_id is not None else None
@@ -107,7 +97,6 @@ async def get_session(session_id: SessionId, request: Request,
     if graph is None:
         raise ApiError(404, ErrorCode.SESSION_NOT_FOUND, "no such session (unknown, expired "
                        "or erased)", {"session_id": session_id})
-    settings = request.app.state.settings
     summary = None
     if graph.summary is not None:
         s = graph.summary
@@ -149,13 +138,13 @@ async def _session_tenant(store: SessionStore, request: Request, principal: Prin
 
 @router.delete("/session/{session_id}", summary="Erase a session (GDPR)",
                response_model=SessionDeleted)
-async def delete_session(session_id: SessionId, request: Request,
-                         principal: ScanPrincipal) -> dict:
+async def delete_session(session_id: SessionId, principal: ScanPrincipal,
+                         store: SessionStoreDep) -> dict:
     """Erase the session's graph — nodes, labels and any stored text. Idempotent:
     `deleted` says whether there was anything to erase."""
     check_session_id(session_id)
     try:
-        deleted = await session_store(request).delete(principal.tenant_id, session_id)
+        deleted = await store.delete(principal.tenant_id, session_id)
     except StoreUnavailable as exc:
         raise store_unavailable(exc) from exc
     log.info("session_deleted", session_id=session_id, tenant_id=principal.tenant_id,
@@ -165,11 +154,11 @@ async def delete_session(session_id: SessionId, request: Request,
 
 @router.post("/canary", summary="Issue a canary token for a system prompt",
              response_model=CanaryIssued)
-async def issue_canary(request: Request, principal: ScanPrincipal) -> dict:
+async def issue_canary(principal: ScanPrincipal, settings: SettingsDep) -> dict:
     """A fresh token to plant in a system prompt. Any scanned response (or `output`) that
     contains it — even re-cased, spaced out, base64-encoded or reversed — is a leak
     (`issued_canary_leak`). Nothing is stored: the token carries its own signature."""
-    key = derive_canary_key(request.app.state.settings.resolved_audit_salt())
+    key = derive_canary_key(settings.resolved_audit_salt())
     token = new_canary(key)
     return {
         "canary": token,

@@ -9,11 +9,12 @@ import io
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from promptsentry.api.auth import Principal, require_any_scope
+from promptsentry.api.deps import ServicesDep
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.providers.usage import snapshot as llm_usage
@@ -48,7 +49,7 @@ class Stats(BaseModel):
                       "model": Stats, "description": "JSON, or with `format=csv` the rows as CSV",
                       "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def stats(
-    request: Request,
+    services: ServicesDep,
     principal: Annotated[Principal, Depends(require_any_scope("scan", "admin"))],
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
     tenant_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -60,7 +61,7 @@ async def stats(
         if tenant_id is not None:
             tenant_ids = [tenant_id]
         else:
-            tenant_ids = [t.id for t in await _tenants(request)]
+            tenant_ids = [t.id for t in await _tenants(services)]
     else:
         if tenant_id is not None and tenant_id != principal.tenant_id:
             raise ApiError(403, ErrorCode.FORBIDDEN, "this credential sees only its own tenant")
@@ -68,7 +69,7 @@ async def stats(
     now_hour = int(datetime.now(UTC).timestamp() // 3600)
     hour_list = list(range(now_hour - hours + 1, now_hour + 1))
     rows: list[dict[str, Any]] = []
-    store = request.app.state.hot_store
+    store = services.hot_store
     try:
         for tid in tenant_ids:
             counts = await store.get_stats(tid, hour_list)
@@ -79,7 +80,7 @@ async def stats(
                         "hour": iso_z(datetime.fromtimestamp(hour * 3600, UTC)),
                         "tenant_id": tid, "verdict": verdict, "action": action, "count": count})
     except StoreUnavailable as exc:
-        request.app.state.incidents.failed("hot_store", exc)
+        services.incidents.failed("hot_store", exc)
         raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
                        "the hot store is unavailable; retry shortly",
                        headers={"Retry-After": "2"}) from None
@@ -99,13 +100,13 @@ async def stats(
                          "llm_usage": llm_usage() if _is_root(principal) else []})
 
 
-async def _tenants(request: Request) -> list[Any]:
+async def _tenants(services: ServicesDep) -> list[Any]:
     try:
-        tenants = await request.app.state.sql_store.run(request.app.state.sql_store.list_tenants)
+        tenants = await services.sql_store.run(services.sql_store.list_tenants)
     except StoreUnavailable as exc:
-        request.app.state.incidents.failed("sql", exc)
+        services.incidents.failed("sql", exc)
         raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
                        "the database is unavailable; retry shortly",
                        headers={"Retry-After": "2"}) from None
-    request.app.state.incidents.ok("sql")
+    services.incidents.ok("sql")
     return tenants

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from promptsentry.api.auth import AdminPrincipal, ScanPrincipal
+from promptsentry.api.deps import ServicesDep
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.routes.admin import _require_tenant_access, _sql
 from promptsentry.api.strict_json import StrictJsonRoute
@@ -37,6 +38,7 @@ from promptsentry.stores.sql.system_prompts import (
     get_fingerprint,
     put_fingerprint,
 )
+from promptsentry.wiring import Services
 
 log = get_logger("promptsentry.system_prompt")
 
@@ -62,8 +64,8 @@ class SystemPromptBody(BaseModel):
     )
 
 
-def _key(request: Request) -> bytes:
-    return derive_fingerprint_key(request.app.state.settings.resolved_audit_salt())
+def _key(services: Services) -> bytes:
+    return derive_fingerprint_key(services.settings.resolved_audit_salt())
 
 
 def _no_tenant(tenant_id: str) -> ApiError:
@@ -75,36 +77,36 @@ def _none_registered(tenant_id: str) -> ApiError:
                     {"tenant_id": tenant_id[:80]})
 
 
-async def _register(request: Request, tenant_id: str, body: SystemPromptBody) -> dict[str, Any]:
-    key = _key(request)
+async def _register(services: Services, tenant_id: str, body: SystemPromptBody) -> dict[str, Any]:
+    key = _key(services)
     if len(_WORD.findall(prepare(body.system_prompt))) < SHINGLE_WORDS:
         raise ApiError(422, ErrorCode.INVALID_REQUEST,
                        f"the system prompt is too short to fingerprint (at least "
                        f"{SHINGLE_WORDS} words)", {"min_words": SHINGLE_WORDS})
     hashes = fingerprint_system_prompt(body.system_prompt, key)
-    stored = await _sql(request, put_fingerprint, request.app.state.sql_store, tenant_id, hashes,
+    stored = await _sql(services, put_fingerprint, services.sql_store, tenant_id, hashes,
                         threshold=body.threshold, key_id=fingerprint_key_id(key),
                         shingle_words=SHINGLE_WORDS)
     if stored is None:
         raise _no_tenant(tenant_id)
-    request.app.state.tenants.invalidate(tenant_id)
+    services.tenants.invalidate(tenant_id)
     log.info("system_prompt_registered", tenant_id=tenant_id, shingles=len(stored.hashes),
              threshold=stored.threshold)
     return stored.public()
 
 
-async def _describe(request: Request, tenant_id: str) -> dict[str, Any]:
-    stored = await _sql(request, get_fingerprint, request.app.state.sql_store, tenant_id)
+async def _describe(services: Services, tenant_id: str) -> dict[str, Any]:
+    stored = await _sql(services, get_fingerprint, services.sql_store, tenant_id)
     if stored is None:
         raise _none_registered(tenant_id)
-    current = stored.key_id == fingerprint_key_id(_key(request))
+    current = stored.key_id == fingerprint_key_id(_key(services))
     return {**stored.public(), "key_current": current}
 
 
-async def _remove(request: Request, tenant_id: str) -> dict[str, Any]:
-    if not await _sql(request, delete_fingerprint, request.app.state.sql_store, tenant_id):
+async def _remove(services: Services, tenant_id: str) -> dict[str, Any]:
+    if not await _sql(services, delete_fingerprint, services.sql_store, tenant_id):
         raise _none_registered(tenant_id)
-    request.app.state.tenants.invalidate(tenant_id)
+    services.tenants.invalidate(tenant_id)
     log.info("system_prompt_removed", tenant_id=tenant_id)
     return {"tenant_id": tenant_id, "deleted": True}
 
@@ -113,46 +115,46 @@ async def _remove(request: Request, tenant_id: str) -> dict[str, Any]:
 
 @router.put("/admin/tenants/{tenant_id}/system-prompt", tags=["admin"],
             summary="Register a tenant's system prompt for leak detection (hashes only)")
-async def admin_put(tenant_id: TenantId, body: SystemPromptBody, request: Request,
+async def admin_put(tenant_id: TenantId, body: SystemPromptBody, services: ServicesDep,
                     principal: AdminPrincipal) -> dict:
     """Fingerprint `system_prompt` (keyed shingle hashes; the text is not stored) and replace
     any earlier registration. Answers `{tenant_id, shingles, shingle_words, threshold,
     registered_at}`."""
     _require_tenant_access(principal, tenant_id)
-    return await _register(request, tenant_id, body)
+    return await _register(services, tenant_id, body)
 
 
 @router.get("/admin/tenants/{tenant_id}/system-prompt", tags=["admin"],
             summary="A tenant's registered system prompt (metadata only)")
-async def admin_get(tenant_id: TenantId, request: Request, principal: AdminPrincipal) -> dict:
+async def admin_get(tenant_id: TenantId, services: ServicesDep, principal: AdminPrincipal) -> dict:
     """Counts, threshold and time; `key_current` is false when the install secret changed
     since registration (register again: such a fingerprint matches nothing)."""
     _require_tenant_access(principal, tenant_id)
-    return await _describe(request, tenant_id)
+    return await _describe(services, tenant_id)
 
 
 @router.delete("/admin/tenants/{tenant_id}/system-prompt", tags=["admin"],
                summary="Remove a tenant's system-prompt fingerprint")
-async def admin_delete(tenant_id: TenantId, request: Request, principal: AdminPrincipal) -> dict:
+async def admin_delete(tenant_id: TenantId, services: ServicesDep, principal: AdminPrincipal) -> dict:
     _require_tenant_access(principal, tenant_id)
-    return await _remove(request, tenant_id)
+    return await _remove(services, tenant_id)
 
 
 # --- the caller's tenant --------------------------------------------------------------------
 
 @router.put("/system-prompt", summary="Register your system prompt for leak detection")
-async def own_put(body: SystemPromptBody, request: Request, principal: ScanPrincipal) -> dict:
+async def own_put(body: SystemPromptBody, services: ServicesDep, principal: ScanPrincipal) -> dict:
     """As `PUT /admin/tenants/{tenant_id}/system-prompt`, for the caller's own tenant."""
-    return await _register(request, principal.tenant_id, body)
+    return await _register(services, principal.tenant_id, body)
 
 
 @router.get("/system-prompt", summary="Your registered system prompt (metadata only)",
             responses=error_responses(404))
-async def own_get(request: Request, principal: ScanPrincipal) -> dict:
-    return await _describe(request, principal.tenant_id)
+async def own_get(services: ServicesDep, principal: ScanPrincipal) -> dict:
+    return await _describe(services, principal.tenant_id)
 
 
 @router.delete("/system-prompt", summary="Remove your system-prompt fingerprint",
                responses=error_responses(404))
-async def own_delete(request: Request, principal: ScanPrincipal) -> dict:
-    return await _remove(request, principal.tenant_id)
+async def own_delete(services: ServicesDep, principal: ScanPrincipal) -> dict:
+    return await _remove(services, principal.tenant_id)

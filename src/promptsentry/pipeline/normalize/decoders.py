@@ -212,12 +212,6 @@ _MAX_ROT13_SEGMENTS = 128
 _MAX_RATIO_WORDS = 400
 
 
-def common_word_ratio(text: str) -> tuple[float, int]:
-    """Share of the (first 400) words that are common English words, and the word count."""
-    before, _, words = _ratios(text)
-    return before, words
-
-
 def _words(text: str) -> list[str]:
     return _WORDS.findall(text[: _MAX_RATIO_WORDS * 12].lower())[:_MAX_RATIO_WORDS]
 

@@ -31,7 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from promptsentry import __version__
 from promptsentry.errors import ApiError, ErrorCode
+from promptsentry.mcp_server.registry import ToolRegistry
 from promptsentry.optimizer.schemas import IntentFrame, ValueItem
+from promptsentry.wiring import Services
 
 __all__ = [
     "TOOL_NAMES",
@@ -178,28 +180,28 @@ Handler = Callable[[Any, str], Awaitable[Any]]
 def tool_handlers(backend: ApiBackend) -> list[tuple[str, str, type[BaseModel], Handler, bool]]:
     """``(name, description, arguments model, handler, read_only)`` for every tool."""
 
-    async def optimize_prompt(a: OptimizePromptArgs, _rid: str) -> Any:
+    async def optimize_prompt(a: OptimizePromptArgs, _request_id: str) -> Any:
         body = _drop_none(a, exclude={"enable_bayesian"})
         return await backend.call("POST", "/api/v1/mcp/optimize", json_body=body)
 
-    async def detect_ai_context(a: PromptArgs, _rid: str) -> Any:
+    async def detect_ai_context(a: PromptArgs, _request_id: str) -> Any:
         return await backend.call("POST", "/api/v1/mcp/detect-context",
                                   json_body={"prompt": a.prompt})
 
-    async def create_template(a: CreateTemplateArgs, _rid: str) -> Any:
+    async def create_template(a: CreateTemplateArgs, _request_id: str) -> Any:
         return await backend.call("POST", "/api/v1/mcp/templates", json_body=_drop_none(a))
 
-    async def get_template(a: TemplateIdArgs, _rid: str) -> Any:
+    async def get_template(a: TemplateIdArgs, _request_id: str) -> Any:
         return await backend.call("GET", f"/api/v1/mcp/templates/{_seg(a.template_id)}")
 
-    async def update_template(a: UpdateTemplateArgs, _rid: str) -> Any:
+    async def update_template(a: UpdateTemplateArgs, _request_id: str) -> Any:
         return await backend.call("PATCH", f"/api/v1/mcp/templates/{_seg(a.template_id)}",
                                   json_body=_drop_none(a, exclude={"template_id"}))
 
-    async def delete_template(a: TemplateIdArgs, _rid: str) -> Any:
+    async def delete_template(a: TemplateIdArgs, _request_id: str) -> Any:
         return await backend.call("DELETE", f"/api/v1/mcp/templates/{_seg(a.template_id)}")
 
-    async def search_templates(a: SearchTemplatesArgs, _rid: str) -> Any:
+    async def search_templates(a: SearchTemplatesArgs, _request_id: str) -> Any:
         return await backend.call("GET", "/api/v1/mcp/templates", params={
             "page": a.page, "per_page": a.limit, "sort_by": a.sort_by,
             "sort_order": a.sort_order, "query": a.query, "ai_context": a.ai_context,
@@ -207,18 +209,18 @@ def tool_handlers(backend: ApiBackend) -> list[tuple[str, str, type[BaseModel], 
             "complexity_level": a.complexity_level,
             "optimization_strategy": a.optimization_strategy})
 
-    async def list_recent_templates(a: RecentArgs, _rid: str) -> Any:
+    async def list_recent_templates(a: RecentArgs, _request_id: str) -> Any:
         return await backend.call("GET", "/api/v1/mcp/templates", params={
             "page": 1, "per_page": a.limit, "sort_by": "created_at", "sort_order": "desc"})
 
-    async def export_templates(a: ExportArgs, _rid: str) -> Any:
+    async def export_templates(a: ExportArgs, _request_id: str) -> Any:
         text = await backend.call("GET", "/api/v1/templates/export",
                                   params={"format": a.format}, raw=True)
         if a.format == "json":
             return {"format": "json", "templates": json.loads(text)}
         return {"format": "csv", "csv": text}
 
-    async def get_quota_status(a: NoArgs, _rid: str) -> Any:
+    async def get_quota_status(a: NoArgs, _request_id: str) -> Any:
         return await backend.call("GET", "/api/v1/mcp/quota-status")
 
     return [
@@ -267,7 +269,7 @@ def _annotations(read_only: bool) -> ToolAnnotations:
                            idempotent_hint=read_only, open_world_hint=False)
 
 
-def _register(registry: Any, backend: ApiBackend) -> None:
+def _register(registry: ToolRegistry, backend: ApiBackend) -> None:
     for name, doc, model, handler, read_only in tool_handlers(backend):
         registry.add_validated(handler, name=name, description=doc, input_model=model,
                                annotations=_annotations(read_only))
@@ -275,9 +277,9 @@ def _register(registry: Any, backend: ApiBackend) -> None:
 
 # --------------------------------------------------------------------------- in-process
 
-def local_backend(services: Any) -> ApiBackend:
-    """The API app inside this process (ASGI), as the default tenant, sharing the MCP
-    server's settings and scan pipeline."""
+def local_backend(services: Services) -> ApiBackend:
+    """The API app inside this process (ASGI), as the default tenant, over ``services``
+    (the MCP server's or the CLI's)."""
     from promptsentry.api.app import create_app
     from promptsentry.api.auth import Principal
     from promptsentry.service import DEFAULT_TENANT
@@ -294,18 +296,15 @@ def local_backend(services: Any) -> ApiBackend:
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             if self._app is None:
-                settings = services.settings
-                self._app = create_app(settings, pipeline=services.scan_service.pipeline,
-                                       authenticator=LocalAuthenticator())
+                self._app = create_app(services=services, authenticator=LocalAuthenticator())
             await self._app(scope, receive, send)
 
     return ApiBackend("http://promptsentry.local",
                       transport=httpx.ASGITransport(app=LazyASGI()))
 
 
-def register_tools(registry: Any) -> None:
-    """Add the optimizer tools to the ``promptsentry mcp`` server (a
-    :class:`promptsentry.mcp_server.server.ToolRegistry`); they run in-process."""
+def register_tools(registry: ToolRegistry) -> None:
+    """Add the optimizer tools to the ``promptsentry mcp`` server; they run in-process."""
     _register(registry, local_backend(registry.services))
 
 
@@ -344,10 +343,8 @@ def check_remote_url(url: str) -> str:
 def build_bridge_server(remote_url: str, api_key: str, *,
                         transport: httpx.AsyncBaseTransport | None = None) -> MCPServer:
     """An MCP server whose optimizer tools forward to ``remote_url`` with ``api_key``."""
-    from promptsentry.mcp_server.server import McpServices, ToolRegistry
-
     backend = ApiBackend(check_remote_url(remote_url), api_key=api_key, transport=transport)
-    registry = ToolRegistry(McpServices())
+    registry = ToolRegistry(None)  # the bridge's tools need no local service
     _register(registry, backend)
     return MCPServer(
         "promptsentry-optimizer-bridge",

@@ -1,26 +1,22 @@
 """The ``session_scan`` MCP tool: provenance-aware scanning for agents speaking MCP.
 
-Wired by listing this module in ``promptsentry.mcp_server.server._TOOL_MODULES``; it exposes
-``register_tools(registry)``. The tool answers exactly what ``POST /session/{id}/scan``
+Listed in :data:`promptsentry.mcp_server.server.TOOL_SETS` by its ``register_tools(registry)``.
+The tool answers exactly what ``POST /session/{id}/scan``
 answers, for the ``default`` tenant, with sessions kept next to the MCP server's hot store.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mcp_types import ToolAnnotations
 from pydantic import Field
 
+from promptsentry.mcp_server.registry import ToolRegistry
 from promptsentry.service import DEFAULT_TENANT, ScanContext
 from promptsentry.sessions.schemas import SessionScanRequest, SessionScanResponse
 from promptsentry.sessions.service import scan_node
-from promptsentry.sessions.store import SessionStore, store_for
-
-if TYPE_CHECKING:
-    from mcp_types import ToolAnnotations
-
-    from promptsentry.mcp_server.server import ToolRegistry
 
 
 class SessionScanArguments(SessionScanRequest):
@@ -56,22 +52,14 @@ in a tool result) and `reasoning`."""
 
 def register_tools(registry: ToolRegistry) -> None:
     """Add ``session_scan`` to the MCP server's tools."""
-    from mcp_types import ToolAnnotations
-
     services = registry.services
-    stores: dict[str, SessionStore] = {}
-
-    def store() -> SessionStore:
-        if "store" not in stores:
-            service = services.scan_service
-            stores["store"] = store_for(services.settings, service.hot_store)
-        return stores["store"]
 
     async def session_scan(arguments: SessionScanArguments,
                            request_id: str) -> SessionScanResponse:
         ctx = ScanContext(tenant_id=DEFAULT_TENANT,
                           request_id=request_id or f"req_{uuid.uuid4().hex}")
-        return await scan_node(services.scan_service, store(), services.settings,
+        return await scan_node(services.local_scan_service, services.session_store,
+                               services.settings,
                                tenant_id=DEFAULT_TENANT, session_id=arguments.session_id,
                                body=arguments, ctx=ctx)
 
