@@ -11,8 +11,8 @@ import pytest
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.detect import ARTIFACT, ContextDetector, default_detector
 from promptsentry.optimizer.features import HASH_DIM, SIGNALS, embedding_input
-from promptsentry.optimizer.training import train_context
-from promptsentry.optimizer.training.train_context import fit_fusion
+from promptsentry.training.context import train_context
+from promptsentry.training.context.train_context import fit_fusion
 
 LOCKS = [lock.value for lock in Lock]
 

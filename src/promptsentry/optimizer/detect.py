@@ -11,7 +11,7 @@ Two multinomial logistic regressions, fused in logit space:
 
 ``logits = lexical + alpha * semantic``; ``alpha`` and a softmax temperature are fitted on a
 held-out calibration split, so ``confidence`` ≈ the chance the top lock is right. Both are
-trained by ``python -m promptsentry.optimizer.training.train_context`` and shipped in
+trained by ``python -m promptsentry.training.context.train_context`` and shipped in
 ``optimizer/artifacts/context_model.npz``; an artifact without the semantic half (or
 ``alpha == 0``) never loads the encoder.
 

@@ -19,7 +19,7 @@ Needs the ``train`` extra (scikit-learn).
 
 Usage::
 
-    python -m promptsentry.optimizer.training.train_context [--data ...] [--out ...]
+    python -m promptsentry.training.context.train_context [--data ...] [--out ...]
 """
 
 from __future__ import annotations
