@@ -267,7 +267,8 @@ def save(detector: ContextDetector, path: Path, metadata: dict) -> None:
     """Write ``detector`` as the ``.npz`` artifact :meth:`ContextDetector.load` reads."""
     meta = {**metadata, "labels": LABELS, "embed_chars": detector.embed_chars,
             "general_floor": detector.general_floor,
-            "prototype_scale": detector.prototype_scale}
+            "prototype_scale": detector.prototype_scale,
+            "lexical_settle": detector.lexical_settle}
     if detector.uses_encoder:
         probe = detector._embed([ENCODER_PROBE])[0]
         meta["encoder_probe"] = {"text": ENCODER_PROBE,
