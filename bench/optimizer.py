@@ -58,7 +58,7 @@ from promptsentry.optimizer.settings import OptimizerSettings
 from promptsentry.optimizer.similarity import clear_cache, similarity
 from promptsentry.optimizer.spans import find_spans, missing_spans
 from promptsentry.optimizer.tokens import count_tokens
-from promptsentry.optimizer.training.train_context import evaluate
+from promptsentry.training.context.train_context import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "optimizer" / "contexts.jsonl"

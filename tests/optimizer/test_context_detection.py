@@ -11,8 +11,8 @@ import pytest
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.detect import ARTIFACT, ContextDetector, default_detector
 from promptsentry.optimizer.features import HASH_DIM, SIGNALS, embedding_input
-from promptsentry.optimizer.training import train_context
-from promptsentry.optimizer.training.train_context import fit_fusion
+from promptsentry.training.context import train_context
+from promptsentry.training.context.train_context import fit_fusion
 
 LOCKS = [lock.value for lock in Lock]
 
@@ -74,8 +74,12 @@ def test_bundled_encoder_still_matches_the_semantic_weights():
      "creative"),
     ("I have a CSV of monthly sales by region. Using pandas, group by region, compute the "
      "median and plot a bar chart of the totals.", "data_analysis"),
-    ("Why does this query return duplicates? SELECT c.name, SUM(o.total) FROM customers c "
-     "JOIN orders o ON o.customer_id = c.id GROUP BY c.name", "data_analysis"),
+    # issue 21's labelling guide: SQL tasks are code. The issue-21 model answers general
+    # here (p ≈ 0.54, code 0.35): a known miss, kept visible (strict: passing is news).
+    pytest.param("Why does this query return duplicates? SELECT c.name, SUM(o.total) FROM "
+                 "customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name", "code",
+                 marks=pytest.mark.xfail(strict=True, reason="known miss of the issue-21 "
+                                         "model, docs/BENCHMARKS.md")),
     ("Write a literature review of peer-reviewed studies on microplastics in drinking water, "
      "citing each source with its DOI.", "research"),
     ("A cozy cabin in a snowy forest at night, warm light in the windows, cinematic "

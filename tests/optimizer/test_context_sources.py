@@ -9,8 +9,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from promptsentry.optimizer.training import build_data
-from promptsentry.optimizer.training.build_data import bbh_rows, mmlu_rows, vbench_rows
+from promptsentry.training.context import wheel_sources
+from promptsentry.training.context.wheel_sources import bbh_rows, mmlu_rows, vbench_rows
 
 _MMLU_HEAD = "The following are multiple choice questions (with answers) about {}.\n\n"
 
@@ -29,7 +29,7 @@ def _lm_eval_wheel(path: Path) -> Path:
             "Which president signed the Homestead Act into law?"),
     }
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(build_data.MMLU_COT, json.dumps(prompts))
+        zf.writestr(wheel_sources.MMLU_COT, json.dumps(prompts))
     return path
 
 
@@ -62,7 +62,7 @@ def test_vbench_rows_drop_bare_prompts_cap_each_dimension_and_are_deterministic(
 def test_bbh_rows_keep_description_and_question_never_the_answer(tmp_path):
     wheel = tmp_path / "deepeval.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        for task in build_data.BBH_GENERAL_TASKS:
+        for task in wheel_sources.BBH_GENERAL_TASKS:
             zf.writestr(f"deepeval/benchmarks/big_bench_hard/cot_prompts/{task}.txt",
                         f"Describe task {task}.\n\n"
                         "Q: Today is Christmas Eve of 1937. What is the date 10 days ago?\n"
@@ -71,11 +71,11 @@ def test_bbh_rows_keep_description_and_question_never_the_answer(tmp_path):
                         "Q: Is the following sentence plausible? Joao Moutinho caught the pass.\n"
                         "A: Let's think step by step. SECRET. So the answer is no.")
     rows = bbh_rows(wheel)
-    assert len(rows) == 2 * len(build_data.BBH_GENERAL_TASKS)
+    assert len(rows) == 2 * len(wheel_sources.BBH_GENERAL_TASKS)
     assert {r["label"] for r in rows} == {"general"}
     first = rows[0]
-    assert first["group"] == f"bbh:{build_data.BBH_GENERAL_TASKS[0]}"
-    assert first["text"].startswith(f"Describe task {build_data.BBH_GENERAL_TASKS[0]}.\n\n")
+    assert first["group"] == f"bbh:{wheel_sources.BBH_GENERAL_TASKS[0]}"
+    assert first["text"].startswith(f"Describe task {wheel_sources.BBH_GENERAL_TASKS[0]}.\n\n")
     assert "(B) 12/14/1950" in first["text"]
     assert all("SECRET" not in r["text"] and "A: Let's" not in r["text"] for r in rows)
 
@@ -85,8 +85,8 @@ def test_source_weights_reach_the_fit_and_the_metrics(tmp_path, monkeypatch):
     weight at 1 the fit is the unweighted one."""
     import numpy as np
 
-    from promptsentry.optimizer.training import train_context
-    from promptsentry.optimizer.training.train_context import _fit_lr
+    from promptsentry.training.context import train_context
+    from promptsentry.training.context.train_context import _fit_lr
 
     X = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0], [1.0, 1.0]])
     y = np.array([0, 0, 5, 5, 0])

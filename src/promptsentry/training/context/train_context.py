@@ -19,14 +19,15 @@ Needs the ``train`` extra (scikit-learn).
 
 Usage::
 
-    python -m promptsentry.optimizer.training.train_context [--data ...] [--out ...]
+    python -m promptsentry.training.context.train_context [--data ...] [--out ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,37 @@ def semantic_matrix(texts: list[str], encoder: Embedder, embed_chars: int = EMBE
     emb = [encoder.embed(heads[i:i + batch]) for i in range(0, len(heads), batch)]
     sig = np.vstack([featurize(t).signals for t in texts])
     return np.hstack([np.vstack(emb), sig]).astype(np.float32)
+
+
+def _text_key(text: str, embed_chars: int) -> str:
+    return hashlib.sha256(f"{embed_chars}\0{text}".encode()).hexdigest()
+
+
+def load_cache(path: Path | None, rows: list[dict], embed_chars: int = EMBED_CHARS
+               ) -> dict[str, np.ndarray]:
+    """The semantic rows cached in ``path`` for the texts of ``rows`` (text → row)."""
+    if path is None or not path.exists():
+        return {}
+    with np.load(path, allow_pickle=False) as z:
+        index = {k: i for i, k in enumerate(z["keys"].tolist())}
+        matrix = z["rows"]
+    out = {}
+    for r in rows:
+        i = index.get(_text_key(r["text"], embed_chars))
+        if i is not None:
+            out[r["text"]] = matrix[i]
+    return out
+
+
+def save_cache(path: Path, cache: dict[str, np.ndarray], embed_chars: int = EMBED_CHARS
+               ) -> None:
+    """Write ``cache`` (text → semantic row) for :func:`load_cache`."""
+    if not cache:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    texts = list(cache)
+    np.savez(path, keys=np.array([_text_key(t, embed_chars) for t in texts]),
+             rows=np.vstack([cache[t] for t in texts]).astype(np.float32))
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -112,21 +144,57 @@ class TrainConfig:
     C_embed: float = 0.25
     windows: int = 1
     embed_skip: tuple[str, ...] = ("s-labs-weak",)
+    #: sources left out of the lexical half (their phrasing, not their meaning, would be
+    #: learnt: question-style data-analysis sets taught it that "When was …" is data)
+    lexical_skip: tuple[str, ...] = ()
     embed_chars: int = EMBED_CHARS
     semantic: bool = True
     #: per-source row weights (default 1): a source of one narrow style can teach its lock
     #: without redrawing the other locks' boundaries.
     source_weights: tuple[tuple[str, float], ...] = ()
+    #: weight rows by 1/sqrt(rows of their source family), so no family's style dominates
+    family_balance: bool = False
+    #: compare the embedding with the label-description prototypes (``label_prototypes``)
+    prototypes: bool = False
+    #: fit the abstain band (``general_floor``) on calib
+    fit_general_floor: bool = False
+
+
+GENERAL_FLOORS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def row_weights(rows: list[dict], config: TrainConfig) -> np.ndarray:
+    """Per-row training weights: the source weight, times the family balance if asked."""
+    source_weight = dict(config.source_weights)
+    w = np.array([source_weight.get(r.get("source", ""), 1.0) for r in rows])
+    if config.family_balance:
+        fams = [r.get("source_family", r.get("source", "")) for r in rows]
+        count: dict[str, int] = {}
+        for f in fams:
+            count[f] = count.get(f, 0) + 1
+        w = w / np.sqrt([count[f] for f in fams])
+    return w / w.mean()
+
+
+def fit_general_floor(detector: ContextDetector, rows: list[dict]) -> float:
+    """The abstain band's floor (``GENERAL_FLOORS``) with the best macro-F1 on ``rows``."""
+    best = (0.0, -1.0)
+    for floor in GENERAL_FLOORS:
+        detector.general_floor = floor
+        f1 = evaluate(detector, rows)["macro_f1"]
+        if f1 > best[1] + 1e-9:
+            best = (floor, f1)
+    detector.general_floor = best[0]
+    return best[0]
 
 
 def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
           encoder: Embedder | None = None, semantic_cache: dict[str, np.ndarray] | None = None,
           ) -> ContextDetector:
     """Fit both halves on ``train_rows`` and the fusion on ``calib_rows``."""
-    source_weight = dict(config.source_weights)
+    lex_rows = [r for r in train_rows if r.get("source") not in config.lexical_skip]
     texts, ys, ws = [], [], []
-    for r in train_rows:
-        w = source_weight.get(r.get("source", ""), 1.0)
+    for r, w in zip(lex_rows, row_weights(lex_rows, config)):
         texts.append(r["text"])
         ys.append(LABELS.index(r["label"]))
         ws.append(w)
@@ -135,20 +203,29 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
                 texts.append(r["text"][start:start + 400])
                 ys.append(LABELS.index(r["label"]))
                 ws.append(w)
-    weights_arg = np.array(ws) if source_weight else None
+    weights_arg = np.array(ws) if config.source_weights or config.family_balance else None
     coef, bias = _fit_lr(_matrix(texts), np.array(ys), config.C, weights_arg)
     weights = coef[:HASH_DIM].astype(np.float16)  # shipped precision
     signal_weights = coef[HASH_DIM:]
     lexical = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS)
     calib_y = np.array([LABELS.index(r["label"]) for r in calib_rows])
     calib_lex = np.vstack([lexical.lexical_logits(r["text"])[0] for r in calib_rows])
-    embed_weights = embed_bias = calib_sem = None
+    embed_weights = embed_bias = calib_sem = protos = proto_labels = None
     if config.semantic:
         if encoder is None:
             from promptsentry.encoders import sentence_encoder
 
             encoder = sentence_encoder()
         cache = semantic_cache if semantic_cache is not None else {}
+        if config.prototypes:
+            from promptsentry.training.context.label_prototypes import LABEL_DESCRIPTIONS
+
+            texts_p = [(LABELS.index(lab), d) for lab, ds in LABEL_DESCRIPTIONS.items()
+                       for d in ds]
+            protos = encoder.embed([d for _, d in texts_p]).astype(np.float32)
+            proto_labels = np.array([i for i, _ in texts_p])
+        shape = ContextDetector(lexical._w, signal_weights, bias, LABELS,
+                                prototypes=protos, prototype_labels=proto_labels)
 
         def sem(rows: list[dict]) -> np.ndarray:
             missing = [r["text"] for r in rows if r["text"] not in cache]
@@ -156,20 +233,29 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
                 for text, vec in zip(missing, semantic_matrix(missing, encoder,
                                                               config.embed_chars)):
                     cache[text] = vec
-            return np.vstack([cache[r["text"]] for r in rows])
+            base = np.vstack([cache[r["text"]] for r in rows])
+            if protos is None:
+                return base
+            dim = base.shape[1] - len(signal_weights)
+            return np.hstack([base, np.vstack([shape.prototype_similarities(e)
+                                               for e in base[:, :dim]])])
 
         sem_rows = [r for r in train_rows if r.get("source") not in config.embed_skip]
         embed_weights, embed_bias = _fit_lr(
             sem(sem_rows), np.array([LABELS.index(r["label"]) for r in sem_rows]),
             config.C_embed,
-            np.array([source_weight.get(r.get("source", ""), 1.0) for r in sem_rows])
-            if source_weight else None)
+            row_weights(sem_rows, config)
+            if config.source_weights or config.family_balance else None)
         calib_sem = sem(calib_rows) @ embed_weights + embed_bias
     alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y)
-    return ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
-                           temperature, {"labels": LABELS, "embed_chars": config.embed_chars},
-                           embed_weights=embed_weights, embed_bias=embed_bias, alpha=alpha,
-                           embed_chars=config.embed_chars, encoder=encoder)
+    detector = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
+                               temperature, {"labels": LABELS, "embed_chars": config.embed_chars},
+                               embed_weights=embed_weights, embed_bias=embed_bias, alpha=alpha,
+                               embed_chars=config.embed_chars, encoder=encoder,
+                               prototypes=protos, prototype_labels=proto_labels)
+    if config.fit_general_floor and calib_rows:
+        fit_general_floor(detector, calib_rows)
+    return detector
 
 
 #: A fixed sentence whose embedding is stored with the semantic half, so a test can tell
@@ -179,7 +265,10 @@ ENCODER_PROBE = "Write a Python function that sorts a list of customer records b
 
 def save(detector: ContextDetector, path: Path, metadata: dict) -> None:
     """Write ``detector`` as the ``.npz`` artifact :meth:`ContextDetector.load` reads."""
-    meta = {**metadata, "labels": LABELS, "embed_chars": detector.embed_chars}
+    meta = {**metadata, "labels": LABELS, "embed_chars": detector.embed_chars,
+            "general_floor": detector.general_floor,
+            "prototype_scale": detector.prototype_scale,
+            "lexical_settle": detector.lexical_settle}
     if detector.uses_encoder:
         probe = detector._embed([ENCODER_PROBE])[0]
         meta["encoder_probe"] = {"text": ENCODER_PROBE,
@@ -190,6 +279,9 @@ def save(detector: ContextDetector, path: Path, metadata: dict) -> None:
     if detector._ew is not None:
         arrays.update(embed_weights=detector._ew, embed_bias=detector._eb,
                       alpha=np.float32(detector.alpha))
+    if detector._protos is not None:
+        arrays.update(prototypes=detector._protos.astype(np.float16).astype(np.float32),
+                      prototype_labels=detector._proto_labels)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
 
@@ -250,11 +342,22 @@ def main(argv: list[str] | None = None) -> None:
                     help="400-character windows (every 500 characters) added per long prompt")
     ap.add_argument("--embed-skip", default="s-labs-weak",
                     help="comma-separated sources left out of the semantic half")
+    ap.add_argument("--lexical-skip", default="",
+                    help="comma-separated sources left out of the lexical half")
     ap.add_argument("--embed-chars", type=int, default=EMBED_CHARS,
                     help="characters of the prompt's head the sentence encoder reads")
     ap.add_argument("--no-semantic", action="store_true", help="lexical half only")
     ap.add_argument("--source-weight", default="",
                     help="comma-separated SOURCE=WEIGHT row weights (default 1 each)")
+    ap.add_argument("--family-balance", action="store_true",
+                    help="weight rows by 1/sqrt(rows of their source family)")
+    ap.add_argument("--prototypes", action="store_true",
+                    help="add the label-description prototype similarities to the semantic half")
+    ap.add_argument("--general-floor", action="store_true",
+                    help="fit the abstain band's general floor on calib")
+    ap.add_argument("--embedding-cache", type=Path,
+                    help="an .npz of the semantic rows (embedding + signals) by text hash, "
+                         "read before and written after training")
     ap.add_argument("--loso", default="writingbench,persistbench",
                     help="comma-separated sources for leave-one-source-out runs ('' for none)")
     args = ap.parse_args(argv)
@@ -264,20 +367,26 @@ def main(argv: list[str] | None = None) -> None:
     split = {s: [r for r in rows if r["split"] == s] for s in splits}
     config = TrainConfig(C=args.C, C_embed=args.C_embed, windows=args.windows,
                          embed_skip=tuple(s for s in args.embed_skip.split(",") if s),
+                         lexical_skip=tuple(s for s in args.lexical_skip.split(",") if s),
                          semantic=not args.no_semantic, embed_chars=args.embed_chars,
                          source_weights=tuple(
                              (name, float(w)) for name, w in
-                             (item.split("=") for item in args.source_weight.split(",") if item)))
-    cache: dict[str, np.ndarray] = {}
+                             (item.split("=") for item in args.source_weight.split(",") if item)),
+                         family_balance=args.family_balance, prototypes=args.prototypes,
+                         fit_general_floor=args.general_floor)
+    cache = load_cache(args.embedding_cache, rows, args.embed_chars)
     detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
     metrics: dict = {
         "alpha": detector.alpha, "temperature": detector.temperature,
         "C": args.C, "C_embed": args.C_embed, "embed_chars": detector.embed_chars,
-        "embed_skip": list(config.embed_skip), "semantic": config.semantic,
+        "embed_skip": list(config.embed_skip), "lexical_skip": list(config.lexical_skip),
+        "semantic": config.semantic,
+        "family_balance": config.family_balance, "prototypes": config.prototypes,
+        "general_floor": detector.general_floor,
         **({"source_weights": dict(config.source_weights)} if config.source_weights else {}),
         "counts": {s: len(v) for s, v in split.items()},
     }
-    for name in ["dev", *[s for s in splits if s.startswith("test_external")], "calib"]:
+    for name in ["dev", *[s for s in splits if s.startswith("test_")], "calib"]:
         if split.get(name):
             metrics[name] = evaluate(detector, split[name])
     metrics["dev_first_300_chars"] = evaluate(
@@ -292,10 +401,12 @@ def main(argv: list[str] | None = None) -> None:
         loso[source] = evaluate(train(keep, calib, config, semantic_cache=cache), held)
     if loso:
         metrics["leave_one_source_out"] = loso
-    save(detector, args.out, {"trained_on": str(args.data),
+    save(detector, args.out, {"trained_on": str(args.data), "train_config": asdict(config),
                               "dev_accuracy": metrics["dev"]["accuracy"],
                               "dev_macro_f1": metrics["dev"]["macro_f1"]})
     args.metrics.write_text(json.dumps(metrics, indent=1) + "\n")
+    if args.embedding_cache:
+        save_cache(args.embedding_cache, cache, args.embed_chars)
     print(json.dumps({k: metrics[k] for k in ("alpha", "temperature", "counts")}))
     for name, m in [(k, v) for k, v in metrics.items()
                     if isinstance(v, dict) and "confusion" in v] + [

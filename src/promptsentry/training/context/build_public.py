@@ -1,0 +1,72 @@
+"""Build the issue-21 context corpus: the shipped wheel corpus plus the public GitHub sources.
+
+Reads ``data/optimizer/contexts.jsonl`` (the wheel sources, see ``build_data``), adds a
+``source_family`` to each of its rows (its ``source``), and appends the rows of every source
+in :data:`~promptsentry.training.context.public_sources.SOURCES` (repository snapshots under
+``--mirror``, as the ``fetch`` tool leaves them: ``<mirror>/<owner>+<name>/repo``) and of the
+shared benign-chat corpus. ``train``-use sources are split by group like the wheel sources
+(70 % train, 10 % calib, 20 % dev); ``eval``-use sources (no licence or a non-commercial one)
+go to ``test_family`` only. Duplicates (case and whitespace folded, first 300 characters) are
+kept once, the first seen.
+
+Usage::
+
+    python -m promptsentry.training.context.build_public --mirror /work/.mirror \\
+        --benign-chat ../shared/data/benign_chat/train.jsonl \\
+        --out .bench-cache/contexts_public.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from promptsentry.training.context.build_data import split_of
+from promptsentry.training.context.common import dedupe_key
+from promptsentry.training.context.public_sources import SOURCES, shared_chat_rows, source_rows
+
+__all__ = ["build"]
+
+
+def build(base: Path, mirror: Path, benign_chat: Path | None) -> list[dict]:
+    """The combined rows (wheel corpus first, then the public sources)."""
+    rows = []
+    for line in base.open(encoding="utf-8"):
+        row = json.loads(line)
+        row.setdefault("source_family", row["source"])
+        rows.append(row)
+    extra = [r for src in SOURCES for r in source_rows(src, mirror)]
+    if benign_chat is not None:
+        extra += shared_chat_rows(benign_chat)
+    seen = {dedupe_key(r["text"]) for r in rows}
+    for row in extra:
+        key = dedupe_key(row["text"])
+        if key in seen:
+            continue
+        seen.add(key)
+        row["split"] = split_of(row["group"]) if row.pop("use") == "train" else "test_family"
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", type=Path, default=Path("data/optimizer/contexts.jsonl"))
+    ap.add_argument("--mirror", type=Path, required=True)
+    ap.add_argument("--benign-chat", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    rows = build(args.base, args.mirror, args.benign_chat)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    counts = Counter((r["source_family"], r["label"], r["split"]) for r in rows)
+    for (fam, lab, split), n in sorted(counts.items()):
+        print(f"{fam:>24} {lab:>13} {split:>22} {n}")
+
+
+if __name__ == "__main__":
+    main()
