@@ -20,9 +20,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from promptsentry.errors import ApiError, ErrorCode, validation_details, validation_status
+from promptsentry.errors import (
+    NUL_IN_URL,
+    ApiError,
+    ErrorCode,
+    validation_details,
+    validation_status,
+)
 from promptsentry.optimizer.bridge_shape import bridge_detection, bridge_optimization
 from promptsentry.optimizer.schemas import (
     BridgeListQuery,
@@ -57,6 +63,8 @@ _UNAVAILABLE = "a state store is unavailable; retry shortly"
 def _parse(model: type[M], data: Any, *, where: str = "body") -> M:
     """``data`` validated by ``model``; a failure is the route's validation error (query
     parameters are named ``query.<name>`` as FastAPI names them)."""
+    if where == "query":
+        _url_values(*data.values())
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -64,6 +72,27 @@ def _parse(model: type[M], data: Any, *, where: str = "body") -> M:
         if where != "body":
             for e in errors:
                 e["loc"] = (where, *e.get("loc", ()))
+        status, code, message = validation_status(errors)
+        raise ApiError(status, code, message, validation_details(errors)) from None
+
+
+def _url_values(*values: Any) -> None:
+    """Values the route reads from its URL (path segment, query string): none may hold a NUL
+    (the HTTP app refuses such a URL before any route)."""
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        raise ApiError(422, ErrorCode.INVALID_REQUEST, NUL_IN_URL)
+
+
+_PATCH = TypeAdapter(dict[str, Any])
+
+
+def _parse_patch(patch: Any) -> dict[str, Any]:
+    """A ``PATCH`` body: a JSON object (as the route's ``dict`` body parameter checks it)."""
+    try:
+        return _PATCH.validate_python(patch)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e.get("loc", ()))}
+                  for e in exc.errors(include_url=False, include_input=False)]
         status, code, message = validation_status(errors)
         raise ApiError(status, code, message, validation_details(errors)) from None
 
@@ -153,6 +182,7 @@ class LocalOptimizer:
 
     async def get_template(self, template_id: str) -> dict[str, Any]:
         """``GET /api/v1/templates/{template_id}`` (counts a use)."""
+        _url_values(template_id)
         svc = await self._service()
         with _store_errors():
             return _public(Template, await svc.get_template(self.tenant_id, template_id))
@@ -169,6 +199,8 @@ class LocalOptimizer:
 
     async def update_template(self, template_id: str, patch: Any) -> dict[str, Any]:
         """``PATCH /api/v1/templates/{template_id}``."""
+        _url_values(template_id)
+        patch = _parse_patch(patch)
         svc = await self._service()
         with _store_errors():
             return _public(Template, await svc.update_template(self.tenant_id, template_id,
@@ -176,6 +208,7 @@ class LocalOptimizer:
 
     async def delete_template(self, template_id: str) -> dict[str, Any]:
         """``DELETE /api/v1/templates/{template_id}``."""
+        _url_values(template_id)
         svc = await self._service()
         with _store_errors():
             return _public(TemplateDeleted, await svc.delete_template(self.tenant_id,
