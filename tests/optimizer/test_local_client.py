@@ -134,7 +134,7 @@ async def test_one_template_answers_alike(clients):
                "optimization_goals": ["clarity"], "tags": ["python"]}
     mine = await local.create_template(created, request_id="req_same")
     theirs = await remote.create_template(created)
-    volatile = {"id", "saved_at_utc", "updated_at_utc", "request_id"}
+    volatile = {"id", "saved_at_utc", "created_at", "updated_at_utc", "request_id"}
     assert without(mine, volatile) == without(theirs, volatile)
     assert mine["request_id"] == "req_same"  # the MCP tool call's request id is kept
 
