@@ -108,6 +108,10 @@ def _public_error(err: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The refusal of a URL (path or query string) holding a NUL, which no parameter may hold.
+NUL_IN_URL = "the URL holds a NUL character (%00)"
+
+
 def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The ``details`` of a validation error: each failed field, never the offending input."""
     return {"errors": [_public_error(e) for e in errors][:20]}

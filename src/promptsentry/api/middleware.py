@@ -20,7 +20,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptsentry.api.errors import internal_error_body, log_unexpected
-from promptsentry.errors import error_body
+from promptsentry.errors import NUL_IN_URL, error_body
 from promptsentry.schemas.request import REQUEST_ID_PATTERN
 
 _REQUEST_ID_OK = re.compile(REQUEST_ID_PATTERN)
@@ -102,7 +102,7 @@ class RequestContextMiddleware:
             # No path segment or query parameter of this API may hold a NUL; PostgreSQL
             # refuses one as a parameter, which answered a false "database unavailable" 503.
             await refuse(422, error_body(
-                "INVALID_REQUEST", "the URL holds a NUL character (%00)", {}, request_id))
+                "INVALID_REQUEST", NUL_IN_URL, {}, request_id))
             return
         if self.max_body_bytes is not None and _declared_length(scope) > self.max_body_bytes:
             await refuse(413, error_body(

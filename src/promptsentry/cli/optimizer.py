@@ -2,10 +2,11 @@
 ``mcp-bridge``.
 
 Without ``--server`` (or ``PROMPTSENTRY_URL``) the commands work on this install's own store
-(``data_dir`` SQLite or ``PROMPTSENTRY_DATABASE_URL``) as the default tenant: ``optimize``
-calls the :class:`~promptsentry.optimizer.service.OptimizerService` of
-:class:`~promptsentry.wiring.Services` directly, the ``templates`` commands the API code the
-server runs, in process; with ``--server URL`` (and an API key from ``--api-key``,
+(``data_dir`` SQLite or ``PROMPTSENTRY_DATABASE_URL``) as the default tenant: they call the
+:class:`~promptsentry.optimizer.service.OptimizerService` of
+:class:`~promptsentry.wiring.Services` directly
+(:class:`~promptsentry.optimizer.local_client.LocalOptimizer`: the API's validation, error
+codes and answers, no HTTP); with ``--server URL`` (and an API key from ``--api-key``,
 ``PROMPTSENTRY_OPTIMIZER_API_KEY`` or ``OPTIMIZER_API_KEY``) they call a remote PromptSentry.
 ``templates purge`` and ``templates backfill`` always work on this install's own store.
 
@@ -45,21 +46,26 @@ def register(app: typer.Typer) -> None:
     app.command("mcp-bridge")(mcp_bridge)
 
 
-def _backend(server: str | None, api_key: str | None):
-    from promptsentry.mcp_server.optimizer_tools import ApiBackend, load_bridge_key, local_backend
-
+def _client(server: str | None, api_key: str | None) -> Any:
+    """The optimizer API: a remote server's (``--server``), else this install's service."""
     if server := server_url(server):
-        return ApiBackend(server, api_key=api_key or load_bridge_key())
+        from promptsentry.mcp_server.optimizer_tools import load_bridge_key
+        from promptsentry.optimizer.remote_client import ApiBackend, RemoteOptimizer
+
+        return RemoteOptimizer(ApiBackend(server, api_key=api_key or load_bridge_key()))
+    from promptsentry.optimizer.local_client import LocalOptimizer
     from promptsentry.wiring import Services
 
-    return local_backend(Services())
+    return LocalOptimizer(Services())
 
 
-def _call(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> Any:
+def _call(server: str | None, api_key: str | None, op: str, *args: Any, **kw: Any) -> Any:
+    """``op`` of the optimizer client with ``args``; an error answer ends the command."""
     from promptsentry.errors import ApiError
 
+    client = _client(server, api_key)
     try:
-        return asyncio.run(_backend(server, api_key).call(method, path, **kw))
+        return asyncio.run(getattr(client, op)(*args, **kw))
     except ApiError as exc:
         _fail(exc)
 
@@ -70,41 +76,6 @@ def _fail(exc: Any) -> NoReturn:
     if exc.details:
         _err.print(json.dumps(exc.details, ensure_ascii=False)[:2000], highlight=False)
     raise typer.Exit(EXIT_INVALID) from None
-
-
-def _optimize_locally(body: dict[str, Any]) -> dict[str, Any]:
-    """``POST /api/v1/optimize``'s answer, from this install's own ``OptimizerService`` as the
-    default tenant: the same validation, quota and error codes, without the HTTP app."""
-    import uuid
-
-    from pydantic import ValidationError
-
-    from promptsentry.errors import ApiError, ErrorCode, validation_details, validation_status
-    from promptsentry.optimizer.schemas import OptimizeBody
-    from promptsentry.optimizer.service import options_of
-    from promptsentry.service import DEFAULT_TENANT
-    from promptsentry.stores.base import StoreUnavailable
-    from promptsentry.wiring import Services
-
-    try:
-        try:
-            parsed = OptimizeBody.model_validate(body)
-        except ValidationError as exc:
-            errors = [dict(e) for e in exc.errors(include_url=False, include_input=False)]
-            status, code, message = validation_status(errors)
-            raise ApiError(status, code, message, validation_details(errors)) from None
-        services = Services()
-        if not services.prepare_sql():
-            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                           "a state store is unavailable; retry shortly")
-        answer, _ = asyncio.run(services.optimizer.optimize(
-            DEFAULT_TENANT, options_of(parsed), request_id=f"req_{uuid.uuid4().hex}"))
-    except ApiError as exc:
-        _fail(exc)
-    except StoreUnavailable:
-        _fail(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                       "a state store is unavailable; retry shortly"))
-    return answer
 
 
 def optimize(
@@ -137,10 +108,7 @@ def optimize(
     if no_save:
         body["save_template"] = False
     body = {k: v for k, v in body.items() if v is not None}
-    if server_url(server):
-        answer = _call(server, api_key, "POST", "/api/v1/optimize", json_body=body)
-    else:
-        answer = _optimize_locally(body)
+    answer = _call(server, api_key, "optimize", body)
     if as_json:
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -182,8 +150,7 @@ def templates_list(
     as_json: JsonOpt = False, server: ServerOpt = None, api_key: KeyOpt = None,
 ) -> None:
     """List saved templates."""
-    answer = _call(server, api_key, "GET", "/api/v1/templates",
-                   params={"limit": limit, "offset": offset, "sort": sort})
+    answer = _call(server, api_key, "list_templates", limit=limit, offset=offset, sort=sort)
     if as_json:
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -199,8 +166,8 @@ def templates_search(
     as_json: JsonOpt = False, server: ServerOpt = None, api_key: KeyOpt = None,
 ) -> None:
     """Search saved templates (full-text and semantic)."""
-    answer = _call(server, api_key, "POST", "/api/v1/templates/search",
-                   json_body={"query": query, "limit": limit, "min_confidence": min_confidence})
+    answer = _call(server, api_key, "search_templates",
+                   {"query": query, "limit": limit, "min_confidence": min_confidence})
     if as_json:
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -215,8 +182,7 @@ def templates_export(
     server: ServerOpt = None, api_key: KeyOpt = None,
 ) -> None:
     """Export every template with every field."""
-    text = _call(server, api_key, "GET", "/api/v1/templates/export",
-                 params={"format": format}, raw=True)
+    text = _call(server, api_key, "export", format)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -230,7 +196,7 @@ def templates_delete(
     server: ServerOpt = None, api_key: KeyOpt = None,
 ) -> None:
     """Delete a template."""
-    _call(server, api_key, "DELETE", f"/api/v1/templates/{template_id}")
+    _call(server, api_key, "delete_template", template_id)
     _out.print(f"deleted {template_id}", highlight=False)
 
 

@@ -4,13 +4,15 @@
 ``update_template`` (metadata only), ``delete_template``, ``search_templates``,
 ``list_recent_templates``, ``export_templates`` and ``get_quota_status``.
 
-Every tool is a thin client of the optimizer's HTTP API, so the tools behave exactly like the
-API (same validation, same error shape, same quotas) whichever way they reach it:
+Every tool calls one operation of an optimizer client, so the tools answer exactly like the
+API's bridge routes (same validation, same error shape, same quotas) whichever client it is:
 
-* **in-process** — :func:`register_tools` (the ``promptsentry mcp`` server): the API app runs
-  inside the MCP server process over an ASGI transport, as the default tenant;
+* **in-process** — :func:`register_tools` (the ``promptsentry mcp`` server):
+  :class:`~promptsentry.optimizer.local_client.LocalOptimizer` calls this process's
+  ``OptimizerService`` directly, as the default tenant (no HTTP);
 * **bridge mode** — :func:`build_bridge_server` (``promptsentry mcp-bridge --remote URL``):
-  calls go over HTTPS to a remote PromptSentry with an API key read from the environment
+  :class:`~promptsentry.optimizer.remote_client.RemoteOptimizer` calls go over HTTPS to a
+  remote PromptSentry with an API key read from the environment
   (``PROMPTSENTRY_OPTIMIZER_API_KEY`` or ``OPTIMIZER_API_KEY``) or a local config file. The
   bridge keeps nothing but that key: no cache, no files, and it logs no prompt text.
 """
@@ -30,10 +32,10 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from promptsentry import __version__
-from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.mcp_server.registry import ToolRegistry
+from promptsentry.optimizer.local_client import LocalOptimizer
+from promptsentry.optimizer.remote_client import ApiBackend, RemoteOptimizer
 from promptsentry.optimizer.schemas import IntentFrame, ValueItem
-from promptsentry.wiring import Services
 
 __all__ = [
     "TOOL_NAMES",
@@ -128,100 +130,59 @@ class NoArgs(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-# --------------------------------------------------------------------------- backend
-
-class ApiBackend:
-    """Calls the optimizer API over an ``httpx`` transport (ASGI in-process, or network)."""
-
-    def __init__(self, base_url: str, *, api_key: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 timeout_s: float = 60.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._key = api_key
-        self._transport = transport
-        self._timeout = timeout_s
-
-    async def call(self, method: str, path: str, *, json_body: Any = None,
-                   params: dict[str, Any] | None = None, raw: bool = False) -> Any:
-        headers = {"Accept": "application/json",
-                   "User-Agent": f"promptsentry-mcp/{__version__}"}
-        if self._key:
-            headers["X-API-Key"] = self._key
-        params = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            async with httpx.AsyncClient(base_url=self.base_url, transport=self._transport,
-                                         timeout=self._timeout) as client:
-                resp = await client.request(method, path, json=json_body, params=params,
-                                            headers=headers)
-        except httpx.HTTPError as exc:
-            raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                           f"the optimizer server is unreachable ({type(exc).__name__})",
-                           {"server": self.base_url}) from None
-        if resp.status_code >= 400:
-            try:
-                err = resp.json()["error"]
-                raise ApiError(resp.status_code, err["code"], err["message"],
-                               err.get("details") or {})
-            except (ValueError, KeyError, TypeError):
-                raise ApiError(resp.status_code, ErrorCode.SERVICE_UNAVAILABLE,
-                               f"the optimizer server answered HTTP {resp.status_code}") from None
-        if raw:
-            return resp.text
-        return resp.json()
-
-
 def _drop_none(model: BaseModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
     return {k: v for k, v in model.model_dump(exclude=exclude).items() if v is not None}
 
 
 Handler = Callable[[Any, str], Awaitable[Any]]
+#: What the tools call: this process's service, or a remote server (the same methods).
+OptimizerClient = LocalOptimizer | RemoteOptimizer
 
 
-def tool_handlers(backend: ApiBackend) -> list[tuple[str, str, type[BaseModel], Handler, bool]]:
+def tool_handlers(client: OptimizerClient
+                  ) -> list[tuple[str, str, type[BaseModel], Handler, bool]]:
     """``(name, description, arguments model, handler, read_only)`` for every tool."""
 
-    async def optimize_prompt(a: OptimizePromptArgs, _request_id: str) -> Any:
+    async def optimize_prompt(a: OptimizePromptArgs, request_id: str) -> Any:
         body = _drop_none(a, exclude={"enable_bayesian"})
-        return await backend.call("POST", "/api/v1/mcp/optimize", json_body=body)
+        return await client.optimize(body, request_id=request_id, bridge=True)
 
     async def detect_ai_context(a: PromptArgs, _request_id: str) -> Any:
-        return await backend.call("POST", "/api/v1/mcp/detect-context",
-                                  json_body={"prompt": a.prompt})
+        return await client.detect(a.prompt, bridge=True)
 
-    async def create_template(a: CreateTemplateArgs, _request_id: str) -> Any:
-        return await backend.call("POST", "/api/v1/mcp/templates", json_body=_drop_none(a))
+    async def create_template(a: CreateTemplateArgs, request_id: str) -> Any:
+        return await client.create_template(_drop_none(a), request_id=request_id)
 
     async def get_template(a: TemplateIdArgs, _request_id: str) -> Any:
-        return await backend.call("GET", f"/api/v1/mcp/templates/{_seg(a.template_id)}")
+        return await client.get_template(a.template_id)
 
     async def update_template(a: UpdateTemplateArgs, _request_id: str) -> Any:
-        return await backend.call("PATCH", f"/api/v1/mcp/templates/{_seg(a.template_id)}",
-                                  json_body=_drop_none(a, exclude={"template_id"}))
+        return await client.update_template(a.template_id,
+                                            _drop_none(a, exclude={"template_id"}))
 
     async def delete_template(a: TemplateIdArgs, _request_id: str) -> Any:
-        return await backend.call("DELETE", f"/api/v1/mcp/templates/{_seg(a.template_id)}")
+        return await client.delete_template(a.template_id)
 
     async def search_templates(a: SearchTemplatesArgs, _request_id: str) -> Any:
-        return await backend.call("GET", "/api/v1/mcp/templates", params={
+        return await client.bridge_templates(**_given({
             "page": a.page, "per_page": a.limit, "sort_by": a.sort_by,
             "sort_order": a.sort_order, "query": a.query, "ai_context": a.ai_context,
             "sophistication_level": a.sophistication_level,
             "complexity_level": a.complexity_level,
-            "optimization_strategy": a.optimization_strategy})
+            "optimization_strategy": a.optimization_strategy}))
 
     async def list_recent_templates(a: RecentArgs, _request_id: str) -> Any:
-        return await backend.call("GET", "/api/v1/mcp/templates", params={
-            "page": 1, "per_page": a.limit, "sort_by": "created_at", "sort_order": "desc"})
+        return await client.bridge_templates(page=1, per_page=a.limit, sort_by="created_at",
+                                             sort_order="desc")
 
     async def export_templates(a: ExportArgs, _request_id: str) -> Any:
-        text = await backend.call("GET", "/api/v1/templates/export",
-                                  params={"format": a.format}, raw=True)
+        text = await client.export(a.format)
         if a.format == "json":
             return {"format": "json", "templates": json.loads(text)}
         return {"format": "csv", "csv": text}
 
     async def get_quota_status(a: NoArgs, _request_id: str) -> Any:
-        return await backend.call("GET", "/api/v1/mcp/quota-status")
+        return await client.bridge_quota()
 
     return [
         ("optimize_prompt", ("Optimize a prompt for its detected (or given) AI context: "
@@ -258,10 +219,9 @@ def tool_handlers(backend: ApiBackend) -> list[tuple[str, str, type[BaseModel], 
     ]
 
 
-def _seg(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
+def _given(params: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters a client sends (``None`` ones are left out, as on the wire)."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _annotations(read_only: bool) -> ToolAnnotations:
@@ -269,43 +229,20 @@ def _annotations(read_only: bool) -> ToolAnnotations:
                            idempotent_hint=read_only, open_world_hint=False)
 
 
-def _register(registry: ToolRegistry, backend: ApiBackend) -> None:
-    for name, doc, model, handler, read_only in tool_handlers(backend):
+def _register(registry: ToolRegistry, client: OptimizerClient) -> None:
+    for name, doc, model, handler, read_only in tool_handlers(client):
         registry.add_validated(handler, name=name, description=doc, input_model=model,
                                annotations=_annotations(read_only))
 
 
 # --------------------------------------------------------------------------- in-process
 
-def local_backend(services: Services) -> ApiBackend:
-    """The API app inside this process (ASGI), as the default tenant, over ``services``
-    (the MCP server's or the CLI's)."""
-    from promptsentry.api.app import create_app
-    from promptsentry.api.auth import Principal
-    from promptsentry.service import DEFAULT_TENANT
-
-    class LocalAuthenticator:
-        requires_credentials = False
-
-        async def authenticate(self, request: Any) -> Principal:
-            return Principal(DEFAULT_TENANT, frozenset({"optimize"}), subject="mcp-local")
-
-    class LazyASGI:
-        def __init__(self) -> None:
-            self._app: Any = None
-
-        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            if self._app is None:
-                self._app = create_app(services=services, authenticator=LocalAuthenticator())
-            await self._app(scope, receive, send)
-
-    return ApiBackend("http://promptsentry.local",
-                      transport=httpx.ASGITransport(app=LazyASGI()))
-
-
 def register_tools(registry: ToolRegistry) -> None:
-    """Add the optimizer tools to the ``promptsentry mcp`` server; they run in-process."""
-    _register(registry, local_backend(registry.services))
+    """Add the optimizer tools to the ``promptsentry mcp`` server; they call this process's
+    ``OptimizerService`` directly, as the default tenant."""
+    if registry.services is None:
+        raise ValueError("the in-process optimizer tools need the process's Services")
+    _register(registry, LocalOptimizer(registry.services))
 
 
 # --------------------------------------------------------------------------- bridge mode
@@ -345,7 +282,7 @@ def build_bridge_server(remote_url: str, api_key: str, *,
     """An MCP server whose optimizer tools forward to ``remote_url`` with ``api_key``."""
     backend = ApiBackend(check_remote_url(remote_url), api_key=api_key, transport=transport)
     registry = ToolRegistry(None)  # the bridge's tools need no local service
-    _register(registry, backend)
+    _register(registry, RemoteOptimizer(backend, templates_path="/api/v1/mcp/templates"))
     return MCPServer(
         "promptsentry-optimizer-bridge",
         title="PromptSentry optimizer (bridge)",

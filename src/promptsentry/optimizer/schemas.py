@@ -11,10 +11,13 @@ from promptsentry.schemas.request import MAX_PROMPT_BYTES
 from promptsentry.text import strip_control, utf8_len
 
 __all__ = [
+    "BridgeListQuery",
     "DetectBody",
+    "ExportQuery",
     "OptimizeBody",
     "TemplateCreateBody",
     "SearchText",
+    "TemplateListQuery",
     "TemplateSearchBody",
     "check_prompt",
     "check_search_text",
@@ -317,3 +320,44 @@ class Detection(BaseModel):
     lock: str
     context: dict[str, Any]
     probabilities: dict[str, float]
+
+
+# --------------------------------------------------------------------------- query strings
+# The routes declare these constraints on their ``Query`` parameters; the in-process client
+# (:mod:`promptsentry.optimizer.local_client`) validates the same values with these models,
+# and tests/optimizer/test_local_client.py checks both answer alike.
+
+class TemplateListQuery(BaseModel):
+    """The query string of ``GET /api/v1/templates``."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1_000_000)
+    sort: str = Field("newest", pattern="^(newest|oldest|confidence|usage)$")
+    goals: str | None = Field(None, max_length=500)
+    search: SearchText | None = Field(None, max_length=500)
+    ai_context: str | None = Field(None, max_length=64)
+
+
+class BridgeListQuery(BaseModel):
+    """The query string of ``GET /api/v1/mcp/templates``."""
+
+    model_config = ConfigDict(extra="ignore")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(10, ge=1, le=100)
+    sort_by: str = Field("created_at",
+                         pattern="^(created_at|confidence_score|usage_count|title)$")
+    sort_order: str = Field("desc", pattern="^(asc|desc)$")
+    query: SearchText | None = Field(None, max_length=500)
+    ai_context: str | None = Field(None, max_length=64)
+    sophistication_level: str | None = Field(None, max_length=64)
+    complexity_level: str | None = Field(None, max_length=64)
+    optimization_strategy: str | None = Field(None, max_length=64)
+
+
+class ExportQuery(BaseModel):
+    """The query string of ``GET /api/v1/templates/export``."""
+
+    model_config = ConfigDict(extra="ignore")
+    format: str = Field("json", pattern="^(json|csv)$")
+    csv_formulas: str = Field("escape", pattern="^(escape|keep)$")

@@ -16,7 +16,6 @@ import anyio
 
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.observability.logging import get_logger
-from promptsentry.optimizer.contexts import AI_CONTEXTS, normalise_ai_context
 from promptsentry.optimizer.detect import ContextDetector, default_detector
 from promptsentry.optimizer.engine import OptimizationResult, optimize_rules
 from promptsentry.optimizer.features import EMBED_CHARS
@@ -26,6 +25,7 @@ from promptsentry.optimizer.llm import LLMClient, Scanner, optimize_llm
 from promptsentry.optimizer.quota import QuotaService, QuotaStatus, UsageCounters
 from promptsentry.optimizer.schemas import OptimizeBody
 from promptsentry.optimizer.settings import OptimizerSettings
+from promptsentry.optimizer.template_actions import TemplateActions, check_ai_context
 from promptsentry.optimizer.templates import TemplateStore
 
 __all__ = ["OptimizeOptions", "OptimizerService", "ScanSummary", "options_of", "rewrite_scanner"]
@@ -107,8 +107,9 @@ def options_of(body: OptimizeBody) -> OptimizeOptions:
                            extra_metadata=extra or None)
 
 
-class OptimizerService:
-    """Everything the optimizer does for one tenant at a time."""
+class OptimizerService(TemplateActions):
+    """Everything the optimizer does for one tenant at a time: optimize and detect here,
+    templates, quota and export in :class:`TemplateActions`."""
 
     def __init__(self, store: TemplateStore, settings: OptimizerSettings, *,
                  firewall: Firewall | None = None, detector: ContextDetector | None = None,
@@ -121,13 +122,7 @@ class OptimizerService:
         self.llm = llm if llm is not None else LLMClient.from_settings(settings)
 
     # --- validation helpers -------------------------------------------------------------
-    @staticmethod
-    def check_ai_context(value: str | None) -> str | None:
-        try:
-            return normalise_ai_context(value)
-        except ValueError:
-            raise ApiError(422, ErrorCode.INVALID_REQUEST, f"unknown ai_context {value!r}",
-                           {"field": "ai_context", "supported": list(AI_CONTEXTS)}) from None
+    check_ai_context = staticmethod(check_ai_context)
 
     def check_engine(self, value: str | None) -> str:
         engine = (value or self.settings.default_engine).lower()

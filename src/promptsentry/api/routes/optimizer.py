@@ -22,7 +22,6 @@ from promptsentry.api.deps import OptimizerDep
 from promptsentry.api.errors import request_id_of
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.strict_json import StrictJsonRoute
-from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.optimizer.goals import SUPPORTED_GOALS
 from promptsentry.optimizer.schemas import (
     DetectBody,
@@ -41,27 +40,8 @@ from promptsentry.optimizer.schemas import (
     TemplateStats,
 )
 from promptsentry.optimizer.service import OptimizerService, options_of
-from promptsentry.optimizer.template_export import export_csv_lines, export_json_lines
-from promptsentry.optimizer.templates import ImmutableContent, TemplateQuery
 
 router = APIRouter(tags=["optimizer"], route_class=StrictJsonRoute)
-
-FEATURES = {
-    "optimization": True, "context_detection": True, "template_management": True,
-    "template_search": True, "template_export": True, "llm_engine": False,
-    "rules_engine": True, "firewall_scan": True, "analytics": True,
-    "optimization_insights": True,
-}
-
-
-def features_of(svc: OptimizerService) -> dict[str, bool]:
-    """The feature flags of validate and quota-status (the bridge lists the true ones)."""
-    return {**FEATURES, "llm_engine": svc.llm is not None,
-            "template_auto_save": bool(svc.settings.save_templates)}
-
-
-def _not_found(template_id: str) -> ApiError:
-    return ApiError(404, ErrorCode.NOT_FOUND, "no such template", {"template_id": template_id[:80]})
 
 
 async def run_optimize(svc: OptimizerService, request: Request, principal: Principal,
@@ -113,24 +93,12 @@ async def list_goals(principal: OptimizePrincipal) -> dict:
 
 @router.get("/api/v1/quota", summary="This tenant's optimization quota", response_model=Quota)
 async def quota(principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
-    status = await svc.store.run(svc.quota.status, principal.tenant_id)
-    return status.public()
+    return await svc.quota_status(principal.tenant_id)
 
 
 async def key_validation(svc: OptimizerService, principal: Principal) -> dict:
-    status = await svc.store.run(svc.quota.status, principal.tenant_id)
-    return {
-        "valid": True,
-        "tier": status.plan.name,
-        "api_key_type": "optimizer",
-        "tenant_id": principal.tenant_id,
-        "key_id": principal.key_id,
-        "scopes": sorted(principal.scopes),
-        "quota": {"limit": status.limit if status.limit is not None else -1,
-                  "used": status.used, "remaining": status.remaining
-                  if status.remaining is not None else -1, "unlimited": status.unlimited},
-        "features": features_of(svc),
-    }
+    return await svc.key_validation(principal.tenant_id, key_id=principal.key_id,
+                                    scopes=sorted(principal.scopes))
 
 
 @router.post("/api/v1/validate-key", summary="Check the API key",
@@ -151,37 +119,17 @@ async def list_templates(
     search: Annotated[SearchText | None, Query(max_length=500)] = None,
     ai_context: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    goal_list = [g.strip() for g in goals.split(",") if g.strip()] if goals else None
-    ctx = svc.check_ai_context(ai_context)
-    q = TemplateQuery(limit=limit, offset=offset, sort=sort, goals=goal_list, search=search,
-                      ai_context=ctx)
-    items, total = await svc.store.run(svc.store.list, principal.tenant_id, q)
-    return {
-        "templates": [t.as_dict() for t in items],
-        "total_count": total,
-        "has_more": offset + len(items) < total,
-        "limit": limit,
-        "offset": offset,
-        "filters_applied": {"sort": sort, "goals": goal_list, "search": search,
-                            "ai_context": ctx},
-    }
+    return await svc.list_templates(principal.tenant_id, limit=limit, offset=offset, sort=sort,
+                                    goals=goals, search=search, ai_context=ai_context)
 
 
 @router.post("/api/v1/templates/search", summary="Search templates (full-text + semantic)",
              response_model=TemplateSearchResult)
 async def search_templates(body: TemplateSearchBody, principal: OptimizePrincipal,
                            svc: OptimizerDep) -> dict:
-    ctx = svc.check_ai_context(body.ai_context)
-    hits = await svc.store.run(svc.store.search, principal.tenant_id, body.query,
-                               goals=body.goals, min_confidence=body.min_confidence,
-                               ai_context=ctx, limit=body.limit)
-    return {
-        "templates": [{**t.as_dict(), "relevance": rel} for t, rel in hits],
-        "total_count": len(hits),
-        "query": body.query,
-        "filters_applied": {"goals": body.goals, "min_confidence": body.min_confidence,
-                            "ai_context": ctx, "limit": body.limit},
-    }
+    return await svc.search_templates(principal.tenant_id, body.query, goals=body.goals,
+                                      min_confidence=body.min_confidence,
+                                      ai_context=body.ai_context, limit=body.limit)
 
 
 @router.get("/api/v1/templates/export", summary="Export every template (JSON or CSV)",
@@ -202,9 +150,7 @@ def export_response(svc: OptimizerService, tenant_id: str, fmt: str, *,
             escape_formulas: bool = True) -> StreamingResponse:
     from starlette.concurrency import iterate_in_threadpool
 
-    rows = svc.store.iter_all(tenant_id)
-    lines = export_csv_lines(rows, escape_formulas=escape_formulas) if fmt == "csv" \
-        else export_json_lines(rows)
+    lines = svc.export_lines(tenant_id, fmt, escape_formulas=escape_formulas)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     stamp = time.strftime("%Y%m%d", time.gmtime())
     return StreamingResponse(
@@ -216,60 +162,23 @@ def export_response(svc: OptimizerService, tenant_id: str, fmt: str, *,
 @router.get("/api/v1/templates/{template_id}", summary="One template",
             response_model=Template)
 async def get_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
-    t = await svc.store.run(svc.store.get, principal.tenant_id, template_id, count_use=True)
-    if t is None:
-        raise _not_found(template_id)
-    return t.as_dict()
+    return await svc.get_template(principal.tenant_id, template_id)
 
 
 @router.get("/api/v1/templates/{template_id}/stats", summary="Usage analytics of a template",
             response_model=TemplateStats)
 async def template_stats(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
-    t = await svc.store.run(svc.store.get, principal.tenant_id, template_id)
-    if t is None:
-        raise _not_found(template_id)
-    d = t.as_dict()
-    meta = d["request_metadata"]
-    return {"template_id": t.id, "times_used": d["times_used"], "last_used": d["last_used"],
-            "saved_at_utc": d["saved_at_utc"], "confidence_score": d["confidence_score"],
-            "optimization_tier": d["optimization_tier"],
-            "tokens_before": meta.get("tokens_before"), "tokens_after": meta.get("tokens_after"),
-            "quality_before": meta.get("quality_before"),
-            "quality_after": meta.get("quality_after")}
-
-
-async def patch_metadata(svc: OptimizerService, template_id: str, principal: Principal,
-                 patch: dict[str, Any]) -> dict:
-    if not isinstance(patch, dict):
-        raise ApiError(422, ErrorCode.INVALID_REQUEST, "the body must be a JSON object")
-    try:
-        t = await svc.store.run(svc.store.update_metadata, principal.tenant_id, template_id,
-                                patch)
-    except ImmutableContent as exc:
-        raise ApiError(409, ErrorCode.CONFLICT,
-                       "template content is immutable; only title, description and tags may "
-                       "change (save a new template instead)",
-                       {"immutable_fields": exc.fields,
-                        "mutable_fields": ["title", "description", "tags"]}) from None
-    if t is None:
-        raise _not_found(template_id)
-    return t.as_dict()
+    return await svc.template_stats(principal.tenant_id, template_id)
 
 
 @router.patch("/api/v1/templates/{template_id}", summary="Change a template's metadata",
               response_model=Template, responses=error_responses(409))
 async def patch_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep,
                          patch: Annotated[dict[str, Any], Body()]) -> dict:
-    return await patch_metadata(svc, template_id, principal, patch)
-
-
-async def delete_one(svc: OptimizerService, template_id: str, principal: Principal) -> dict:
-    if not await svc.store.run(svc.store.delete, principal.tenant_id, template_id):
-        raise _not_found(template_id)
-    return {"deleted": True, "id": template_id}
+    return await svc.update_template(principal.tenant_id, template_id, patch)
 
 
 @router.delete("/api/v1/templates/{template_id}", summary="Delete a template",
                response_model=TemplateDeleted)
 async def delete_template(template_id: str, principal: OptimizePrincipal, svc: OptimizerDep) -> dict:
-    return await delete_one(svc, template_id, principal)
+    return await svc.delete_template(principal.tenant_id, template_id)
