@@ -171,6 +171,8 @@ async def test_each_tenant_sees_its_own_judge_usage(judges, state_settings):
         await c.post("/scan", json={"prompt": "one more"}, headers=keys["beta"][1])
         (row,) = (await c.get("/api/stats", headers=keys["beta"][1])).json()["tenant_llm_usage"]
         assert row["calls"] == 2 and row["errors"] == 1 and row["input_tokens"] == 120
+        # Every call of the worker went through one pooled client (one origin).
+        assert len(runtime.pool) == 1
     # The app's shutdown closed the judge's pooled connections.
     assert len(runtime.pool) == 0
 
