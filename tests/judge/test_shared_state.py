@@ -224,3 +224,23 @@ async def test_the_pool_is_bounded_and_closes_what_it_drops() -> None:
         assert again is made[1]  # reused, not rebuilt
     await pool.aclose()
     assert all(c.is_closed for c in made) and len(pool) == 0
+
+
+class SlowWrites(MemoryHotStore):
+    """A hot store whose writes hang (a Redis that accepts the connection but stalls)."""
+
+    async def put_cached(self, *args, **kwargs) -> None:
+        await asyncio.sleep(30)
+
+    async def add_usage(self, *args, **kwargs) -> None:
+        await asyncio.sleep(30)
+
+
+async def test_a_stalled_hot_store_write_never_costs_the_judgement(judges, tmp_path):
+    fake = judges("openai", default=("verdict", "malicious", 0.9))
+    settings = _judge(fake, tmp_path, judge_deadline_seconds=0.8)
+    worker = _worker(settings, SlowWrites())
+    started = asyncio.get_running_loop().time()
+    response = await _scan(worker, settings, GRAY)
+    assert response.verdict == "escalated_malicious"
+    assert asyncio.get_running_loop().time() - started < 5

@@ -5,11 +5,14 @@ the judge's unsure band)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ssl
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from promptsentry.config import Settings
 from promptsentry.judge import secrets
@@ -48,6 +51,8 @@ class Judgement:
     output_tokens: int = 0
 
 
+#: Seconds before the judge deadline at which a cache write or usage count is given up.
+BOOKKEEPING_MARGIN_S = 0.05
 #: Most pooled HTTP clients (endpoint origins) one worker keeps, and connections per client.
 POOL_MAX_CLIENTS = 64
 POOL_MAX_CONNECTIONS = 16
@@ -139,14 +144,14 @@ class JudgeRuntime:
             done = await client.complete(build_request(text, nonce, scan_type=scan_type,
                                                        context=context), deadline_s=left)
         except ProviderError as exc:
-            await self.shared.count(policy.tenant_id, usage.tenant_fields(
-                "judge", target.api, target.model, error=True))
+            await _within(deadline, self.shared.count(policy.tenant_id, usage.tenant_fields(
+                "judge", target.api, target.model, error=True)))
             reason = "timeout" if "Timeout" in str(exc) or "deadline" in str(exc) else (
                 "unsafe_endpoint" if "unsafe endpoint" in str(exc) else "provider")
             raise JudgeFailure(reason, f"{target.name}: {exc}"[:300]) from None
-        await self.shared.count(policy.tenant_id, usage.tenant_fields(
+        await _within(deadline, self.shared.count(policy.tenant_id, usage.tenant_fields(
             "judge", target.api, target.model, error=False, input_tokens=done.input_tokens,
-            output_tokens=done.output_tokens, cost=done.cost_usd))
+            output_tokens=done.output_tokens, cost=done.cost_usd)))
         try:
             answer = parse_answer(done.text, nonce)
         except JudgeAnswerError as exc:
@@ -156,11 +161,11 @@ class JudgeRuntime:
     async def judge(self, policy: JudgePolicy, text: str, scan_type: str,
                     context: str | None) -> Judgement:
         """The final judgement of ``text`` (cached); raises :class:`JudgeFailure`."""
+        deadline = time.monotonic() + policy.deadline_s  # hot-store time counts too
         key = self.cache_key(policy, text, scan_type, context)
         hit = await self.shared.get(policy.tenant_id, key)
         if hit is not None:
             return Judgement(*hit, cached=True)
-        deadline = time.monotonic() + policy.deadline_s
         first = await self.ask(policy.judge, policy, text, scan_type, context, deadline,
                                "judge")
         final = first
@@ -170,6 +175,22 @@ class JudgeRuntime:
                                        deadline, "escalation")
             except JudgeFailure:
                 final = first  # the first tier's answer is still a valid judgement
-        await self.shared.put(policy.tenant_id, key, final.answer, final.model, final.tier,
-                              self.settings.judge_cache_seconds)
+        await _within(deadline, self.shared.put(policy.tenant_id, key, final.answer, final.model,
+                                                final.tier, self.settings.judge_cache_seconds))
         return final
+
+
+async def _within(deadline: float, work: Coroutine[Any, Any, None]) -> None:
+    """Bookkeeping after a call (cache write, usage): given up, not waited for, when it
+    would outlast the scan's judge deadline — a slow hot store never costs a judgement."""
+    # Ends a little before the deadline: the stage's own timeout (the same deadline, started
+    # a moment earlier) must not fire first and discard the judgement.
+    left = deadline - BOOKKEEPING_MARGIN_S - time.monotonic()
+    if left <= 0:
+        work.close()
+        return
+    try:
+        async with asyncio.timeout(left):
+            await work
+    except TimeoutError:
+        log.warning("judge_hot_store_slow", hint="cache write or usage count skipped")
