@@ -244,3 +244,23 @@ async def test_a_stalled_hot_store_write_never_costs_the_judgement(judges, tmp_p
     response = await _scan(worker, settings, GRAY)
     assert response.verdict == "escalated_malicious"
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_a_pooled_client_keeps_no_cookies_between_callers(judges) -> None:
+    """Two tenants' keys on one origin share a pooled client: a cookie one endpoint set for
+    one caller is never sent with another's call."""
+    fake = judges("openai")
+    fake.script = [("status", 400, {"set-cookie": "session=tenant-a; Path=/"})]
+    fake.default = ("prose", "hello")
+    pool = ClientPool()
+    policy, resolver = EgressPolicy.from_entries(["127.0.0.1"]), FakeResolver({})
+    a, b = (ProviderClient(Endpoint("openai", fake.url, "m", key), purpose="judge",
+                           policy=policy, resolver=resolver, retries=0, timeout_s=3,
+                           pool=pool) for key in ("sk-tenant-a", "sk-tenant-b"))
+    with pytest.raises(Exception, match="HTTP 400"):
+        await a.complete(ChatRequest("s", "u"))
+    assert (await b.complete(ChatRequest("s", "u"))).text == "hello"
+    assert len(pool) == 1  # one shared client ...
+    assert "cookie" not in fake.requests[1]["headers"]  # ... that kept nothing
+    assert fake.requests[1]["headers"]["authorization"] == "Bearer sk-tenant-b"
+    await pool.aclose()

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,6 +79,12 @@ class Completion:
     output_tokens: int
     attempts: int
     cost_usd: float = 0.0
+
+
+def _no_cookies() -> CookieJar:
+    """A cookie jar that accepts no cookie (no domain is allowed). Handed to httpx as the
+    jar itself: an ``httpx.Cookies`` would be copied into a jar with the default policy."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -148,8 +155,10 @@ class ProviderClient:
         extra: dict[str, Any] = {} if transport is not None else {"verify": self.verify}
         if limits is not None and transport is None:
             extra["limits"] = limits
+        # No cookie jar: a pooled client serves every caller of an origin (several tenants'
+        # keys), so nothing one answer sets may ride along with another caller's request.
         return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
-                                 trust_env=False, **extra)
+                                 trust_env=False, cookies=_no_cookies(), **extra)
 
     def pool_key(self) -> tuple[Any, ...]:
         """What a pooled client is shared by: the endpoint's origin and the transport (the
