@@ -15,14 +15,15 @@ import httpx
 TESTS = Path(__file__).resolve().parent
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, workers: int, log_path: Path,
+                 factory: str = "server_app:make_app") -> subprocess.Popen:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTSENTRY_")}
     full_env.update(env)
     full_env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "multiworker"), str(TESTS),
                                              full_env.get("PYTHONPATH", "")])
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "server_app:make_app",
+            [sys.executable, "-m", "uvicorn", "--factory", factory,
              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
              "--log-level", "warning", "--no-access-log"],
             env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -305,12 +305,13 @@ class Settings(BaseSettings):
         "tiers and retries included. Per-tenant override.",
     )
     judge_quota_per_hour: int = Field(
-        0, ge=0, description="Judge calls per tenant per hour (per worker process; cache hits "
-        "are free). 0: unlimited. Per-tenant override.",
+        0, ge=0, description="Judge calls per tenant per UTC hour, shared by every worker "
+        "through the hot store (cache hits are free). 0: unlimited. Per-tenant override.",
     )
     judge_cache_seconds: float = Field(
-        900.0, ge=0, le=86400, description="How long a judgement is reused for the same text "
-        "(keyed by a salted hash, never the text). 0: no cache.",
+        900.0, ge=0, le=86400, description="How long a judgement is reused for the same text, "
+        "by every worker through the hot store (keyed by a salted hash, never the text). "
+        "0: no cache.",
     )
     egress_allowlist: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Host names, addresses or CIDR networks that judge "

@@ -114,7 +114,7 @@ class Services:
 
     @cached_property
     def pipeline(self) -> Pipeline:
-        return build_pipeline(self.settings)
+        return build_pipeline(self.settings, self.hot_store)
 
     @cached_property
     def ip_lists(self) -> IpLists:

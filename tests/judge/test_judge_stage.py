@@ -207,9 +207,12 @@ async def test_cache_hits_skip_the_call_and_store_no_text(judges, make_pipeline)
     assert len(fake.requests) == 1
     assert second.verdict == "escalated_malicious" and second.stages["judge"].details["cached"]
     assert not first.stages["judge"].details["cached"]
-    runtime = pipeline.stages[-1].runtime
-    (key,) = runtime.cache._data
-    assert len(key) == 64 and GRAY not in repr(runtime.cache._data)
+    store = pipeline.stages[-1].runtime.shared.store
+    ((tenant, key),) = store._cache
+    assert tenant == "default" and len(key) == 64
+    assert GRAY not in repr(store._cache)
+    # The cached value holds the verdict, never the text nor the judge's prose.
+    assert second.stages["judge"].details["reason"].startswith("cached judgement")
 
 
 async def test_per_tenant_quota(judges, make_pipeline):

@@ -199,3 +199,63 @@ async def test_redis_store_raises_no_warning_from_our_code(redis_prefix):
         assert await s.ping()
         await s.put_scan_record(record("t1", "scan_w"), 60)
         await s.close()
+
+
+# --- the judge's shared state: cache, quotas, usage ------------------------------------------
+
+async def test_cache_is_per_tenant_and_expires(store):
+    assert await store.get_cached("t1", "k" * 64) is None
+    await store.put_cached("t1", "k" * 64, '{"v": 1}', 0.3)
+    assert await store.get_cached("t1", "k" * 64) == '{"v": 1}'
+    assert await store.get_cached("t2", "k" * 64) is None  # another tenant never sees it
+    await asyncio.sleep(0.35)
+    assert await store.get_cached("t1", "k" * 64) is None
+
+
+async def test_quota_is_exact_under_concurrency_and_per_period(store):
+    taken = await asyncio.gather(*[store.take_quota("t1", "judge", 7, 10, 60)
+                                   for _ in range(25)])
+    assert taken.count(True) == 10
+    assert not await store.take_quota("t1", "judge", 7, 10, 60)
+    # Another period, tenant or quota name starts afresh.
+    assert await store.take_quota("t1", "judge", 8, 10, 60)
+    assert await store.take_quota("t2", "judge", 7, 10, 60)
+    assert await store.take_quota("t1", "other", 7, 10, 60)
+
+
+async def test_redis_quota_key_expires(redis_prefix):
+    s = RedisHotStore(REDIS_URL, prefix=redis_prefix, timeout_seconds=REDIS_TEST_TIMEOUT_SECONDS)
+    try:
+        assert await s.take_quota("t1", "judge", 5, 1, 120)
+        ttl = await s.client.ttl(tenant_key("t1", "quota:judge:5", redis_prefix))
+        assert 0 < ttl <= 120
+    finally:
+        await s.close()
+
+
+async def test_usage_adds_up_per_tenant_and_hour(store):
+    await store.add_usage("t1", 10, {"judge|openai|m|calls": 1, "judge|openai|m|cost_usd": 0.25},
+                          3600)
+    await asyncio.gather(*[store.add_usage("t1", 10, {"judge|openai|m|calls": 1,
+                                                      "judge|openai|m|cost_usd": 0.5}, 3600)
+                           for _ in range(4)])
+    await store.add_usage("t2", 10, {"judge|openai|m|calls": 9}, 3600)
+    got = await store.get_usage("t1", [9, 10])
+    assert set(got) == {10}
+    assert got[10]["judge|openai|m|calls"] == 5
+    assert got[10]["judge|openai|m|cost_usd"] == pytest.approx(2.25)
+    assert (await store.get_usage("t2", [10]))[10] == {"judge|openai|m|calls": 9}
+
+
+def test_memory_cache_is_bounded(monkeypatch):
+    from promptsentry.stores import memory
+
+    monkeypatch.setattr(memory, "CACHE_MAX_ENTRIES", 3)
+    s = MemoryHotStore()
+
+    async def run():
+        for i in range(5):
+            await s.put_cached("t", f"k{i}", str(i), 60)
+        assert [await s.get_cached("t", f"k{i}") for i in range(5)] == [None, None, "2", "3", "4"]
+
+    asyncio.run(run())

@@ -44,7 +44,8 @@ __all__ = ["build_hot_store", "build_sql_store", "create_app", "prepare_sql_stor
 log = get_logger("promptsentry.app")
 
 MIGRATION_RETRY_SECONDS = 5.0
-#: Most seconds the shutdown work (flush key-usage counters, close the stores) may take.
+#: Most seconds the shutdown work (flush key-usage counters, close the judge's connections
+#: and the stores) may take.
 SHUTDOWN_SECONDS = 10.0
 
 
@@ -87,6 +88,7 @@ def create_app(
         with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_SECONDS):
             if isinstance(authenticator, CredentialAuthenticator) and authenticator.usage:
                 await authenticator.usage.flush()
+            await services.pipeline.aclose()  # the judge's pooled connections
             await hot_store.close()
             await anyio.to_thread.run_sync(sql.close)
         log.info("shutdown")

@@ -1,25 +1,33 @@
-"""The judge's I/O: provider clients per endpoint, the judgement cache, per-tenant quotas,
-and the two tiers (judge, then the escalation model for the judge's unsure band)."""
+"""The judge's I/O: provider clients per endpoint over one pool of kept-alive connections,
+the judgement cache, per-tenant quotas and usage (shared by every worker, on the hot store:
+:mod:`promptsentry.judge.shared`), and the two tiers (judge, then the escalation model for
+the judge's unsure band)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ssl
 import time
-from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from promptsentry.config import Settings
 from promptsentry.judge import secrets
 from promptsentry.judge.answer import JudgeAnswer, JudgeAnswerError, parse_answer
 from promptsentry.judge.policy import JudgePolicy, JudgeTarget
 from promptsentry.judge.prompt import build_request, new_nonce
+from promptsentry.judge.shared import JudgeSharedState
 from promptsentry.judge.tenant import egress_policy
 from promptsentry.observability.logging import get_logger
 from promptsentry.providers import usage
 from promptsentry.providers.client import Endpoint, ProviderClient, ProviderError
 from promptsentry.providers.egress import Resolver, UnsafeEndpoint, split_url, system_resolver
+from promptsentry.providers.pool import ClientPool
+from promptsentry.stores.base import HotStore
+from promptsentry.stores.memory import MemoryHotStore
 
 log = get_logger("promptsentry.judge")
 
@@ -43,54 +51,25 @@ class Judgement:
     output_tokens: int = 0
 
 
-class TtlCache:
-    """Bounded LRU map whose entries expire ``ttl_s`` after they were put."""
-
-    def __init__(self, ttl_s: float, maxsize: int = 10_000) -> None:
-        self.ttl_s, self.maxsize = ttl_s, maxsize
-        self._data: OrderedDict[str, tuple[float, Judgement]] = OrderedDict()
-
-    def get(self, key: str) -> Judgement | None:
-        hit = self._data.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            self._data.pop(key, None)
-            return None
-        self._data.move_to_end(key)
-        return hit[1]
-
-    def put(self, key: str, value: Judgement) -> None:
-        if self.ttl_s <= 0:
-            return
-        self._data[key] = (time.monotonic() + self.ttl_s, value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
-
-
-class HourlyQuota:
-    """Judge calls per tenant per UTC hour, in this process."""
-
-    def __init__(self) -> None:
-        self._counts: dict[tuple[str, int], int] = {}
-
-    def take(self, tenant_id: str, limit: int) -> bool:
-        if limit <= 0:
-            return True
-        hour = int(time.time() // 3600)
-        if len(self._counts) > 10_000:
-            self._counts = {k: v for k, v in self._counts.items() if k[1] == hour}
-        used = self._counts.get((tenant_id, hour), 0)
-        if used >= limit:
-            return False
-        self._counts[(tenant_id, hour)] = used + 1
-        return True
+#: Seconds before the judge deadline at which a cache write or usage count is given up.
+BOOKKEEPING_MARGIN_S = 0.05
+#: Most pooled HTTP clients (endpoint origins) one worker keeps, and connections per client.
+POOL_MAX_CLIENTS = 64
+POOL_MAX_CONNECTIONS = 16
+#: Seconds an idle kept-alive connection is kept (then closed; the next call reconnects,
+#: resolving and checking the name again).
+POOL_KEEPALIVE_S = 30.0
 
 
 class JudgeRuntime:
-    """Shared by every scan of one process."""
+    """Shared by every scan of one process. ``store`` is the deployment's hot store (its
+    own in-process store when none is given); :meth:`aclose` closes the pooled connections
+    (the app's shutdown)."""
 
-    def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver,
-                 verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, settings: Settings, *, store: HotStore | None = None,
+                 resolver: Resolver = system_resolver,
+                 verify: ssl.SSLContext | bool = True,
+                 pool: ClientPool | None = None) -> None:
         self.settings = settings
         self.egress = egress_policy(settings)
         self.resolver = resolver
@@ -108,9 +87,14 @@ class JudgeRuntime:
             except UnsafeEndpoint as exc:  # every call would fail: say so at start-up
                 log.warning("judge_url_refused", reason=exc.reason, message=str(exc))
         self._salt = settings.resolved_audit_salt()
-        self.cache = TtlCache(settings.judge_cache_seconds)
-        self.quota = HourlyQuota()
+        self.shared = JudgeSharedState(store if store is not None else MemoryHotStore(),
+                                       usage_ttl_s=settings.stats_retention_hours * 3600)
+        self.pool = pool or ClientPool(POOL_MAX_CLIENTS, POOL_MAX_CONNECTIONS, POOL_KEEPALIVE_S)
         self._clients: dict[tuple[str, ...], ProviderClient] = {}
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (the runtime stays usable: a later call reconnects)."""
+        await self.pool.aclose()
 
     def client(self, target: JudgeTarget, deadline_s: float) -> ProviderClient:
         key = (target.api, target.url, target.model, target.api_key or "",
@@ -130,7 +114,8 @@ class JudgeRuntime:
             Endpoint(target.api, target.url, target.model, api_key), purpose="judge",
             policy=self.egress, resolver=self.resolver, verify=self.verify,
             timeout_s=deadline_s, retries=2, backoff_s=0.1, max_retry_after_s=deadline_s,
-            max_response_bytes=256 * 1024, price=tuple(price) if price else None)
+            max_response_bytes=256 * 1024, price=tuple(price) if price else None,
+            concurrency=POOL_MAX_CONNECTIONS, pool=self.pool)
         if len(self._clients) > 1000:
             self._clients.clear()
         self._clients[key] = client
@@ -148,7 +133,7 @@ class JudgeRuntime:
     async def ask(self, target: JudgeTarget, policy: JudgePolicy, text: str, scan_type: str,
                   context: str | None, deadline: float, tier: str) -> Judgement:
         """One tier's judgement; raises :class:`JudgeFailure`."""
-        if not self.quota.take(policy.tenant_id, policy.quota_per_hour):
+        if not await self.shared.take_quota(policy.tenant_id, policy.quota_per_hour):
             raise JudgeFailure("quota", "the tenant's judge quota for this hour is used up")
         left = deadline - time.monotonic()
         if left <= 0:
@@ -159,9 +144,14 @@ class JudgeRuntime:
             done = await client.complete(build_request(text, nonce, scan_type=scan_type,
                                                        context=context), deadline_s=left)
         except ProviderError as exc:
+            await _within(deadline, self.shared.count(policy.tenant_id, usage.tenant_fields(
+                "judge", target.api, target.model, error=True)))
             reason = "timeout" if "Timeout" in str(exc) or "deadline" in str(exc) else (
                 "unsafe_endpoint" if "unsafe endpoint" in str(exc) else "provider")
             raise JudgeFailure(reason, f"{target.name}: {exc}"[:300]) from None
+        await _within(deadline, self.shared.count(policy.tenant_id, usage.tenant_fields(
+            "judge", target.api, target.model, error=False, input_tokens=done.input_tokens,
+            output_tokens=done.output_tokens, cost=done.cost_usd)))
         try:
             answer = parse_answer(done.text, nonce)
         except JudgeAnswerError as exc:
@@ -171,11 +161,11 @@ class JudgeRuntime:
     async def judge(self, policy: JudgePolicy, text: str, scan_type: str,
                     context: str | None) -> Judgement:
         """The final judgement of ``text`` (cached); raises :class:`JudgeFailure`."""
+        deadline = time.monotonic() + policy.deadline_s  # hot-store time counts too
         key = self.cache_key(policy, text, scan_type, context)
-        hit = self.cache.get(key)
+        hit = await self.shared.get(policy.tenant_id, key)
         if hit is not None:
-            return Judgement(hit.answer, hit.model, hit.tier, True)
-        deadline = time.monotonic() + policy.deadline_s
+            return Judgement(*hit, cached=True)
         first = await self.ask(policy.judge, policy, text, scan_type, context, deadline,
                                "judge")
         final = first
@@ -185,5 +175,22 @@ class JudgeRuntime:
                                        deadline, "escalation")
             except JudgeFailure:
                 final = first  # the first tier's answer is still a valid judgement
-        self.cache.put(key, final)
+        await _within(deadline, self.shared.put(policy.tenant_id, key, final.answer, final.model,
+                                                final.tier, self.settings.judge_cache_seconds))
         return final
+
+
+async def _within(deadline: float, work: Coroutine[Any, Any, None]) -> None:
+    """Bookkeeping after a call (cache write, usage): given up, not waited for, when it
+    would outlast the scan's judge deadline — a slow hot store never costs a judgement."""
+    # Ends a little before the deadline: the stage's own timeout (the same deadline, started
+    # a moment earlier) must not fire first and discard the judgement.
+    left = deadline - BOOKKEEPING_MARGIN_S - time.monotonic()
+    if left <= 0:
+        work.close()
+        return
+    try:
+        async with asyncio.timeout(left):
+            await work
+    except TimeoutError:
+        log.warning("judge_hot_store_slow", hint="cache write or usage count skipped")

@@ -28,6 +28,7 @@ from promptsentry.pipeline.base import FailureMode, PipelinePolicy, ScanState, S
 from promptsentry.pipeline.verdict import Decision, decide
 from promptsentry.schemas.request import ScanRequest
 from promptsentry.schemas.response import ScanResponse, StageReport
+from promptsentry.stores.base import HotStore
 
 # Stage details that carry (transformed) text: lifted into response fields, never echoed
 # in ``stages``.
@@ -68,6 +69,14 @@ class Pipeline:
             raise ValueError(f"stage names must be unique: {names}")
         self.stages = tuple(stages)
         self._salt = audit_salt
+
+    async def aclose(self) -> None:
+        """Release what stages hold open (the judge's pooled connections); the pipeline
+        stays usable."""
+        for stage in self.stages:
+            close = getattr(stage, "aclose", None)
+            if close is not None:
+                await close()
 
     async def judge(self, request: ScanRequest, policy: PipelinePolicy) -> tuple[ScanState, float]:
         """Run every stage; return the final state and the pipeline time in ms."""
@@ -156,10 +165,11 @@ class Pipeline:
         return response, decision
 
 
-def default_stages(settings: Settings) -> list[Stage]:
+def default_stages(settings: Settings, hot_store: HotStore | None = None) -> list[Stage]:
     """The default pipeline: normalise → signatures → tool call → indirect injection →
     classifier → leak checks (request canaries, issued canaries, the tenant's system
-    prompt) → redaction → the LLM judge (only where one is configured)."""
+    prompt) → redaction → the LLM judge (only where one is configured; its cache, quota and
+    usage live in ``hot_store``, else in its own in-process store)."""
     from promptsentry.detector import load_detector
     from promptsentry.judge.runtime import JudgeRuntime
     from promptsentry.pipeline.analysis.leakage import derive_canary_key, derive_fingerprint_key
@@ -187,12 +197,13 @@ def default_stages(settings: Settings) -> list[Stage]:
         IssuedCanaryStage(derive_canary_key(settings.resolved_audit_salt())),
         SystemPromptLeakStage(derive_fingerprint_key(settings.resolved_audit_salt())),
         RedactionStage(),
-        JudgeStage(JudgeRuntime(settings)),
+        JudgeStage(JudgeRuntime(settings, store=hot_store)),
     ]
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
-    return Pipeline(default_stages(settings), audit_salt=settings.resolved_audit_salt())
+def build_pipeline(settings: Settings, hot_store: HotStore | None = None) -> Pipeline:
+    return Pipeline(default_stages(settings, hot_store),
+                    audit_salt=settings.resolved_audit_salt())
 
 
 def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: float,

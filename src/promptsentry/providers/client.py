@@ -10,6 +10,8 @@ llama.cpp) be called exactly like OpenAI. Around the POST:
   what ``Retry-After`` asks (seconds or HTTP date, capped) or an exponential back-off, and
   never past the caller's deadline;
 * a per-endpoint concurrency limit and a :class:`~promptsentry.providers.breaker.CircuitBreaker`;
+* with a :class:`~promptsentry.providers.pool.ClientPool`, kept-alive connections shared by
+  every call to the same origin (the judge's); without one, a client per call;
 * token and cost accounting (:mod:`promptsentry.providers.usage`).
 """
 
@@ -19,10 +21,13 @@ import asyncio
 import json
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import (
@@ -36,6 +41,7 @@ from tenacity import (
 from promptsentry.providers import usage, wire
 from promptsentry.providers.breaker import CircuitBreaker
 from promptsentry.providers.egress import EgressPolicy, Resolver, pinned_transport, system_resolver
+from promptsentry.providers.pool import ClientPool
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 
@@ -75,6 +81,12 @@ class Completion:
     cost_usd: float = 0.0
 
 
+def _no_cookies() -> CookieJar:
+    """A cookie jar that accepts no cookie (no domain is allowed). Handed to httpx as the
+    jar itself: an ``httpx.Cookies`` would be copied into a jar with the default policy."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
     if not value:
@@ -103,6 +115,7 @@ class ProviderClient:
                  concurrency: int = 16, breaker: CircuitBreaker | None = None,
                  price: tuple[float, float] | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,
+                 pool: ClientPool | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         if endpoint.api not in wire.APIS:
             raise ValueError(f"unknown LLM provider {endpoint.api!r}")
@@ -120,6 +133,7 @@ class ProviderClient:
         self.breaker = breaker or CircuitBreaker()
         self.price = price
         self._transport = transport
+        self._pool = pool
         self._sleep = sleep
         self._limits: dict[int, asyncio.Semaphore] = {}
         self.last_transport: httpx.AsyncBaseTransport | None = None
@@ -132,14 +146,41 @@ class ProviderClient:
             self._limits = {loop_id: (sem := asyncio.Semaphore(self.concurrency))}
         return sem
 
-    def _client(self, timeout: float) -> httpx.AsyncClient:
+    def _client(self, timeout: float, limits: httpx.Limits | None = None) -> httpx.AsyncClient:
         transport = self._transport
         if transport is None and not self.policy.trusted:
-            transport = pinned_transport(self.policy, resolver=self.resolver, verify=self.verify)
+            transport = pinned_transport(self.policy, resolver=self.resolver, verify=self.verify,
+                                         limits=limits)
         self.last_transport = transport
         extra: dict[str, Any] = {} if transport is not None else {"verify": self.verify}
+        if limits is not None and transport is None:
+            extra["limits"] = limits
+        # No cookie jar: a pooled client serves every caller of an origin (several tenants'
+        # keys), so nothing one answer sets may ride along with another caller's request.
         return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False,
-                                 trust_env=False, **extra)
+                                 trust_env=False, cookies=_no_cookies(), **extra)
+
+    def pool_key(self) -> tuple[Any, ...]:
+        """What a pooled client is shared by: the endpoint's origin and the transport (the
+        egress policy, resolver and TLS verification that the pinned connection uses)."""
+        parts = urlsplit(self.endpoint.url)
+        verify = self.verify if isinstance(self.verify, bool) else id(self.verify)
+        return (parts.scheme, (parts.hostname or "").lower(), parts.port, self.policy,
+                self.resolver, verify)
+
+    @asynccontextmanager
+    async def _lease(self, timeout: float) -> AsyncIterator[httpx.AsyncClient]:
+        """The pool's client for this endpoint, else (no pool, or a transport given by the
+        caller) a client for this one call."""
+        if self._pool is None or self._transport is not None:
+            async with self._client(timeout) as client:
+                yield client
+            return
+        pool = self._pool
+        async with pool.lease(self.pool_key(),
+                              lambda: self._client(timeout, pool.limits)) as client:
+            self.last_transport = client._transport  # noqa: SLF001 - for tests and debugging
+            yield client
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -191,8 +232,8 @@ class ProviderClient:
                     timeout: float) -> wire.Parsed:
         raw = bytearray()
         try:
-            async with self._client(timeout) as client, client.stream(
-                    "POST", url, headers=headers, json=body) as resp:
+            async with self._lease(timeout) as client, client.stream(
+                    "POST", url, headers=headers, json=body, timeout=timeout) as resp:
                 if resp.status_code != 200:
                     status = resp.status_code
                     raise ProviderError(

@@ -243,15 +243,22 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """``httpx`` transport over :class:`PinnedBackend` (no proxies from the environment)."""
 
-    def __init__(self, backend: PinnedBackend, *,
-                 verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, backend: PinnedBackend, *, verify: ssl.SSLContext | bool = True,
+                 limits: httpx.Limits | None = None) -> None:
         super().__init__(verify=verify, trust_env=False)
         ctx = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(
             verify=verify, trust_env=False)
+        limits = limits or httpx.Limits()
         self.backend = backend
-        self._pool = httpcore.AsyncConnectionPool(ssl_context=ctx, network_backend=backend)
+        # Every new connection of this pool goes through ``backend.connect_tcp``: resolved
+        # and checked again; kept-alive connections stay on their checked address.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ctx, network_backend=backend, max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry)
 
 
 def pinned_transport(policy: EgressPolicy, *, resolver: Resolver = system_resolver,
-                     verify: ssl.SSLContext | bool = True) -> PinnedTransport:
-    return PinnedTransport(PinnedBackend(policy, resolver), verify=verify)
+                     verify: ssl.SSLContext | bool = True,
+                     limits: httpx.Limits | None = None) -> PinnedTransport:
+    return PinnedTransport(PinnedBackend(policy, resolver), verify=verify, limits=limits)

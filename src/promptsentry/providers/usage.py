@@ -2,7 +2,9 @@
 
 Each call adds to the Prometheus counters (``/metrics``: ``promptsentry_llm_calls_total``,
 ``promptsentry_llm_tokens_total``, ``promptsentry_llm_cost_usd_total``) and to this
-process's running totals, which ``GET /api/stats`` answers as ``llm_usage``. Cost is
+process's running totals, which ``GET /api/stats`` answers as ``llm_usage`` (admin token).
+The judge also counts its calls per tenant in the hot store (:func:`tenant_fields`, shared
+by every worker), answered as ``tenant_llm_usage`` (:func:`tenant_rows`). Cost is
 ``tokens × price`` with the operator's prices per million tokens
 (``PROMPTSENTRY_LLM_PRICES``); a model without a price costs 0.
 """
@@ -57,3 +59,35 @@ def snapshot() -> list[dict[str, object]]:
         return [{"purpose": p, "api": a, "model": m, **{k: (round(v, 6) if k == "cost_usd"
                                                               else int(v)) for k, v in row.items()}}
                 for (p, a, m), row in sorted(_totals.items())]
+
+
+METRICS = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
+
+
+def tenant_fields(purpose: str, api: str, model: str, *, error: bool, input_tokens: int = 0,
+                  output_tokens: int = 0, cost: float = 0.0) -> dict[str, float]:
+    """One call as hot-store usage counters: ``"<purpose>|<api>|<model>|<metric>" -> n``
+    (integers, the cost a float; zero counters left out)."""
+    values: dict[str, float] = {"calls": 1, "errors": int(error),
+                                "input_tokens": int(input_tokens),
+                                "output_tokens": int(output_tokens), "cost_usd": float(cost)}
+    return {f"{purpose}|{api}|{model}|{k}": v for k, v in values.items()
+            if v or k == "calls"}
+
+
+def tenant_rows(tenant_id: str, by_hour: Mapping[int, Mapping[str, float]]
+                ) -> list[dict[str, object]]:
+    """The counters of :func:`tenant_fields` summed over the hours: one row per
+    purpose/API/model."""
+    rows: dict[tuple[str, str, str], dict[str, float]] = {}
+    for counts in by_hour.values():
+        for name, value in counts.items():
+            head, _, metric = name.rpartition("|")
+            parts = head.split("|", 2)
+            if metric not in METRICS or len(parts) != 3:
+                continue
+            row = rows.setdefault((parts[0], parts[1], parts[2]), dict.fromkeys(METRICS, 0))
+            row[metric] += value
+    return [{"tenant_id": tenant_id, "purpose": p, "api": a, "model": m,
+             **{k: (round(float(v), 6) if k == "cost_usd" else int(v)) for k, v in row.items()}}
+            for (p, a, m), row in sorted(rows.items())]

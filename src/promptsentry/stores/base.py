@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -125,6 +126,27 @@ class HotStore(Protocol):
 
     async def get_stats(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, int]]:
         """``{hour: {"<verdict>|<action>": count}}`` for the hours that have counts."""
+
+    # The LLM judge's shared state (every worker sees the same): its judgement cache, its
+    # per-tenant quota, and per-tenant LLM usage counters.
+    async def get_cached(self, tenant_id: str, key: str) -> str | None:
+        """The tenant's cached value under ``key`` (``None``: absent or expired)."""
+
+    async def put_cached(self, tenant_id: str, key: str, value: str,
+                         ttl_seconds: float) -> None:
+        """Cache ``value`` under ``key`` for the tenant for ``ttl_seconds``."""
+
+    async def take_quota(self, tenant_id: str, name: str, period: int, limit: int,
+                         ttl_seconds: float) -> bool:
+        """Take one unit of the tenant's ``name`` quota for ``period`` (e.g. an epoch hour)
+        if fewer than ``limit`` were taken; atomic, so ``limit`` holds across workers."""
+
+    async def add_usage(self, tenant_id: str, hour: int, counts: Mapping[str, float],
+                        ttl_seconds: float) -> None:
+        """Add ``counts`` to the tenant's usage counters of epoch hour ``hour``."""
+
+    async def get_usage(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, float]]:
+        """``{hour: {field: total}}`` for the hours that have usage."""
 
     async def ping(self) -> bool:
         """Whether the store answers."""

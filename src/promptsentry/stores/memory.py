@@ -10,12 +10,15 @@ import asyncio
 import heapq
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from promptsentry.stores.base import AutoBlock, RateLimitResult, RateScope, StrikeResult
 from promptsentry.stores.records import ScanRecord
 
 Clock = Callable[[], float]
+
+#: Most entries of the in-process cache (the judge's judgements); the oldest goes first.
+CACHE_MAX_ENTRIES = 10_000
 
 
 class MemoryHotStore:
@@ -35,6 +38,9 @@ class MemoryHotStore:
         self._blocks: dict[tuple[str, str], tuple[float, str]] = {}  # -> (expires_at, reason)
         self._revoked: dict[str, float] = {}  # key_id -> expires_at
         self._stats: dict[tuple[str, int], tuple[float, dict[str, int]]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, str]] = {}
+        self._quotas: dict[tuple[str, str, int], tuple[float, int]] = {}
+        self._usage: dict[tuple[str, int], tuple[float, dict[str, float]]] = {}
         self._ops = 0
 
     async def put_scan_record(self, record: ScanRecord, ttl_seconds: float) -> None:
@@ -158,13 +164,53 @@ class MemoryHotStore:
                 out[hour] = dict(entry[1])
         return out
 
+    async def get_cached(self, tenant_id: str, key: str) -> str | None:
+        entry = self._cache.get((tenant_id, key))
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return entry[1]
+
+    async def put_cached(self, tenant_id: str, key: str, value: str,
+                         ttl_seconds: float) -> None:
+        now = self._clock()
+        self._maybe_sweep(now)
+        if len(self._cache) >= CACHE_MAX_ENTRIES:  # bounded: drop the oldest entry
+            self._cache.pop(next(iter(self._cache)))
+        self._cache.pop((tenant_id, key), None)
+        self._cache[(tenant_id, key)] = (now + ttl_seconds, value)
+
+    async def take_quota(self, tenant_id: str, name: str, period: int, limit: int,
+                         ttl_seconds: float) -> bool:
+        now = self._clock()
+        self._maybe_sweep(now)
+        exp, used = self._quotas.get((tenant_id, name, period), (now + ttl_seconds, 0))
+        if used >= limit:
+            return False
+        self._quotas[(tenant_id, name, period)] = (exp, used + 1)
+        return True
+
+    async def add_usage(self, tenant_id: str, hour: int, counts: Mapping[str, float],
+                        ttl_seconds: float) -> None:
+        now = self._clock()
+        self._maybe_sweep(now)
+        _, totals = self._usage.get((tenant_id, hour), (0.0, {}))
+        for field, value in counts.items():
+            totals[field] = totals.get(field, 0) + value
+        self._usage[(tenant_id, hour)] = (now + ttl_seconds, totals)
+
+    async def get_usage(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, float]]:
+        now = self._clock()
+        return {h: dict(e[1]) for h in hours
+                if (e := self._usage.get((tenant_id, h))) is not None and e[0] > now and e[1]}
+
     def _maybe_sweep(self, now: float) -> None:
         """Drop expired windows, strikes, blocks and counters every 4096 operations, so
         memory stays bounded by the number of live subjects."""
         self._ops += 1
         if self._ops % 4096:
             return
-        tables: tuple[dict, ...] = (self._windows, self._strikes, self._stats, self._blocks)
+        tables: tuple[dict, ...] = (self._windows, self._strikes, self._stats, self._blocks,
+                                    self._cache, self._quotas, self._usage)
         for table in tables:
             for key in [k for k, (exp, _) in table.items() if exp <= now]:
                 del table[key]

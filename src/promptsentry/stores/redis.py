@@ -14,6 +14,10 @@ Key layout (Redis Cluster ready: every multi-key operation stays inside one hash
                                       block of the address (index, for lifting them all)
     ps:{blocks}:auto                  zset "<tenant>|<ip>" -> block expiry ms (listing index)
     ps:{keys}:revoked:<key_id>        a revoked API key (PX = revocation TTL)
+    ps:{t:<tenant>}:cache:<key>       a cached value, e.g. a judgement (PX = cache TTL); keys
+                                      are salted hashes, never text
+    ps:{t:<tenant>}:quota:<name>:<p>  units of quota <name> taken in period <p> (EX = TTL)
+    ps:{t:<tenant>}:usage:<hour>      hash "<purpose>|<api>|<model>|<metric>" -> total
 
 Strikes, automatic blocks and per-IP windows are per tenant: one tenant's traffic never
 blocks or limits an address for another tenant.
@@ -33,7 +37,7 @@ import hashlib
 import re
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -97,6 +101,16 @@ end
 return {n, 0, 0, -1, now}
 """
 
+_TAKE_QUOTA = """
+local n = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return 1
+"""
+
 _PUT_RECORD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -107,6 +121,14 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 """
+
+
+def _number(value: str) -> float:
+    """A counter read back: an int where it is one (HINCRBY), else a float."""
+    try:
+        return int(value)
+    except ValueError:
+        return float(value)
 
 
 def _tag(value: str) -> str:
@@ -150,6 +172,7 @@ class RedisHotStore:
         self._rate = self.client.register_script(_RATE_LIMIT)
         self._strike = self.client.register_script(_STRIKE)
         self._put = self.client.register_script(_PUT_RECORD)
+        self._quota = self.client.register_script(_TAKE_QUOTA)
 
     def _t(self, tenant_id: str, suffix: str) -> str:
         return tenant_key(tenant_id, suffix, self.prefix)
@@ -327,6 +350,48 @@ class RedisHotStore:
                     pipe.hgetall(self._t(tenant_id, f"stats:{hour}"))
                 results: list[dict[str, Any]] = await pipe.execute()
             return {h: {k: int(v) for k, v in r.items()} for h, r in zip(hours, results) if r}
+
+        return await self._call(read())
+
+    # --- the judge's cache, quotas and usage -------------------------------------------
+    async def get_cached(self, tenant_id: str, key: str) -> str | None:
+        return await self._call(self.client.get(self._t(tenant_id, f"cache:{_tag(key)}")))
+
+    async def put_cached(self, tenant_id: str, key: str, value: str,
+                         ttl_seconds: float) -> None:
+        await self._call(self.client.set(self._t(tenant_id, f"cache:{_tag(key)}"), value,
+                                         px=max(1, int(ttl_seconds * 1000))))
+
+    async def take_quota(self, tenant_id: str, name: str, period: int, limit: int,
+                         ttl_seconds: float) -> bool:
+        return bool(await self._call(self._quota(
+            keys=[self._t(tenant_id, f"quota:{_tag(name)}:{period}")],
+            args=[limit, max(1, int(ttl_seconds))])))
+
+    async def add_usage(self, tenant_id: str, hour: int, counts: Mapping[str, float],
+                        ttl_seconds: float) -> None:
+        key = self._t(tenant_id, f"usage:{hour}")
+
+        async def write() -> None:
+            async with self.client.pipeline(transaction=True) as pipe:
+                for field, value in counts.items():
+                    if isinstance(value, int):
+                        pipe.hincrby(key, field, value)
+                    else:
+                        pipe.hincrbyfloat(key, field, value)
+                pipe.expire(key, max(1, int(ttl_seconds)))
+                await pipe.execute()
+
+        await self._call(write())
+
+    async def get_usage(self, tenant_id: str, hours: list[int]) -> dict[int, dict[str, float]]:
+        async def read() -> dict[int, dict[str, float]]:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for hour in hours:
+                    pipe.hgetall(self._t(tenant_id, f"usage:{hour}"))
+                results: list[dict[str, Any]] = await pipe.execute()
+            return {h: {k: _number(v) for k, v in r.items()}
+                    for h, r in zip(hours, results) if r}
 
         return await self._call(read())
 

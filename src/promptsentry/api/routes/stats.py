@@ -1,6 +1,8 @@
-"""``GET /api/stats``: scan counts by verdict and action per hour, per tenant, and (for the
-admin token) this worker's outbound LLM usage — calls, tokens and cost of the judge and the
-optimizer (``llm_usage``; ``/metrics`` has the same as Prometheus counters)."""
+"""``GET /api/stats``: scan counts by verdict and action per hour, per tenant; the judge's
+calls, errors, tokens and cost per tenant over the same hours, shared by every worker
+(``tenant_llm_usage``); and (for the admin token) this worker's outbound LLM usage since it
+started — judge and optimizer (``llm_usage``; ``/metrics`` has the same as Prometheus
+counters)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from promptsentry.api.deps import ServicesDep
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.providers.usage import snapshot as llm_usage
+from promptsentry.providers.usage import tenant_rows
 from promptsentry.stores.base import StoreUnavailable
 
 stats_router = APIRouter(tags=["admin"])
@@ -42,6 +45,7 @@ class Stats(BaseModel):
     rows: list[StatsRow]
     totals: dict[str, int]
     llm_usage: list[dict[str, Any]]
+    tenant_llm_usage: list[dict[str, Any]]
 
 
 @stats_router.get("/api/stats", summary="Scan counts by verdict and action per hour, per tenant",
@@ -69,6 +73,7 @@ async def stats(
     now_hour = int(datetime.now(UTC).timestamp() // 3600)
     hour_list = list(range(now_hour - hours + 1, now_hour + 1))
     rows: list[dict[str, Any]] = []
+    tenant_usage: list[dict[str, Any]] = []
     store = services.hot_store
     try:
         for tid in tenant_ids:
@@ -79,6 +84,7 @@ async def stats(
                     rows.append({
                         "hour": iso_z(datetime.fromtimestamp(hour * 3600, UTC)),
                         "tenant_id": tid, "verdict": verdict, "action": action, "count": count})
+            tenant_usage += tenant_rows(tid, await store.get_usage(tid, hour_list))
     except StoreUnavailable as exc:
         services.incidents.failed("hot_store", exc)
         raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
@@ -97,7 +103,8 @@ async def stats(
         totals[f"{row['verdict']}|{row['action']}"] = (
             totals.get(f"{row['verdict']}|{row['action']}", 0) + row["count"])
     return JSONResponse({"hours": hours, "tenants": tenant_ids, "rows": rows, "totals": totals,
-                         "llm_usage": llm_usage() if _is_root(principal) else []})
+                         "llm_usage": llm_usage() if _is_root(principal) else [],
+                         "tenant_llm_usage": tenant_usage})
 
 
 async def _tenants(services: ServicesDep) -> list[Any]:

@@ -27,6 +27,9 @@ class JudgeStage:
     def __init__(self, runtime: JudgeRuntime) -> None:
         self.runtime = runtime
 
+    async def aclose(self) -> None:
+        await self.runtime.aclose()
+
     async def run(self, state: ScanState) -> StageResult | None:
         policy = getattr(state.policy, "judge", None)
         if policy is None:
