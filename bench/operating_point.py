@@ -62,6 +62,10 @@ CONTEXTS = {
 }
 CONTEXT_ALIASES = {"document": "tool_return"}
 RECALL_FLOOR = ("corpus_direct", 0.90)
+# A scan reports its risk rounded to 6 decimals (pipeline/verdict.py) while the verdict compares
+# the unrounded one: a threshold one step of that resolution above a row's reported risk is
+# above its true risk too (nextafter of the rounded value is not: the row would still block).
+RISK_RESOLUTION = 1e-6
 
 
 def ceiling_for_recall(attacks: np.ndarray, recall: float) -> float:
@@ -79,7 +83,7 @@ def choose(by_cat: dict[str, np.ndarray], ceilings: dict[str, float] = CEILINGS)
             continue
         allowed = int(np.floor(ceiling * len(risk)))  # rows of this category that may block
         if allowed < len(risk):
-            need = max(need, float(np.nextafter(risk[allowed], 1.0)))
+            need = max(need, round(float(risk[allowed]) + RISK_RESOLUTION, 6))
     return need
 
 
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             for c, a in sorted(ctx_arrays.items())))
     for alias, context in CONTEXT_ALIASES.items():
         by_context[alias] = by_context[context]
-    candidates = sorted({round(chosen, 4), round(detector.threshold, 4), 0.5, 0.9, 0.97})
+    candidates = sorted({chosen, detector.threshold, 0.5, 0.9, 0.97})
     print(f"{args.data} — {len(rows)} rows; model {detector.version} "
           f"(own threshold {detector.threshold:.4f}); chosen {chosen:.4f}")
     print("| category | label | rows | ceiling | " +
