@@ -13,7 +13,6 @@ metadata (id, name, scopes, times, counters) is visible.
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -28,6 +27,7 @@ from promptsentry.api.auth import (
 from promptsentry.api.deps import AuthenticatorDep, ServicesDep
 from promptsentry.api.openapi import error_responses
 from promptsentry.api.routes.stats import stats_router
+from promptsentry.api.sql_calls import run_sql as _sql
 from promptsentry.api.strict_json import StrictJsonRoute
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.judge.tenant import prepare, public_settings
@@ -35,7 +35,6 @@ from promptsentry.observability.logging import get_logger
 from promptsentry.security.guard import parse_ip, parse_ip_or_network
 from promptsentry.security.keys import SCOPES, kind_for_scopes
 from promptsentry.stores.base import StoreUnavailable
-from promptsentry.stores.sql.store import SqlStore
 from promptsentry.stores.tenants import (
     TENANT_ADMIN_SETTINGS,
     TenantSettings,
@@ -69,20 +68,6 @@ def _require_tenant_access(principal: Principal, tenant_id: str) -> None:
 
 def _clean(text: str, limit: int) -> str:
     return strip_control(text, keep_newlines=False).strip()[:limit]
-
-
-async def _sql(services: Services, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn(*args, **kwargs)`` on the SQL store's thread pool; an outage is a 503."""
-    store: SqlStore = services.sql_store
-    try:
-        result = await store.run(functools.partial(fn, *args, **kwargs))
-    except StoreUnavailable as exc:
-        services.incidents.failed("sql", exc)
-        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                       "the database is unavailable; retry shortly",
-                       headers={"Retry-After": "2"}) from None
-    services.incidents.ok("sql")
-    return result
 
 
 # --- tenants --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from promptsentry.api.auth import Principal, require_any_scope
 from promptsentry.api.deps import ServicesDep
+from promptsentry.api.sql_calls import run_sql
 from promptsentry.clock import iso_z
 from promptsentry.errors import ApiError, ErrorCode
 from promptsentry.providers.usage import snapshot as llm_usage
@@ -65,7 +66,7 @@ async def stats(
         if tenant_id is not None:
             tenant_ids = [tenant_id]
         else:
-            tenant_ids = [t.id for t in await _tenants(services)]
+            tenant_ids = [t.id for t in await run_sql(services, services.sql_store.list_tenants)]
     else:
         if tenant_id is not None and tenant_id != principal.tenant_id:
             raise ApiError(403, ErrorCode.FORBIDDEN, "this credential sees only its own tenant")
@@ -105,15 +106,3 @@ async def stats(
     return JSONResponse({"hours": hours, "tenants": tenant_ids, "rows": rows, "totals": totals,
                          "llm_usage": llm_usage() if _is_root(principal) else [],
                          "tenant_llm_usage": tenant_usage})
-
-
-async def _tenants(services: ServicesDep) -> list[Any]:
-    try:
-        tenants = await services.sql_store.run(services.sql_store.list_tenants)
-    except StoreUnavailable as exc:
-        services.incidents.failed("sql", exc)
-        raise ApiError(503, ErrorCode.SERVICE_UNAVAILABLE,
-                       "the database is unavailable; retry shortly",
-                       headers={"Retry-After": "2"}) from None
-    services.incidents.ok("sql")
-    return tenants
