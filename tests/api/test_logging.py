@@ -61,3 +61,12 @@ def test_validation_errors_in_tracebacks_withhold_the_input() -> None:
     assert "ValidationError" in rendered and "int_parsing" in rendered
     assert SECRET not in rendered
     assert "ValueError: plain message" in render_exception(ValueError("plain message"))
+
+
+def test_alembic_plugin_setup_lines_stay_out_but_migrations_are_logged(capsys) -> None:
+    configure_logging("info")
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate.types")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0004 -> 0005")
+    err = capsys.readouterr().err
+    assert "setup plugin" not in err
+    assert "Running upgrade 0004 -> 0005" in err

@@ -31,7 +31,10 @@ _MAX_MESSAGE_CHARS = 300
 # HTTP client libraries log every request at info, URL and query string included (a template
 # search's query is prompt text); the CLI's in-process calls made ``optimize`` end with such a
 # line. Their warnings and errors still show.
-_QUIET_CLIENT_LOGGERS = ("httpx", "httpcore")
+# Below WARNING these only repeat what every run does: httpx/httpcore request lines (URLs
+# may carry keys) and alembic's plugin set-up (nine lines per migration check, on every CLI
+# command that opens the database). Alembic's "Running upgrade" lines stay.
+_QUIET_CLIENT_LOGGERS = ("httpx", "httpcore", "alembic.runtime.plugins")
 
 
 class _CurrentStderr:
