@@ -29,14 +29,23 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path,
             env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     deadline = time.monotonic() + 60
+    seen: set[str] = set()  # worker pids that answered (apps that tag x-worker-pid)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
-                return proc
+            r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5)
         except httpx.HTTPError:
             time.sleep(0.1)
+            continue
+        pid = r.headers.get("x-worker-pid")
+        if r.status_code == 200 and (pid is None or workers == 1):
+            return proc
+        if r.status_code == 200:
+            seen.add(pid)
+            if len(seen) >= workers:  # every worker is up, not only the first
+                return proc
+        time.sleep(0.05)
     stop_server(proc)
     raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
 

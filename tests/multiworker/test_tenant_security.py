@@ -56,12 +56,14 @@ def cluster(tmp_path_factory):
 
 
 async def fire_on_both(url: str, n: int, headers: dict, body: dict) -> list[httpx.Response]:
-    """Bursts of ``n`` until both workers have answered (bounded)."""
+    """Bursts of ``n`` until both workers have answered (bounded: ~20 s, so a worker that is
+    still starting on a loaded machine gets time to join the accept queue)."""
     responses: list[httpx.Response] = []
-    for _ in range(10):
+    for _ in range(80):
         responses += await fire(url, n, headers, body)
         if len(pids(responses)) == 2:
             break
+        await asyncio.sleep(0.25)
     assert len(pids(responses)) == 2, "both workers must have answered"
     return responses
 
