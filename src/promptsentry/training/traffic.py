@@ -52,6 +52,7 @@ from promptsentry.training.traffic_templates import (
     HUMAN_REQUESTS,
     MULTILINGUAL,
     SLOTS,
+    join_injection,
 )
 
 __all__ = ["build", "corpus_holdout", "in_dev", "short_chat"]
@@ -146,8 +147,7 @@ def multilingual_attacks(pool: str, rng: random.Random,
                  else [(dev_override, dev_goal), (dev_override, goals[0]),
                        (overrides[0], dev_goal)])
         for override, goal in pairs:
-            sep = "" if lang in ("zh", "ja") else (" " if lang in ("ar", "hi") else ", ")
-            text = f"{override}{sep}{goal}{'。' if lang in ('zh', 'ja') else '.'}"
+            text = join_injection(lang, override, goal)
             out.append(Row(text, 1, f"template:{lang}", "multilingual_injection",
                            f"multilingual:{pool}"))
             for pre in rng.sample(preambles.get(lang, []), min(3 if pool == "train" else 1,

@@ -40,6 +40,7 @@ from promptsentry.training.traffic_agent_text import (
     REQUESTS,
     VALUES,
 )
+from promptsentry.training.traffic_templates import join_injection
 
 __all__ = ["agent_rows", "commands", "defensive_prompts", "multilingual_more", "TOOL_RECORDS"]
 
@@ -196,8 +197,7 @@ def multilingual_more(rng: random.Random, preambles: dict[str, list[str]]) -> li
     for lang, (overrides, goals) in sorted(MULTILINGUAL_MORE.items()):
         for override in overrides:
             for goal in goals:
-                sep = "" if lang in ("zh", "ja") else (" " if lang in ("ar", "hi") else ", ")
-                text = f"{override}{sep}{goal}{'。' if lang in ('zh', 'ja') else '.'}"
+                text = join_injection(lang, override, goal)
                 out.append(Row(text, 1, f"template:{lang}", "multilingual_injection",
                                "multilingual:more"))
                 pre = preambles.get(lang, [])
