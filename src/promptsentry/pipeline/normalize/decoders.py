@@ -227,7 +227,9 @@ def _ratios(text: str) -> tuple[float, float, int]:
 
 
 def _reads_as_rot13(before: float, after: float, words: int) -> bool:
-    return words >= 3 and after >= 0.3 and after >= before + 0.2
+    # at least two common words after decoding: with one, any three-word phrase holding a
+    # short word whose rotation is common ("Additional Info --v": v → i) read as rot13
+    return words >= 3 and after * words >= 1.5 and after >= 0.3 and after >= before + 0.2
 
 
 def _segment_reads_as_rot13(segment: str) -> bool:

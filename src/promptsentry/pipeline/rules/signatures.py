@@ -39,7 +39,7 @@ from promptsentry.pipeline.rules.prefilter import (
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _KNOWN_FIELDS = frozenset(
     {"id", "category", "severity", "pattern", "description", "examples", "counter_examples",
-     "triggers"}
+     "triggers", "framable", "framed_examples"}
 )
 _WORD_TRIGGER = re.compile(r"^[^\W_]+$")
 WORDS = re.compile(r"[^\W_]+")
@@ -64,6 +64,11 @@ class Rule:
     counter_examples: tuple[str, ...] = ()
     word_triggers: frozenset[str] = frozenset()
     substring_triggers: tuple[str, ...] = ()
+    framable: bool = False
+    """A match the text frames as refused — negated or quoted as what users may try (see
+    :mod:`~promptsentry.pipeline.rules.framing`) — counts at ``low`` severity."""
+    framed_examples: tuple[str, ...] = ()
+    """Texts where the rule matches only framed (checked by the test-suite)."""
     scanner: re.Pattern[str] | None = dataclass_field(default=None, init=False, repr=False, compare=False)
     """Finds, in :func:`~promptsentry.pipeline.rules.prefilter.fold` ed text, where a match can
     start (derived from ``pattern``; ``None`` when no literal prefix is known)."""
@@ -159,6 +164,12 @@ def _parse_rule(raw: Any, index: int) -> Rule:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise RuleFileError(f"{where}: 'description' must be a string")
+    framable = raw.get("framable", False)
+    if not isinstance(framable, bool):
+        raise RuleFileError(f"{where}: 'framable' must be true or false")
+    framed_examples = _strings(raw.get("framed_examples"), where, "framed_examples")
+    if framed_examples and not framable:
+        raise RuleFileError(f"{where}: 'framed_examples' needs 'framable = true'")
     triggers = tuple(t.lower() for t in _strings(raw.get("triggers"), where, "triggers"))
     if any(not t.strip() for t in triggers):
         raise RuleFileError(f"{where}: triggers must be non-empty strings")
@@ -172,6 +183,8 @@ def _parse_rule(raw: Any, index: int) -> Rule:
         counter_examples=_strings(raw.get("counter_examples"), where, "counter_examples"),
         word_triggers=frozenset(t for t in triggers if _WORD_TRIGGER.match(t)),
         substring_triggers=tuple(t for t in triggers if not _WORD_TRIGGER.match(t)),
+        framable=framable,
+        framed_examples=framed_examples,
     )
 
 
