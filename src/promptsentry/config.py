@@ -328,6 +328,15 @@ class Settings(BaseSettings):
         "the cost in /metrics and /api/stats.",
     )
 
+    infer_data_context: bool = Field(
+        True,
+        description="Read a scan without `context` as a `document` when its text has the shape "
+        "of data a tool returns (a JSON value, e-mail headers, a CSV or markdown table, markup, "
+        "`key: value` records, a chat transcript): the indirect-injection stage runs and the "
+        "model's document threshold applies. The response's verdict stage reports "
+        "`inferred_context` and `data_shape`.",
+    )
+
     redaction_enabled: bool = Field(
         False,
         description="Answer `redacted_prompt` and `redaction_stats`: secrets and personal data "

@@ -104,6 +104,7 @@ class ScanService:
             system_prompt_threshold=eff.system_prompt_threshold,
             context_thresholds=self.context_thresholds if eff.block_threshold is None else {},
             judge=judge_policy(self.settings, eff, tenant_id),
+            infer_context=self.settings.infer_data_context,
         )
 
     async def admit(self, request: ScanRequest, ctx: ScanContext) -> Admission | None:

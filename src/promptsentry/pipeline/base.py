@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from promptsentry.pipeline.analysis.structure import looks_like_data
 from promptsentry.schemas.request import ScanRequest
 
 
@@ -98,6 +99,9 @@ class PipelinePolicy:
     points, used only where no operator or tenant set ``block_threshold``."""
     judge: Any = None
     """The scan's :class:`~promptsentry.judge.policy.JudgePolicy`; ``None``: no judge."""
+    infer_context: bool = True
+    """Read a request without ``context`` as a ``document`` when its text has the shape of
+    data (:func:`~promptsentry.pipeline.analysis.structure.looks_like_data`)."""
 
     def threshold_for(self, context: str | None) -> float:
         """The block threshold of a text with this request ``context``."""
@@ -113,10 +117,20 @@ class ScanState:
     policy: PipelinePolicy
     views: tuple[TextView, ...]
     results: tuple[StageResult, ...] = ()
+    context: str | None = None
+    """What the text is: the request's ``context``, else ``"document"`` when the policy
+    infers it from the text's shape (``data_shape``), else ``None``."""
+    data_shape: str | None = None
+    """The data shape that made ``context`` ``"document"`` (``json``, ``email``, …)."""
 
     @classmethod
     def start(cls, request: ScanRequest, policy: PipelinePolicy) -> ScanState:
-        return cls(request=request, policy=policy, views=(TextView("original", request.prompt),))
+        context, shape = request.context, None
+        if context is None and policy.infer_context:
+            shape = looks_like_data(request.prompt)
+            context = "document" if shape is not None else None
+        return cls(request=request, policy=policy, views=(TextView("original", request.prompt),),
+                   context=context, data_shape=shape)
 
     def with_result(self, result: StageResult) -> ScanState:
         return replace(self, views=self.views + result.views, results=self.results + (result,))

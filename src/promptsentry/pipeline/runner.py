@@ -137,7 +137,9 @@ class Pipeline:
             failure_mode=FailureMode.CLOSED.value,
             score=decision.risk_score,
             details={"gray_zone": decision.gray_zone,
-                     "threshold": policy.threshold_for(request.context)},
+                     "threshold": policy.threshold_for(state.context),
+                     **({"inferred_context": state.context, "data_shape": state.data_shape}
+                        if state.data_shape is not None else {})},
         )
         timestamp = now_iso()
         response = ScanResponse(
@@ -218,6 +220,7 @@ def policy_for(settings: Settings, request: ScanRequest, *, block_threshold: flo
         bypass=is_allowlisted(request, settings.allowlist_ips, settings.allowlist_identities),
         redact=settings.redaction_enabled,
         judge=judge_policy(settings, None, "default"),
+        infer_context=settings.infer_data_context,
     )
 
 

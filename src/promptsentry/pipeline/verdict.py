@@ -94,7 +94,7 @@ def decide(state: ScanState) -> Decision:
         risk = max(risk, 0.99)
         reasons.append("failed closed: " + ", ".join(failed_closed))
 
-    threshold = policy.threshold_for(state.request.context)
+    threshold = policy.threshold_for(state.context)
     malicious = bool(decisive or failed_closed) or risk >= threshold
     gray = policy.gray_zone_low <= risk < policy.gray_zone_high and not (decisive or failed_closed)
 
@@ -110,6 +110,8 @@ def decide(state: ScanState) -> Decision:
         reasons.append(
             "rules " + ", ".join(f"{name} ({sev.value})" for name, sev in strongest.items())
         )
+    if state.data_shape is not None:
+        reasons.append(f"read as a document ({state.data_shape})")
     if gray:
         reasons.append(f"gray zone [{policy.gray_zone_low:.2f}, {policy.gray_zone_high:.2f})")
     escalated = None

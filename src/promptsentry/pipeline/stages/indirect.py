@@ -2,7 +2,8 @@
 
 Runs when the scanned text is a tool's return value or a document
 (``context`` is ``"tool_return"`` or ``"document"``; the session API sets it for
-``tool_return`` nodes). Each instruction-like passage becomes an ``indirect_injection``
+``tool_return`` nodes, and a request without ``context`` whose text has the shape of data is
+read as a document: :attr:`~promptsentry.pipeline.base.ScanState.context`). Each instruction-like passage becomes an ``indirect_injection``
 finding with its character span, and ``details["spans"]`` lists where they sit, so a long
 document's poisoned paragraph is located, not just flagged.
 """
@@ -25,7 +26,7 @@ class IndirectInjectionStage:
         self.failure_mode = failure_mode
 
     async def run(self, state: ScanState) -> StageResult:
-        if state.request.context not in DATA_CONTEXTS:
+        if state.context not in DATA_CONTEXTS:
             return StageResult(name=self.name, status="skipped")
         hits = find_injections(state.request.prompt)
         findings = tuple(

@@ -49,7 +49,7 @@ class JudgeStage:
         try:
             async with asyncio.timeout(policy.deadline_s):
                 judgement = await self.runtime.judge(policy, text, scan_type,
-                                                     state.request.context)
+                                                     state.context)
         except Exception as exc:  # noqa: BLE001 - any failure is the tenant's failure mode
             reason = exc.reason if isinstance(exc, JudgeFailure) else (
                 "timeout" if isinstance(exc, TimeoutError) else "error")
