@@ -13,7 +13,8 @@ time, never in the middle of a scan.
 ``triggers`` make scanning cheap: a rule whose triggers are all absent from a text cannot
 match it and is skipped without running its pattern. A trigger made of letters and digits is
 looked up among the text's words (lower-cased runs of letters and digits; ``_`` splits words);
-any other trigger (``"<|"``, ``"!["``) is looked up as a substring. Triggers must be a
+any other trigger (``"<|"``, ``"!["``, or one in Han, Kana or Hangul, scripts written without
+spaces between words) is looked up as a substring. Triggers must be a
 *necessary* condition of the pattern — the test-suite checks every example through them.
 """
 
@@ -42,6 +43,9 @@ _KNOWN_FIELDS = frozenset(
      "triggers", "framable", "framed_examples"}
 )
 _WORD_TRIGGER = re.compile(r"^[^\W_]+$")
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+"""Kana, Han and Hangul: scripts written without spaces between words (Korean particles
+attach to the word), whose triggers are looked up as substrings."""
 WORDS = re.compile(r"[^\W_]+")
 """How :func:`words_of` splits text into words for trigger look-ups."""
 DEFAULT_RULES_FILE = "signatures.toml"
@@ -126,6 +130,10 @@ def words_of(lowered: str) -> frozenset[str]:
     return frozenset(WORDS.findall(lowered))
 
 
+def _is_word_trigger(trigger: str) -> bool:
+    return _WORD_TRIGGER.match(trigger) is not None and _UNSPACED.search(trigger) is None
+
+
 def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -181,8 +189,8 @@ def _parse_rule(raw: Any, index: int) -> Rule:
         description=description,
         examples=_strings(raw.get("examples"), where, "examples"),
         counter_examples=_strings(raw.get("counter_examples"), where, "counter_examples"),
-        word_triggers=frozenset(t for t in triggers if _WORD_TRIGGER.match(t)),
-        substring_triggers=tuple(t for t in triggers if not _WORD_TRIGGER.match(t)),
+        word_triggers=frozenset(t for t in triggers if _is_word_trigger(t)),
+        substring_triggers=tuple(t for t in triggers if not _is_word_trigger(t)),
         framable=framable,
         framed_examples=framed_examples,
     )
