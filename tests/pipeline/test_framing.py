@@ -134,3 +134,15 @@ async def test_a_defensive_system_prompt_hits_no_strong_rule() -> None:
     strong = [f.pattern for f in findings if f.severity in (Severity.HIGH, Severity.CRITICAL)]
     assert strong == []
     assert {f.pattern for f in findings} >= {"repeat_text_above"}
+
+
+def test_the_reasoning_says_a_rule_counted_as_framed() -> None:
+    from promptsentry.pipeline.base import Finding, StageResult
+    from promptsentry.pipeline.verdict import decide
+
+    state = ScanState.start(ScanRequest(prompt="x"), PipelinePolicy(block_threshold=0.8))
+    state = state.with_result(StageResult(name="classifier", score=0.01))
+    state = state.with_result(StageResult(name="signatures", findings=(
+        Finding("repeat_text_above", "prompt_extraction", Severity.LOW,
+                detail="framed: quoted"),)))
+    assert "rules repeat_text_above (low, framed: quoted)" in decide(state).reasoning

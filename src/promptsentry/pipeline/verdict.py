@@ -76,12 +76,17 @@ def decide(state: ScanState) -> Decision:
     p_clf = classifier.score if classifier is not None and classifier.score is not None else None
 
     strongest: dict[str, Severity] = {}
+    framed: dict[str, str] = {}  # rule id -> "framed: negated" / "framed: quoted"
     for f in findings:
         if f.decisive:
             continue
         current = strongest.get(f.pattern)
         if current is None or SEVERITY_LOG_ODDS[f.severity] > SEVERITY_LOG_ODDS[current]:
             strongest[f.pattern] = f.severity
+            if f.detail.startswith("framed: "):
+                framed[f.pattern] = f.detail
+            else:
+                framed.pop(f.pattern, None)
     bump = min(sum(SEVERITY_LOG_ODDS[s] for s in strongest.values()), MAX_RULE_LOG_ODDS)
     prior = p_clf if p_clf is not None else PRIOR_WITHOUT_CLASSIFIER
     risk = sigmoid(logit(prior) + bump) if strongest else prior
@@ -108,7 +113,9 @@ def decide(state: ScanState) -> Decision:
         reasons.append("classifier unavailable")
     if strongest:
         reasons.append(
-            "rules " + ", ".join(f"{name} ({sev.value})" for name, sev in strongest.items())
+            "rules " + ", ".join(
+                f"{name} ({sev.value}{', ' + framed[name] if name in framed else ''})"
+                for name, sev in strongest.items())
         )
     if state.data_shape is not None:
         reasons.append(f"read as a document ({state.data_shape})")
