@@ -92,12 +92,7 @@ _STRONG_CUE = re.compile(
 # An opening quote not closed before the match: the cited text may hold sentence ends.
 _OPEN_QUOTE = re.compile(r"[“«„]|(?:^|(?<=[\s:(]))[\"']")
 _CLOSE_QUOTE = re.compile(r"[”»]|[\"'](?=[\s.,;:!?)]|$)")
-# A list header such as "Here are some examples of harmful requests from users:" that the
-# match is an item of (only list items between it and the match).
-_LIST_HEADER = re.compile(
-    r"([^\n]*):[ \t]*\n(?:[ \t]*\n)*(?:[ \t]*(?:[-*•]|\d+[.)])[^\n]*\n(?:[ \t]*\n)*)*"
-    r"[ \t]*(?:[-*•]|\d+[.)])?[^\n]*$"
-)
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•]|\d+[.)])\s")
 _REFUSAL = re.compile(
     r"\b(?:refus\w*|declin\w*|never|not|don'?t|doesn'?t|cannot|can'?t|won'?t|mustn'?t|"
     r"unable|sorry|apologi[sz]\w*|nice\s+try|deny|denied|reject\w*|forbidden|prohibited|"
@@ -126,6 +121,18 @@ def _sentence_start(before: str) -> int:
     return last
 
 
+def _list_header(before: str) -> str:
+    """The header ("Here are some examples of harmful requests from users:") of the list
+    whose item the match is on — only list items and blank lines between — else ``""``."""
+    lines = before.split("\n")
+    for line in reversed(lines[:-1]):
+        stripped = line.strip()
+        if not stripped or _LIST_ITEM.match(line):
+            continue
+        return stripped[:-1] if stripped.endswith(":") else ""
+    return ""
+
+
 def framing(text: str, start: int, end: int) -> Framing | None:
     """How ``text`` frames the match at ``[start, end)``: negated, quoted, or not at all."""
     lo = max(0, start - LOOKBACK)
@@ -138,8 +145,7 @@ def framing(text: str, start: int, end: int) -> Framing | None:
 
     sentence_at = _sentence_start(before)
     cue = _QUOTE_CUE.search(before, sentence_at)
-    header = _LIST_HEADER.search(before)
-    header_text = header.group(1) if header is not None else ""
+    header_text = _list_header(before)
     if cue is None and _QUOTE_CUE.search(header_text) is None:
         return None
     if _STRONG_CUE.search(before, sentence_at) or _STRONG_CUE.search(header_text):

@@ -52,7 +52,7 @@ costs more than it saves on a sentence."""
 SHARED_SCAN_MIN_RULES = 6
 """With fewer candidate rules than this, each rule runs its own anchored search instead of
 the one shared scan (which costs about as much as two or three rule scans)."""
-MAX_FRAMED_MATCHES = 16
+MAX_FRAMED_MATCHES = 8
 """A framable rule's matches read for an unframed one before the rule counts as framed."""
 
 
