@@ -3,7 +3,9 @@
 No permissively licensed public source was found for five registers the held-out judged sets
 ask for: story premises (writing-prompt style), analytics goals with no data attached,
 business / market-research questions, biomedical yes/no research questions, and prompts in
-languages other than English. This module writes rows for them from our own hand-written
+languages other than English. A sixth register, everyday factual questions (``general``),
+has the same question shapes ("Which … has the most …?", "Does … help with …?") with
+everyday content, so the new registers teach their topics, not their sentence shapes. This module writes rows for them from our own hand-written
 templates and slot values (``template_text``) and our own multilingual prompts
 (``template_multilingual``). The lock comes from the register (issue 21's labelling guide),
 never from looking at a generated row.
@@ -39,6 +41,7 @@ CAPS: dict[str, dict[str, int]] = {
     "analytics": {"train": 300, "dev": 120},
     "market": {"train": 240, "dev": 100},
     "biomed": {"train": 240, "dev": 100},
+    "everyday": {"train": 300, "dev": 100},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
