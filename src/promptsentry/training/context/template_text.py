@@ -422,6 +422,65 @@ _EVERYDAY = {
     },
 }
 
+_STATS = {
+    "label": "data_analysis",
+    "train": {
+        "tags": ("",),
+        "templates": (
+            "Using the data in {file}, test whether {outcome} differs between {group_a} and {group_b}.",
+            "I have a table of {subjects} with columns for {var_x} and {outcome}. Is there a significant relationship between them?",
+            "Compute the mean and 95% confidence interval of {outcome} for {group_a} in our dataset.",
+            "Run a regression of {outcome} on {var_x}, controlling for {control}, and interpret the coefficients.",
+            "In this dataset of {subjects}, estimate the effect of {var_x} on {outcome}.",
+            "Which statistical test should I use to compare {outcome} across {group_a} and {group_b} in my data, and what does it show?",
+            "From {file}, calculate the correlation between {var_x} and {outcome} and report the p-value.",
+            "Here are the counts of {outcome} by {var_x} for {subjects}. Is {outcome} independent of {var_x}?",
+            "Fit a logistic regression predicting {outcome} from {var_x} and {control} using {file}.",
+            "Given the survey responses in {file}, what proportion of {group_a} reported {outcome}?",
+            "Do a chi-square test on the {subjects} data: is {var_x} associated with {outcome}?",
+            "Plot the distribution of {outcome} for {group_a} versus {group_b} from {file} and describe the difference.",
+            "Calculate the odds ratio of {outcome} for {group_a} compared with {group_b} from these counts.",
+            "Using propensity-score matching on {file}, estimate the average treatment effect of {var_x} on {outcome}.",
+        ),
+        "slots": {
+            "file": ("patients.csv", "the attached spreadsheet", "survey_2023.xlsx",
+                     "the clinic's admissions table", "the county health records"),
+            "subjects": ("hospital patients", "students", "households", "clinical-trial participants",
+                         "employees"),
+            "outcome": ("readmission within 30 days", "test scores", "blood pressure",
+                        "income", "recovery time", "infection"),
+            "var_x": ("treatment group", "age", "hours of sleep", "vaccination status",
+                      "class size"),
+            "control": ("sex", "baseline severity", "region"),
+            "group_a": ("smokers", "the intervention arm", "urban respondents", "women"),
+            "group_b": ("non-smokers", "the control arm", "rural respondents", "men"),
+        },
+    },
+    "dev": {
+        "tags": ("",),
+        "templates": (
+            "With the records in {source}, is the difference in {measure} between {cohort_1} and {cohort_2} statistically significant?",
+            "Estimate how much {factor} changes {measure} among {units}, using {source}.",
+            "Tabulate {measure} by {factor} for the {units} in {source} and run an appropriate test.",
+            "What is the standard deviation of {measure} among {cohort_1} in {source}?",
+            "Using {source}, does {factor} predict {measure} once we adjust for {adjust}?",
+            "Compare the survival curves of {cohort_1} and {cohort_2} in {source}.",
+        ),
+        "slots": {
+            "source": ("trial_results.csv", "the registry extract", "the uploaded dataset",
+                       "the school district file"),
+            "measure": ("mortality", "HbA1c at six months", "graduation rate", "hospital stay length",
+                        "cholesterol"),
+            "factor": ("dosage", "distance to the nearest clinic", "tutoring hours",
+                       "physical activity"),
+            "units": ("nursing-home residents", "pupils", "dialysis patients", "farms"),
+            "cohort_1": ("the treated patients", "boys", "the high-dose group"),
+            "cohort_2": ("the untreated patients", "girls", "the placebo group"),
+            "adjust": ("age and sex", "household wealth", "comorbidities"),
+        },
+    },
+}
+
 #: register → its lock and its two pools
 REGISTERS: dict[str, dict] = {
     "premise": _PREMISE,
@@ -429,4 +488,5 @@ REGISTERS: dict[str, dict] = {
     "market": _MARKET,
     "biomed": _BIOMED,
     "everyday": _EVERYDAY,
+    "stats": _STATS,
 }

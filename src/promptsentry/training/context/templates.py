@@ -5,7 +5,9 @@ ask for: story premises (writing-prompt style), analytics goals with no data att
 business / market-research questions, biomedical yes/no research questions, and prompts in
 languages other than English. A sixth register, everyday factual questions (``general``),
 has the same question shapes ("Which … has the most …?", "Does … help with …?") with
-everyday content, so the new registers teach their topics, not their sentence shapes. This module writes rows for them from our own hand-written
+everyday content, so the new registers teach their topics, not their sentence shapes; and
+statistical questions about a named or attached dataset (``data_analysis``), on medical and
+social subjects too, so "compute / test this in the data" is not read as biomedical research. This module writes rows for them from our own hand-written
 templates and slot values (``template_text``) and our own multilingual prompts
 (``template_multilingual``). The lock comes from the register (issue 21's labelling guide),
 never from looking at a generated row.
@@ -42,6 +44,7 @@ CAPS: dict[str, dict[str, int]] = {
     "market": {"train": 240, "dev": 100},
     "biomed": {"train": 240, "dev": 100},
     "everyday": {"train": 300, "dev": 100},
+    "stats": {"train": 240, "dev": 100},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
