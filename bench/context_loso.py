@@ -6,7 +6,11 @@ Two kinds of unseen family, both on the corpus ``training/context/build_public``
   training family (train and calib), then scored on all of that family's rows;
 * **never-trained families**: the rows of splits ``test_*`` (sources whose licence keeps
   them out of training, and the external test sets), scored by the shipped artifact (or
-  ``--artifact``).
+  ``--artifact``);
+* **template dev pools**: the rows of split ``test_template`` (the template source's dev
+  pool: templates and slot values never trained on, ``training/context/templates.py``),
+  scored the same way but reported and pooled apart, so ``pooled_never_trained`` stays the
+  public families only.
 
 Per family: accuracy, macro-F1 (over the labels present), ECE and the confusion matrix; then
 pooled over every scored row: accuracy, macro-F1, per-label recall and ECE. Prints a markdown
@@ -34,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from promptsentry.optimizer.detect import ARTIFACT, ContextDetector  # noqa: E402
+from promptsentry.training.context.templates import DEV_SPLIT as TEMPLATE_SPLIT  # noqa: E402
 from promptsentry.training.context.train_context import (  # noqa: E402
     LABELS,
     TrainConfig,
@@ -80,12 +85,17 @@ def run(rows: list[dict], detector: ContextDetector, loso: list[str],
                       [r for r in keep if r["split"] == "calib"], config, semantic_cache=cache)
         held[family] = evaluate(model, [r for r in rows if r.get("source_family") == family])
         print(f"held out {family}: {held[family]['accuracy']:.3f}", file=sys.stderr)
-    never = {}
+    never, template = {}, {}
     for family in sorted({r["source_family"] for r in rows if r["split"].startswith("test_")}):
-        never[family] = evaluate(detector, [r for r in rows if r["source_family"] == family
-                                            and r["split"].startswith("test_")])
-    return {"held_out": held, "never_trained": never,
-            "pooled": pooled({**held, **never}), "pooled_never_trained": pooled(never)}
+        scored = [r for r in rows if r["source_family"] == family
+                  and r["split"].startswith("test_")]
+        into = template if all(r["split"] == TEMPLATE_SPLIT for r in scored) else never
+        into[family] = evaluate(detector, scored)
+    out = {"held_out": held, "never_trained": never,
+           "pooled": pooled({**held, **never}), "pooled_never_trained": pooled(never)}
+    if template:
+        out.update(template_dev=template, pooled_template_dev=pooled(template))
+    return out
 
 
 def _table(title: str, per_family: dict[str, dict]) -> list[str]:
@@ -104,7 +114,11 @@ def markdown(result: dict, cmd: str) -> str:
         lines += _table("Held-out training families (retrained without them)",
                         result["held_out"])
     lines += _table("Never-trained families (shipped artifact)", result["never_trained"])
-    for name in ("pooled", "pooled_never_trained"):
+    if result.get("template_dev"):
+        lines += _table("Template dev pools (never trained on)", result["template_dev"])
+    for name in ("pooled", "pooled_never_trained", "pooled_template_dev"):
+        if name not in result:
+            continue
         p = result[name]
         rec = ", ".join(f"{k} {v:.3f}" for k, v in p["recall"].items() if v is not None)
         lines.append(f"- {name}: n={p['n']}, accuracy {p['accuracy']:.3f}, macro-F1 "

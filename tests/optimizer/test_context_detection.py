@@ -74,12 +74,10 @@ def test_bundled_encoder_still_matches_the_semantic_weights():
      "creative"),
     ("I have a CSV of monthly sales by region. Using pandas, group by region, compute the "
      "median and plot a bar chart of the totals.", "data_analysis"),
-    # issue 21's labelling guide: SQL tasks are code. The issue-21 model answers general
-    # here (p ≈ 0.54, code 0.35): a known miss, kept visible (strict: passing is news).
-    pytest.param("Why does this query return duplicates? SELECT c.name, SUM(o.total) FROM "
-                 "customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name", "code",
-                 marks=pytest.mark.xfail(strict=True, reason="known miss of the issue-21 "
-                                         "model, docs/BENCHMARKS.md")),
+    # issue 21's labelling guide: SQL tasks are code (the first issue-21 model answered
+    # general here; the model with the template source, 2026-12-07, answers code)
+    ("Why does this query return duplicates? SELECT c.name, SUM(o.total) FROM "
+     "customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name", "code"),
     ("Write a literature review of peer-reviewed studies on microplastics in drinking water, "
      "citing each source with its DOI.", "research"),
     ("A cozy cabin in a snowy forest at night, warm light in the windows, cinematic "

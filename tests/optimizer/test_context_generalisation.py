@@ -203,7 +203,7 @@ def test_eval_only_sources_never_reach_a_training_split(tmp_path, monkeypatch):
     base.write_text(json.dumps({"text": "Write a Python function that adds two numbers.",
                                 "label": "code", "source": "human-eval", "group": "g",
                                 "split": "train"}) + "\n")
-    rows = build_public.build(base, tmp_path, None)
+    rows = build_public.build(base, tmp_path, None, templates=False)
     assert rows[0]["source_family"] == "human-eval"
     new = rows[1:]
     # the eval-only source came first, so it keeps the duplicates and none is trainable

@@ -4,7 +4,9 @@ Reads ``data/optimizer/contexts.jsonl`` (the wheel sources, see ``build_data``),
 ``source_family`` to each of its rows (its ``source``), and appends the rows of every source
 in :data:`~promptsentry.training.context.public_sources.SOURCES` (repository snapshots under
 ``--mirror``, as the ``fetch`` tool leaves them: ``<mirror>/<owner>+<name>/repo``) and of the
-shared benign-chat corpus. ``train``-use sources are split by group like the wheel sources
+shared benign-chat corpus, then (unless ``--no-templates``) the template source's rows
+(``templates``: our own templates; train pool → ``train`` / ``calib``, dev pool →
+``test_template``, never trained on). ``train``-use sources are split by group like the wheel sources
 (70 % train, 10 % calib, 20 % dev); ``eval``-use sources (no licence or a non-commercial one)
 go to ``test_family`` only. Duplicates (case and whitespace folded, first 300 characters) are
 kept once, the first seen.
@@ -26,12 +28,15 @@ from pathlib import Path
 from promptsentry.training.context.build_data import split_of
 from promptsentry.training.context.common import dedupe_key
 from promptsentry.training.context.public_sources import SOURCES, shared_chat_rows, source_rows
+from promptsentry.training.context.templates import template_rows
 
 __all__ = ["build"]
 
 
-def build(base: Path, mirror: Path, benign_chat: Path | None) -> list[dict]:
-    """The combined rows (wheel corpus first, then the public sources)."""
+def build(base: Path, mirror: Path, benign_chat: Path | None, templates: bool = True
+          ) -> list[dict]:
+    """The combined rows (wheel corpus first, then the public sources, then the template
+    rows, which carry their own split)."""
     rows = []
     for line in base.open(encoding="utf-8"):
         row = json.loads(line)
@@ -48,6 +53,11 @@ def build(base: Path, mirror: Path, benign_chat: Path | None) -> list[dict]:
         seen.add(key)
         row["split"] = split_of(row["group"]) if row.pop("use") == "train" else "test_family"
         rows.append(row)
+    for row in template_rows() if templates else []:
+        key = dedupe_key(row["text"])
+        if key not in seen:
+            seen.add(key)
+            rows.append(row)
     return rows
 
 
@@ -57,8 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mirror", type=Path, required=True)
     ap.add_argument("--benign-chat", type=Path)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--no-templates", action="store_true",
+                    help="leave out the template source (the corpus before 2026-12-07)")
     args = ap.parse_args(argv)
-    rows = build(args.base, args.mirror, args.benign_chat)
+    rows = build(args.base, args.mirror, args.benign_chat, templates=not args.no_templates)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for row in rows:

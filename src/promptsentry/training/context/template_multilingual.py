@@ -1,0 +1,368 @@
+"""Multilingual prompts of the template source (issue 21): our own prompts, written in eight
+languages for the six locks (not word-for-word translations of any dataset row).
+
+``PROMPTS[lang][label]`` holds five prompts: the first three go to the ``train`` pool, the
+last two to the ``dev`` pool (different prompts, never trained on).
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEV_FROM", "PROMPTS"]
+
+#: prompts at this index and after are the dev pool
+DEV_FROM = 3
+
+PROMPTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "es": {
+        "code": (
+            "Escribe una función en Python que elimine los duplicados de una lista sin cambiar el orden.",
+            "Mi consulta SQL tarda muchísimo: SELECT * FROM pedidos WHERE fecha > '2024-01-01'. ¿Cómo la optimizo?",
+            "¿Por qué este código de JavaScript devuelve undefined? function suma(a, b) { a + b }",
+            "Necesito un script de bash que comprima todos los archivos .log de más de 7 días.",
+            "Revisa esta clase de Java y dime qué problemas de diseño tiene.",
+        ),
+        "creative": (
+            "Escribe un cuento corto sobre un faro que se enamora de un barco.",
+            "Un poema sobre la lluvia en Madrid, en versos libres.",
+            "Despiertas y descubres que todos los relojes del mundo se han detenido menos el tuyo.",
+            "Escribe el guion de una escena entre dos hermanos que no se hablan desde hace diez años.",
+            "Cuéntame una historia de fantasía en la que un dragón tiene miedo al fuego.",
+        ),
+        "data_analysis": (
+            "Analiza la evolución de las ventas por región en los últimos cuatro trimestres.",
+            "¿Qué equipo de soporte tarda más en resolver los tickets?",
+            "Tengo un CSV con edad, ingresos y gasto mensual. ¿Hay correlación entre ingresos y gasto?",
+            "Haz un gráfico de la tasa de abandono de clientes por mes y explica la tendencia.",
+            "Compara el ticket medio entre tiendas físicas y la web durante 2023.",
+        ),
+        "research": (
+            "¿Reduce la metformina la mortalidad en pacientes con insuficiencia cardíaca? Busca estudios.",
+            "Haz una revisión de la literatura sobre el impacto del teletrabajo en la productividad, con citas.",
+            "Analiza el panorama competitivo del mercado de bicicletas eléctricas en España.",
+            "¿Qué evidencia científica hay sobre la eficacia de la acupuntura para el dolor lumbar?",
+            "Investiga el tamaño del mercado de la energía solar residencial en México y sus principales actores.",
+        ),
+        "image_video": (
+            "Un gato naranja durmiendo sobre un piano antiguo, luz cálida, fotografía realista",
+            "Ilustración en acuarela de un pueblo blanco andaluz al atardecer",
+            "Vídeo de un dron sobrevolando un bosque de niebla, cinematográfico, 4K",
+            "Retrato de una anciana pescadora, estilo óleo, alto detalle",
+            "Una ciudad futurista bajo la lluvia, neones, arte digital",
+        ),
+        "general": (
+            "¿Cuál es la capital de Australia?",
+            "Dame ideas para la cena de esta noche con lo que tengo: huevos, patatas y cebolla.",
+            "¿Cómo le digo a mi jefe que necesito unos días libres?",
+            "¿Qué puedo visitar en Lisboa en un fin de semana?",
+            "Explícame de forma sencilla cómo funciona una hipoteca.",
+        ),
+    },
+    "fr": {
+        "code": (
+            "Écris une fonction Python qui vérifie si une chaîne est un palindrome.",
+            "Mon programme C plante avec une erreur de segmentation, voici le code : int *p; *p = 5;",
+            "Comment faire une jointure entre deux tables en SQL pour récupérer les clients sans commande ?",
+            "Explique-moi ce que fait cette expression régulière : ^[a-z0-9._%+-]+@[a-z0-9.-]+$",
+            "Corrige le bug dans ma boucle : for i in range(len(liste)): liste.remove(liste[i])",
+        ),
+        "creative": (
+            "Écris une nouvelle sur un facteur qui livre des lettres du futur.",
+            "Un poème en alexandrins sur la mer en hiver.",
+            "Tu es le dernier humain sur une station spatiale et l'ordinateur de bord commence à te mentir.",
+            "Rédige un monologue de théâtre pour une reine qui abdique.",
+            "Imagine un conte pour enfants où la lune perd ses lunettes.",
+        ),
+        "data_analysis": (
+            "Analyse l'évolution du chiffre d'affaires par produit sur les douze derniers mois.",
+            "Quelle agence a le taux de satisfaction client le plus bas, et pourquoi ?",
+            "Montre-moi la tendance du nombre d'inscriptions par canal d'acquisition.",
+            "Calcule la moyenne et l'écart-type des délais de livraison par transporteur et commente.",
+            "Y a-t-il une saisonnalité dans les ventes de glaces de notre jeu de données ?",
+        ),
+        "research": (
+            "Existe-t-il des preuves que la vitamine D réduit le risque d'infections respiratoires chez les personnes âgées ?",
+            "Fais une étude de marché sur les assurances pour animaux de compagnie en France.",
+            "Rédige une revue de littérature sur les effets des réseaux sociaux sur la santé mentale des adolescents.",
+            "L'exercice physique ralentit-il le déclin cognitif chez les patients atteints de la maladie d'Alzheimer ?",
+            "Quels sont les principaux concurrents dans le secteur du covoiturage en Europe ? Analyse détaillée avec sources.",
+        ),
+        "image_video": (
+            "Un renard roux dans la neige, photographie animalière, téléobjectif",
+            "Paris sous la pluie la nuit, style impressionniste, reflets sur les pavés",
+            "Une vidéo au ralenti d'une goutte d'eau tombant dans un verre de lait",
+            "Château médiéval sur une falaise, brume matinale, art conceptuel",
+            "Portrait d'un vieux marin, lumière dramatique, noir et blanc",
+        ),
+        "general": (
+            "Quelle heure est-il à Tokyo quand il est midi à Paris ?",
+            "Peux-tu me donner une recette simple de crêpes ?",
+            "Comment puis-je mieux dormir la nuit ?",
+            "Je cherche un cadeau pour l'anniversaire de ma mère, des idées ?",
+            "Quelle est la différence entre un rhume et une grippe ?",
+        ),
+    },
+    "de": {
+        "code": (
+            "Schreib eine Python-Funktion, die die Fibonacci-Zahlen bis n berechnet.",
+            "Warum bekomme ich in meinem React-Code den Fehler 'Cannot read properties of undefined'?",
+            "Wie schreibe ich eine SQL-Abfrage, die die fünf umsatzstärksten Kunden liefert?",
+            "Erkläre mir, was dieses Shell-Skript macht: find . -name '*.tmp' -delete",
+            "Refaktoriere diese Methode, sie ist viel zu lang und schwer zu testen.",
+        ),
+        "creative": (
+            "Schreib eine Kurzgeschichte über einen Uhrmacher, der die Zeit anhalten kann.",
+            "Ein Gedicht über den Herbst im Schwarzwald, bitte mit Reimen.",
+            "Du erbst ein altes Haus, und im Keller wartet jemand seit hundert Jahren auf dich.",
+            "Schreib eine Fabel, in der ein Fuchs und ein Igel gemeinsam einen Winter überstehen müssen.",
+            "Erzähl eine Geschichte aus der Sicht eines Koffers, der am Flughafen vergessen wurde.",
+        ),
+        "data_analysis": (
+            "Analysiere die Entwicklung der Kündigungsrate nach Tarif über die letzten sechs Monate.",
+            "Welches Lager hat die längsten Durchlaufzeiten?",
+            "Erstelle ein Diagramm der monatlichen Umsätze nach Region und beschreibe die Trends.",
+            "Gibt es einen signifikanten Unterschied in der Konversionsrate zwischen mobilen und Desktop-Nutzern?",
+            "Werte die Umfrageergebnisse aus und zeig mir, welche Altersgruppe am zufriedensten ist.",
+        ),
+        "research": (
+            "Senkt eine Statintherapie das Schlaganfallrisiko bei Patienten mit Vorhofflimmern?",
+            "Erstelle eine Marktanalyse für Wärmepumpen in Deutschland mit den wichtigsten Wettbewerbern.",
+            "Welche wissenschaftlichen Belege gibt es für die Wirksamkeit von Homöopathie?",
+            "Fasse den Forschungsstand zu Mikroplastik im Trinkwasser zusammen, mit Quellenangaben.",
+            "Wie groß ist der Markt für E-Learning in Österreich, und wer sind die führenden Anbieter?",
+        ),
+        "image_video": (
+            "Ein Leuchtturm im Sturm, Ölgemälde, dramatischer Himmel",
+            "Ein kleiner Roboter gießt Blumen auf einem Balkon, Pixar-Stil, 3D-Rendering",
+            "Zeitraffervideo einer Großstadt von der Dämmerung bis zur Nacht",
+            "Alpenpanorama mit Kühen auf der Weide, Postkartenfoto, Sommer",
+            "Eine Eule mit Brille liest ein Buch, digitale Illustration",
+        ),
+        "general": (
+            "Wie lange muss ein Ei kochen, damit es wachsweich ist?",
+            "Kannst du mir helfen, eine höfliche Absage für eine Einladung zu formulieren?",
+            "Was sollte ich bei meinem ersten Besuch in Berlin unbedingt sehen?",
+            "Wie viele Einwohner hat die Schweiz?",
+            "Hast du Tipps, wie ich mich morgens besser motivieren kann?",
+        ),
+    },
+    "pt": {
+        "code": (
+            "Escreva uma função em Python que conte quantas vezes cada palavra aparece num texto.",
+            "Meu código em Java dá NullPointerException nesta linha: String nome = usuario.getNome();",
+            "Como faço uma query SQL que agrupa as vendas por mês?",
+            "Crie uma API REST simples em Node.js com Express para cadastrar produtos.",
+            "O que está errado neste código? if (x = 10) { console.log('dez'); }",
+        ),
+        "creative": (
+            "Escreva um conto sobre uma menina que encontra uma porta secreta no fundo do mar.",
+            "Um poema sobre saudade e o cheiro de café da avó.",
+            "Todos os dias você recebe uma mensagem de um número desconhecido que prevê o futuro.",
+            "Escreva a letra de um samba sobre o fim de um amor de verão.",
+            "Crie uma história de ficção científica em que as árvores começam a andar.",
+        ),
+        "data_analysis": (
+            "Analise a tendência do tempo médio de atendimento por equipe nos últimos três meses.",
+            "Qual loja teve a maior queda nas vendas em 2023?",
+            "Tenho uma planilha com notas dos alunos. Qual a média e a mediana por turma?",
+            "Mostre a evolução da taxa de cancelamento por plano e explique os picos.",
+            "Quais variáveis mais influenciam o valor do frete no nosso conjunto de dados?",
+        ),
+        "research": (
+            "A suplementação de ferro melhora o desempenho cognitivo em crianças com anemia?",
+            "Faça uma análise do mercado de fintechs no Brasil: tamanho, crescimento e concorrentes.",
+            "Quais são as evidências sobre o uso de cannabis medicinal para epilepsia? Cite estudos.",
+            "O exercício aeróbico reduz a pressão arterial em idosos hipertensos?",
+            "Pesquise a estratégia de entrada de uma rede de cafeterias no mercado português.",
+        ),
+        "image_video": (
+            "Praia tropical ao pôr do sol, coqueiros, fotografia profissional",
+            "Uma onça-pintada na floresta amazônica, estilo pintura digital",
+            "Vídeo de ondas quebrando em câmera lenta, luz dourada",
+            "Rua do Rio de Janeiro em estilo aquarela, cores vivas",
+            "Astronauta a andar de bicicleta na lua, ilustração surrealista",
+        ),
+        "general": (
+            "Qual é a melhor época para visitar o Nordeste?",
+            "Como faço para tirar mancha de vinho de uma camisa branca?",
+            "Me ajuda a escrever uma mensagem de aniversário para um amigo?",
+            "Quanto tempo leva para ir de Lisboa ao Porto de comboio?",
+            "Qual é a diferença entre poupança e CDB?",
+        ),
+    },
+    "it": {
+        "code": (
+            "Scrivi una funzione Python che legga un file CSV e restituisca la somma di una colonna.",
+            "Perché la mia query SQL restituisce righe duplicate quando uso il JOIN?",
+            "Spiegami come funzionano le promise in JavaScript con un esempio.",
+            "Scrivi uno script bash che faccia il backup della cartella home ogni notte.",
+            "Questo codice Python va in errore con IndexError, puoi correggerlo?",
+        ),
+        "creative": (
+            "Scrivi un racconto breve su un gondoliere che sogna di vedere il mare aperto.",
+            "Una poesia sulla nostalgia di casa, in rima.",
+            "Ti svegli in una Roma dove l'impero romano non è mai caduto.",
+            "Scrivi un dialogo comico tra un cuoco e un critico gastronomico.",
+            "Inventa una fiaba con un orso che vuole diventare ballerino.",
+        ),
+        "data_analysis": (
+            "Analizza l'andamento delle vendite per categoria negli ultimi otto trimestri.",
+            "Quale reparto ha il tasso di assenteismo più alto?",
+            "Crea un grafico della soddisfazione dei clienti per regione e commenta le differenze.",
+            "C'è una correlazione tra la spesa pubblicitaria e le vendite nel nostro dataset?",
+            "Mostrami la distribuzione dei tempi di consegna per corriere.",
+        ),
+        "research": (
+            "La dieta mediterranea riduce il rischio di infarto nei pazienti diabetici?",
+            "Analizza il panorama competitivo del mercato del vino biologico in Italia.",
+            "Scrivi una rassegna della letteratura scientifica sugli effetti del caffè sul sonno.",
+            "Quali prove esistono che la musicoterapia migliori la qualità della vita nei pazienti con demenza?",
+            "Valuta le dimensioni e le prospettive di crescita del mercato dei monopattini elettrici in Europa.",
+        ),
+        "image_video": (
+            "Un vicolo di Napoli con panni stesi, fotografia in bianco e nero",
+            "Natura morta con limoni e ceramiche, stile pittura rinascimentale",
+            "Video di un treno che attraversa le colline toscane all'alba",
+            "Un cavaliere con armatura dorata, arte fantasy, illuminazione epica",
+            "Gattino che gioca con un gomitolo di lana, foto macro",
+        ),
+        "general": (
+            "Che tempo fa di solito a Milano in ottobre?",
+            "Come posso imparare l'inglese più velocemente?",
+            "Consigliami un buon libro da leggere in vacanza.",
+            "Quanti giorni di ferie spettano per legge in Italia?",
+            "Come si prepara una vera carbonara?",
+        ),
+    },
+    "zh": {
+        "code": (
+            "用 Python 写一个函数，判断一个数是不是质数。",
+            "我的 SQL 查询很慢，怎么给订单表加索引？",
+            "这段 C++ 代码为什么会内存泄漏？请帮我修复。",
+            "帮我写一个 Shell 脚本，批量重命名文件夹里的图片。",
+            "解释一下这段 Go 代码里 goroutine 和 channel 的用法。",
+        ),
+        "creative": (
+            "写一篇短篇小说，讲一个能听见别人心声的快递员。",
+            "写一首关于故乡秋天的现代诗。",
+            "你醒来发现自己回到了唐朝长安城，身上只有一部手机。",
+            "写一个关于猫和老鼠成为朋友的童话故事。",
+            "以“那天雨下得很大”为开头，写一个悬疑故事。",
+        ),
+        "data_analysis": (
+            "分析过去四个季度各地区的销售额趋势。",
+            "哪个客服团队的平均响应时间最长？",
+            "这份用户数据里，年龄和消费金额之间有没有相关性？",
+            "画一个按月份统计的用户留存率图表，并解释变化原因。",
+            "比较不同渠道的获客成本和转化率。",
+        ),
+        "research": (
+            "二甲双胍能降低糖尿病患者的癌症风险吗？请提供研究证据。",
+            "分析中国新能源汽车市场的竞争格局和主要厂商。",
+            "写一篇关于人工智能在医学影像中应用的文献综述，附参考文献。",
+            "长期服用阿司匹林是否能减少老年人的心血管事件？",
+            "调研东南亚跨境电商市场的规模和进入策略。",
+        ),
+        "image_video": (
+            "一只熊猫在竹林里吃竹子，高清摄影，柔和光线",
+            "水墨画风格的江南水乡，小桥流水",
+            "赛博朋克风格的上海夜景，霓虹灯，下雨",
+            "一段无人机航拍桂林山水的视频，电影感",
+            "穿汉服的女孩站在樱花树下，动漫风格",
+        ),
+        "general": (
+            "北京到上海坐高铁要多久？",
+            "怎么才能改掉熬夜的习惯？",
+            "推荐几道适合新手做的家常菜。",
+            "中国有多少个省份？",
+            "我和朋友吵架了，应该怎么和好？",
+        ),
+    },
+    "ja": {
+        "code": (
+            "Pythonでリストを逆順にする関数を書いてください。",
+            "このJavaScriptのコードでエラーが出ます。原因を教えてください：const x; x = 5;",
+            "SQLで部署ごとの平均給与を求めるクエリを書いて。",
+            "Rustの所有権について、簡単なコード例で説明してください。",
+            "このシェルスクリプトが動かない理由を教えて：for f in *.txt do echo $f done",
+        ),
+        "creative": (
+            "雪の降る夜に出会った二人の短編小説を書いてください。",
+            "桜をテーマにした俳句を五つ作って。",
+            "ある朝目覚めると、町中の人が猫になっていた。",
+            "魔法が使えなくなった魔法使いの物語を書いてください。",
+            "海辺の小さな喫茶店を舞台にした恋愛小説の冒頭を書いて。",
+        ),
+        "data_analysis": (
+            "過去6か月の店舗別売上の推移を分析してください。",
+            "どのサポートチームが問い合わせの解決に一番時間がかかっていますか？",
+            "アンケート結果から年代別の満足度を集計してグラフにして。",
+            "広告費と売上の相関を調べて、回帰分析の結果を教えてください。",
+            "月別の解約率の変化とその要因を分析して。",
+        ),
+        "research": (
+            "運動療法は高齢者の認知症の進行を遅らせますか？研究のエビデンスを教えてください。",
+            "日本の電気自動車市場の競争環境を分析してください。",
+            "睡眠不足と肥満の関係についての文献レビューを書いて、出典を付けてください。",
+            "ビタミンCの大量摂取は風邪の予防に効果があるという科学的根拠はありますか？",
+            "東南アジアにおける日本食レストランの市場規模と参入戦略を調査して。",
+        ),
+        "image_video": (
+            "富士山と桜、朝焼け、高画質の風景写真",
+            "ジブリ風の田舎の駅、夏の夕方、アニメ調",
+            "東京の夜の街を歩く女性、ネオン、映画のワンシーン",
+            "錦鯉が泳ぐ池をゆっくり撮影した動画",
+            "浮世絵スタイルの巨大な波とサーファー",
+        ),
+        "general": (
+            "東京から大阪まで新幹線で何時間かかりますか？",
+            "おすすめの朝ごはんを教えて。",
+            "上司へのお礼のメールの書き方を教えてください。",
+            "日本で一番高い山は何ですか？",
+            "ストレスを減らすにはどうしたらいいですか？",
+        ),
+    },
+    "ru": {
+        "code": (
+            "Напиши функцию на Python, которая сортирует словарь по значениям.",
+            "Почему мой код на C# выбрасывает исключение при чтении файла? Помоги исправить.",
+            "Как написать SQL-запрос, который находит клиентов без заказов за последний год?",
+            "Объясни, что делает этот Dockerfile, и как его ускорить.",
+            "Напиши unit-тесты для этой функции на Java.",
+        ),
+        "creative": (
+            "Напиши рассказ о старом смотрителе маяка, который получает письмо из прошлого.",
+            "Стихотворение о зимнем Петербурге, с рифмой.",
+            "Ты просыпаешься и понимаешь, что все люди на Земле исчезли, кроме тебя и твоего соседа.",
+            "Напиши сказку про кота, который мечтал стать капитаном корабля.",
+            "Придумай сюжет фантастического романа о колонии на Марсе.",
+        ),
+        "data_analysis": (
+            "Проанализируй динамику выручки по регионам за последние восемь кварталов.",
+            "Какой отдел дольше всех закрывает заявки?",
+            "Построй график оттока клиентов по месяцам и объясни тренд.",
+            "Есть ли статистически значимая разница в среднем чеке между городами?",
+            "Сегментируй пользователей по активности и сравни их конверсию.",
+        ),
+        "research": (
+            "Снижает ли приём омега-3 риск инфаркта у пациентов с ишемической болезнью сердца?",
+            "Проведи анализ рынка доставки еды в России: объём, игроки, тенденции.",
+            "Сделай обзор научной литературы о влиянии экранного времени на развитие детей, со ссылками.",
+            "Какие есть доказательства эффективности когнитивно-поведенческой терапии при бессоннице?",
+            "Изучи конкурентную среду на рынке онлайн-образования в Казахстане.",
+        ),
+        "image_video": (
+            "Зимний лес на рассвете, иней на ветках, реалистичное фото",
+            "Храм Василия Блаженного в стиле акварели",
+            "Видео: волк бежит по снежному полю, замедленная съёмка",
+            "Космический корабль над красной планетой, концепт-арт",
+            "Портрет девушки в стиле Ван Гога",
+        ),
+        "general": (
+            "Сколько лететь из Москвы во Владивосток?",
+            "Как правильно заварить чай?",
+            "Помоги придумать поздравление коллеге с днём рождения.",
+            "Какая самая длинная река в Европе?",
+            "Как научиться вставать рано утром?",
+        ),
+    },
+}
