@@ -221,8 +221,9 @@ class Detector:
         corrected in log-odds by ``unit_penalty * ln(min(n, unit_penalty_cap))`` — a soft,
         capped Bonferroni correction. ``n = 1`` is untouched, so short prompts keep their
         calibration; the cap keeps an injection in a 50 KB document (hundreds of units)
-        detectable. The two numbers are heuristics set on synthetic documents (see
-        docs/MODEL.md), not fitted on document-level labels.
+        detectable. The two numbers are not fitted on document-level labels: the cap was set
+        on synthetic documents, the penalty (0.8 since model 3.3) chosen on the traffic-mix dev
+        set and ``long_documents.jsonl`` (see docs/MODEL.md).
         """
         if units <= 1 or self.unit_penalty <= 0.0:
             return p_max
