@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         (model_dir / "model.json").write_text(json.dumps(spec, indent=2) + "\n", "utf-8")
         card_path = model_dir / "model_card.json"
         card = json.loads(card_path.read_text(encoding="utf-8"))
+        # the threshold `promptsentry train` wrote, kept across later runs of this script
+        previous = card.get("threshold_rule", {}).get("previous_threshold", previous)
         card["threshold"] = chosen
         card["context_thresholds"] = by_context
         card["threshold_rule"] = {
