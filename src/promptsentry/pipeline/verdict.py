@@ -75,19 +75,14 @@ def decide(state: ScanState) -> Decision:
     classifier = state.result("classifier")
     p_clf = classifier.score if classifier is not None and classifier.score is not None else None
 
-    strongest: dict[str, Severity] = {}
-    framed: dict[str, str] = {}  # rule id -> "framed: negated" / "framed: quoted"
+    strongest: dict[str, Finding] = {}  # each rule's finding of the highest severity
     for f in findings:
         if f.decisive:
             continue
         current = strongest.get(f.pattern)
-        if current is None or SEVERITY_LOG_ODDS[f.severity] > SEVERITY_LOG_ODDS[current]:
-            strongest[f.pattern] = f.severity
-            if f.detail.startswith("framed: "):
-                framed[f.pattern] = f.detail
-            else:
-                framed.pop(f.pattern, None)
-    bump = min(sum(SEVERITY_LOG_ODDS[s] for s in strongest.values()), MAX_RULE_LOG_ODDS)
+        if current is None or SEVERITY_LOG_ODDS[f.severity] > SEVERITY_LOG_ODDS[current.severity]:
+            strongest[f.pattern] = f
+    bump = min(sum(SEVERITY_LOG_ODDS[f.severity] for f in strongest.values()), MAX_RULE_LOG_ODDS)
     prior = p_clf if p_clf is not None else PRIOR_WITHOUT_CLASSIFIER
     risk = sigmoid(logit(prior) + bump) if strongest else prior
 
@@ -114,8 +109,9 @@ def decide(state: ScanState) -> Decision:
     if strongest:
         reasons.append(
             "rules " + ", ".join(
-                f"{name} ({sev.value}{', ' + framed[name] if name in framed else ''})"
-                for name, sev in strongest.items())
+                f"{name} ({f.severity.value}"
+                f"{', ' + f.detail if f.detail.startswith('framed: ') else ''})"
+                for name, f in strongest.items())
         )
     if state.data_shape is not None:
         reasons.append(f"read as a document ({state.data_shape})")
