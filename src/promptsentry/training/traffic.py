@@ -98,15 +98,22 @@ def _read(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+MIN_UNIT_CHARS = 24  # shorter units (a heading, a list marker) are not training rows
+
+
+def _units(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, stripped unit)`` of a long text as the runtime cuts it."""
+    return [(s, e, text[s:e].strip()) for s, e in segment_spans(text, 160, 80, whole=256)]
+
+
 def _pieces(text: str, whole: int = 512, max_units: int = 2) -> list[str]:
     """A system prompt as the runtime scores it: whole, else its head and a few units."""
     if len(text) <= whole:
         return [text]
-    spans = segment_spans(text, 160, 80, whole=256)
-    head_end = max((e for _, e in spans if e <= whole), default=0)
+    spans = _units(text)
+    head_end = max((e for _, e, _ in spans if e <= whole), default=0)
     out = [text[:head_end].strip()] if head_end >= 200 else []
-    units = [text[s:e].strip() for s, e in spans if s >= head_end]
-    units = [u for u in units if len(u) >= 24]
+    units = [u for s, _, u in spans if s >= head_end and len(u) >= MIN_UNIT_CHARS]
     rng = random.Random(text[:64])
     out += rng.sample(units, min(max_units, len(units)))
     return out
@@ -236,9 +243,8 @@ def defensive_units(texts: Iterable[str], whole: int = 512) -> list[str]:
     for text in texts:
         if len(text) <= whole:
             continue
-        for s, e in segment_spans(text, 160, 80, whole=256):
-            unit = text[s:e].strip()
-            if len(unit) >= 24 and DEFENSIVE_CUE.search(unit):
+        for _, _, unit in _units(text):
+            if len(unit) >= MIN_UNIT_CHARS and DEFENSIVE_CUE.search(unit):
                 out.setdefault(unit)
     return list(out)
 
