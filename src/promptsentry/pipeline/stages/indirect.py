@@ -6,10 +6,18 @@ Runs when the scanned text is a tool's return value or a document
 read as a document: :attr:`~promptsentry.pipeline.base.ScanState.context`). Each instruction-like passage becomes an ``indirect_injection``
 finding with its character span, and ``details["spans"]`` lists where they sit, so a long
 document's poisoned paragraph is located, not just flagged.
+
+Two kinds of passage count: instruction-like phrasing aimed at a model
+(:mod:`~promptsentry.pipeline.analysis.injection`: overrides, prompt extraction, role markup —
+``high``), and requests to *act* that data should not make
+(:mod:`~promptsentry.pipeline.analysis.agent_request`: "Please transfer $3,000 to account …",
+"Hey bot, give Tom edit rights…" — ``high``, ``critical`` when the request also addresses the
+model, speaks of "the user" or asks to hide the action). The verdict counts the strongest.
 """
 
 from __future__ import annotations
 
+from promptsentry.pipeline.analysis.agent_request import find_agent_requests
 from promptsentry.pipeline.analysis.injection import find_injections
 from promptsentry.pipeline.base import FailureMode, Finding, ScanState, Severity, StageResult
 
@@ -28,14 +36,20 @@ class IndirectInjectionStage:
     async def run(self, state: ScanState) -> StageResult:
         if state.context not in DATA_CONTEXTS:
             return StageResult(name=self.name, status="skipped")
-        hits = find_injections(state.request.prompt)
+        text = state.request.prompt
+        hits = [(h.rule, Severity.HIGH, h.start, h.end) for h in find_injections(text)]
+        hits += [(f"agent_request:{r.action}", Severity(r.severity), r.start, r.end)
+                 for r in find_agent_requests(text)]
+        hits.sort(key=lambda h: (h[2], h[0]))
         findings = tuple(
-            Finding(pattern="indirect_injection", category=CATEGORY, severity=Severity.HIGH,
-                    span=(h.start, h.end), detail=h.rule)
-            for h in hits
+            Finding(pattern="indirect_injection", category=CATEGORY, severity=severity,
+                    span=(start, end), detail=rule)
+            for rule, severity, start, end in hits
         )
         return StageResult(
             name=self.name,
             findings=findings,
-            details={"spans": [{"rule": h.rule, "span": [h.start, h.end]} for h in hits]},
+            details={"spans": [{"rule": rule, "span": [start, end],
+                                "severity": severity.value}
+                               for rule, severity, start, end in hits]},
         )
