@@ -23,7 +23,13 @@ from promptsentry.training.augment import (
 from promptsentry.training.benign_units import benign_heads
 from promptsentry.training.carriers import indirect_rows
 from promptsentry.training.data import DataError, Row, read_rows, write_rows
-from promptsentry.training.devsets import LONG_SIZES, build_hard_negatives, build_long_documents
+from promptsentry.training.devsets import (
+    HUMAN_REQUESTS,
+    LONG_SIZES,
+    build_hard_negatives,
+    build_human_requests,
+    build_long_documents,
+)
 from promptsentry.training.loso import make_folds
 from promptsentry.training.metrics import (
     expected_calibration_error,
@@ -178,6 +184,19 @@ def test_hard_negative_dev_set_leaves_out_reviewed_rows_and_changes_nothing_else
     assert all(bad not in r.text for r in reviewed)
     assert [r for r in full if bad not in r.text] == reviewed
     assert len(reviewed) < len(full)
+
+
+def test_human_requests_are_every_request_in_every_carrier_and_valid_json():
+    rows = build_human_requests()
+    assert rows == build_human_requests()  # deterministic
+    assert {r.label for r in rows} == {0}
+    for request in HUMAN_REQUESTS:
+        escaped = json.dumps(request)[1:-1]  # as it appears inside the JSON carriers
+        carried = [r for r in rows if request in r.text or escaped in r.text]
+        assert len(carried) == len(rows) // len(HUMAN_REQUESTS)
+    for row in rows:
+        if row.text.startswith("{"):
+            json.loads(row.text)  # the JSON carriers stay valid with quotes in a request
 
 
 def test_loso_fold_for_single_class_source_gets_benign_reserve():

@@ -18,10 +18,13 @@ credentials to a given value, sending personal data to an address, trading asset
 requests between people ("Please pay the catering invoice before the 15th", "Please send me
 the slides") name no destination account, grant, or wholesale target and do not match.
 
-Severity: ``high`` for such a request; ``critical`` when the sentence also addresses the
-model, refers to "the user" in the third person (data written *about* the agent's principal),
-or asks to hide the action ("do not mention it", "without asking"). A vocative to the model
-that starts a sentence in data ("Hey bot, …") is ``high`` on its own.
+Severity: ``medium`` for such a request — people do write "Could you wire the retainer to our
+escrow account" to each other, and with ``high`` 61 of 80 such human requests in e-mails,
+chats and task records were blocked (24 by the model alone; 37 with ``medium``) — and
+``critical`` when the sentence also addresses the model, refers to "the user" in the third
+person (data written *about* the agent's principal), or asks to hide the action ("do not
+mention it", "without asking"). A vocative to the model that starts a sentence in data ("Hey
+bot, …") followed by an imperative is ``high`` on its own.
 
 Pure functions; linear in the text (each sentence is bounded).
 """
@@ -42,7 +45,7 @@ class AgentRequest:
     """One request to act: the action class, its severity and ``[start, end)`` span."""
 
     action: str
-    severity: str  # "high" | "critical"
+    severity: str  # "medium" | "high" | "critical"
     start: int
     end: int
 
@@ -207,7 +210,7 @@ def _request(sentence: str, vocative: bool = False) -> tuple[str, str] | None:
     for name, verb, needs_sets in _ACTIONS:
         if verb.match(rest) and any(all(p.search(rest) for p in needs) for needs in needs_sets):
             critical = vocative or _CONCEAL.search(s) or _THIRD_PERSON_USER.search(rest)
-            return name, "critical" if critical else "high"
+            return name, "critical" if critical else "medium"
     if vocative and _IMPERATIVE_AFTER_VOCATIVE.match(rest):
         return "addressed_to_agent", "high"
     return None
