@@ -388,3 +388,19 @@ def test_published_hard_negatives_hold_no_row_the_label_review_rejected():
     dev = read_rows(root / "data" / "dev" / "hard_negatives.jsonl")
     assert len(dev) == len(lines.splitlines()) and all(r.label == 0 for r in dev)
     assert not any(bad.text in r.text for bad in review for r in dev)
+
+
+def test_code_rows_come_from_the_named_packages_and_train_and_dev_do_not_share_one():
+    from promptsentry.training.traffic_code import DEV_PACKAGES, TRAIN_PACKAGES, code_rows
+
+    assert not set(TRAIN_PACKAGES) & set(DEV_PACKAGES)
+    train = code_rows({"click": TRAIN_PACKAGES["click"]}, 40, seed=1, units=True, lo=300,
+                      hi=3000)
+    assert train == code_rows({"click": TRAIN_PACKAGES["click"]}, 40, seed=1, units=True,
+                              lo=300, hi=3000)  # deterministic
+    assert len(train) == 40 and {r.label for r in train} == {0}
+    assert all(r.source.startswith("code:click==") and "(BSD-3-Clause)" in r.source
+               for r in train)
+    assert all(len(r.text) <= 512 for r in train)  # units or whole snippets, as scored
+    dev = code_rows({"typer": DEV_PACKAGES["typer"]}, 10, seed=2, units=False, lo=300, hi=2500)
+    assert len(dev) == 10 and all(r.origin == "code:slice" for r in dev)
