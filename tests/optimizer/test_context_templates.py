@@ -8,7 +8,7 @@ import json
 
 from promptsentry.training.context import build_public, templates
 from promptsentry.training.context.common import dedupe_key
-from promptsentry.training.context.template_multilingual import DEV_FROM, PROMPTS
+from promptsentry.training.context.template_multilingual import DEV_FROM, EXTRA_TRAIN, PROMPTS
 from promptsentry.training.context.template_text import REGISTERS
 
 
@@ -60,3 +60,28 @@ def test_build_public_appends_the_template_rows_with_their_split(tmp_path, monke
     dev = [r for r in rows if r["source_family"].endswith("-dev")]
     assert dev and {r["split"] for r in dev} == {templates.DEV_SPLIT}
     assert len(build_public.build(base, tmp_path, None, templates=False)) == 1
+
+
+def test_registers_of_2026_12_07_b_have_their_locks_and_leave_the_old_rows_alone():
+    rows = templates.template_rows()
+    labels = {r["source_family"]: r["label"] for r in rows if "multilingual" not in r["source"]}
+    expected = {"situation": "creative", "codetask": "code", "bugreport": "code",
+                "dataset": "data_analysis", "consult": "research", "advice": "general",
+                "factual": "general"}
+    for register, lock in expected.items():
+        assert labels[f"template-{register}"] == labels[f"template-{register}-dev"] == lock
+    # each pool draws from its own seeded generator: the rows of an older register do not
+    # depend on the registers added after it
+    premise = [r for r in rows if r["source_family"] == "template-premise"]
+    assert premise == templates._register_rows("premise", "train",
+                                               templates.CAPS["premise"]["train"])
+
+
+def test_extra_multilingual_prompts_go_to_the_train_pool_only():
+    extra = {p for lang in EXTRA_TRAIN.values() for prompts in lang.values() for p in prompts}
+    assert extra
+    dev = {r["text"] for r in templates.template_rows(("dev",))}
+    train = {r["text"] for r in templates.template_rows(("train",))}
+    assert extra <= train and not extra & dev
+    originals = {p for lang in PROMPTS.values() for prompts in lang.values() for p in prompts}
+    assert not extra & originals

@@ -7,7 +7,7 @@ last two to the ``dev`` pool (different prompts, never trained on).
 
 from __future__ import annotations
 
-__all__ = ["DEV_FROM", "PROMPTS"]
+__all__ = ["DEV_FROM", "EXTRA_TRAIN", "PROMPTS"]
 
 #: prompts at this index and after are the dev pool
 DEV_FROM = 3
@@ -363,6 +363,237 @@ PROMPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "Помоги придумать поздравление коллеге с днём рождения.",
             "Какая самая длинная река в Европе?",
             "Как научиться вставать рано утром?",
+        ),
+    },
+}
+
+#: More ``train``-pool prompts (2026-12-07 b), ours too: data tasks phrased around a table,
+#: a file, columns or a metric, research questions, and two more prompts per language for
+#: the other four locks, in the same eight languages. They go
+#: to the train pool only, so the dev pool (``PROMPTS[...][DEV_FROM:]``) is unchanged.
+EXTRA_TRAIN: dict[str, dict[str, tuple[str, ...]]] = {
+    "es": {
+        "general": (
+            "¿Qué hago si mi casero no me devuelve la fianza?",
+            "¿Cuántas horas hay que dormir al día para estar descansado?",
+        ),
+        "image_video": (
+            "Un zorro rojo en un campo nevado al amanecer, estilo fotografía de naturaleza",
+            "Plano cenital de una playa de arena negra con olas, luz suave",
+        ),
+        "creative": (
+            "En un mundo donde los sueños se venden en el mercado, una niña encuentra uno que nadie quiere comprar.",
+            "Escribe un microrrelato sobre el último tren de la noche.",
+        ),
+        "code": (
+            "Crea una función en JavaScript que valide un número de teléfono.",
+            "¿Cómo leo un archivo JSON en Python y recorro sus claves?",
+        ),
+        "data_analysis": (
+            "En este archivo de Excel tengo las ventas diarias por tienda. Calcula la media semanal y dime qué tienda crece más.",
+            "¿Cuál es la mediana del salario por departamento en la tabla de empleados?",
+            "Con los datos de la encuesta, ¿hay diferencia significativa en la satisfacción entre hombres y mujeres?",
+            "Agrupa los pedidos por mes y muéstrame el total facturado en un gráfico de barras.",
+        ),
+        "research": (
+            "¿Qué dicen los estudios recientes sobre el efecto del ayuno intermitente en la diabetes tipo 2?",
+            "Investiga quiénes son los principales competidores en el mercado de seguros para mascotas en Europa.",
+        ),
+    },
+    "fr": {
+        "general": (
+            "Quelle est la meilleure façon d'apprendre l'espagnol rapidement ?",
+            "Mon voisin fait du bruit tous les soirs, comment lui en parler ?",
+        ),
+        "image_video": (
+            "Un phare breton sous la tempête, vagues immenses, photo dramatique",
+            "Portrait d'un chat en costume de marin, peinture à l'huile",
+        ),
+        "creative": (
+            "Tu te réveilles et tous les habitants de ta ville ont disparu, sauf ton voisin qui ne parle qu'en chantant.",
+            "Écris un poème sur une gare abandonnée.",
+        ),
+        "code": (
+            "Écris une requête SQL qui compte les commandes par client.",
+            "Comment inverser une liste en JavaScript sans modifier l'originale ?",
+        ),
+        "data_analysis": (
+            "Dans ce fichier CSV, calcule le panier moyen par client et par mois.",
+            "Quelle est la corrélation entre le temps passé sur le site et le montant des achats dans nos données ?",
+            "Regroupe les incidents par catégorie et affiche leur nombre dans un histogramme.",
+            "À partir du tableau des notes, compare la moyenne des deux classes avec un test statistique.",
+        ),
+        "research": (
+            "Quelles sont les preuves scientifiques sur l'efficacité de la vitamine D contre la dépression ?",
+            "Fais une étude de marché sur les vélos cargo en France : taille, acteurs, tendances.",
+        ),
+    },
+    "de": {
+        "general": (
+            "Wie lange dauert ein Flug von Berlin nach Lissabon?",
+            "Wie kann ich mich besser auf ein Vorstellungsgespräch vorbereiten?",
+        ),
+        "image_video": (
+            "Ein Bergsee in den Alpen bei Sonnenaufgang, Nebel, fotorealistisch",
+            "Zeitraffer-Video einer Großstadt bei Nacht, Lichtspuren der Autos",
+        ),
+        "creative": (
+            "Du wachst auf und stellst fest, dass du die Gedanken deiner Katze hören kannst.",
+            "Schreibe eine kurze Geschichte über einen Leuchtturmwärter und einen Sturm.",
+        ),
+        "code": (
+            "Schreibe eine Python-Funktion, die prüft, ob ein Jahr ein Schaltjahr ist.",
+            "Warum bekomme ich in meinem Java-Programm eine NullPointerException?",
+        ),
+        "data_analysis": (
+            "Berechne aus der Tabelle den durchschnittlichen Bestellwert pro Kundengruppe.",
+            "Gibt es in den Umfragedaten einen signifikanten Zusammenhang zwischen Alter und Zufriedenheit?",
+            "Gruppiere die Verkaufsdaten nach Filiale und zeig mir die Top 5 nach Umsatz.",
+            "Wie viele Zeilen in der CSV-Datei haben fehlende Werte in der Spalte Preis?",
+        ),
+        "research": (
+            "Was sagt die aktuelle Forschung über den Einfluss von Schlafmangel auf das Gedächtnis?",
+            "Analysiere den Markt für Wärmepumpen in Deutschland: Größe, Wachstum und wichtigste Anbieter.",
+        ),
+    },
+    "pt": {
+        "general": (
+            "Qual é a melhor época para visitar o Rio de Janeiro?",
+            "Como peço um aumento ao meu chefe?",
+        ),
+        "image_video": (
+            "Um barco colorido numa praia do Nordeste ao pôr do sol, foto realista",
+            "Ilustração em aquarela de uma rua de Lisboa com bondinho amarelo",
+        ),
+        "creative": (
+            "Num mundo onde ninguém pode mentir, um vendedor de carros precisa fechar o negócio do século.",
+            "Escreva um poema sobre a saudade do mar.",
+        ),
+        "code": (
+            "Escreva uma função em Python que conte as palavras de um texto.",
+            "Como faço um loop em JavaScript que percorra um array de objetos?",
+        ),
+        "data_analysis": (
+            "Na planilha de vendas, calcule o faturamento médio por vendedor em cada trimestre.",
+            "Os dados mostram alguma relação entre o preço e a quantidade vendida?",
+            "Agrupe os chamados por categoria e mostre o tempo médio de resolução em um gráfico.",
+            "Quantos clientes na base de dados fizeram mais de três compras no último ano?",
+        ),
+        "research": (
+            "O que a literatura científica diz sobre o uso de probióticos na síndrome do intestino irritável?",
+            "Faça uma pesquisa de mercado sobre o setor de energia solar no Brasil, com os principais concorrentes.",
+        ),
+    },
+    "it": {
+        "general": (
+            "Quanto costa in media un abbonamento ai mezzi a Milano?",
+            "Come posso smettere di procrastinare?",
+        ),
+        "image_video": (
+            "Una vespa rossa parcheggiata in un vicolo di Roma, luce del tramonto, fotografia",
+            "Campi di lavanda in Toscana ripresi da un drone, stile cinematografico",
+        ),
+        "creative": (
+            "Ti svegli in una Venezia dove l'acqua è diventata vetro.",
+            "Scrivi una breve storia su un pasticciere che cucina ricordi.",
+        ),
+        "code": (
+            "Scrivi una funzione in Python che calcoli il fattoriale di un numero.",
+            "Come posso ordinare un array di oggetti per data in JavaScript?",
+        ),
+        "data_analysis": (
+            "Dal file CSV degli ordini, calcola la media e la deviazione standard dei tempi di consegna.",
+            "Nei dati del sondaggio, c'è una correlazione tra reddito e spesa per viaggi?",
+            "Raggruppa le vendite per regione e mostra l'andamento mensile in un grafico.",
+            "Qual è il valore mediano degli affitti nella tabella, per quartiere?",
+        ),
+        "research": (
+            "Quali evidenze scientifiche esistono sull'effetto della dieta mediterranea sul rischio cardiovascolare?",
+            "Analizza il mercato italiano del vino biologico: dimensioni, concorrenti e tendenze.",
+        ),
+    },
+    "zh": {
+        "general": (
+            "感冒了应该多喝水还是多休息？",
+            "怎么跟室友沟通卫生问题？",
+        ),
+        "image_video": (
+            "一只熊猫坐在竹林里吃竹子，清晨的阳光，写实摄影风格",
+            "赛博朋克风格的上海夜景，霓虹灯，雨后街道",
+        ),
+        "creative": (
+            "你醒来发现全世界只有你还记得昨天发生的事。",
+            "写一首关于秋天落叶的现代诗。",
+        ),
+        "code": (
+            "写一个Python函数，判断一个字符串是不是回文。",
+            "我的SQL查询报错了：SELECT name FROM users WHERE id = ，怎么改？",
+        ),
+        "data_analysis": (
+            "根据这份销售表，计算每个门店每月的平均销售额。",
+            "数据里收入和消费之间的相关系数是多少？是否显著？",
+            "把订单数据按城市分组，统计每个城市的订单数量并画柱状图。",
+            "这个CSV文件里有多少行的价格列是空的？",
+        ),
+        "research": (
+            "关于二甲双胍对癌症风险影响的研究有哪些结论？请列出主要文献。",
+            "调研中国新能源汽车充电桩市场的规模和主要竞争者。",
+        ),
+    },
+    "ja": {
+        "general": (
+            "引っ越しの前にやっておくべきことは何ですか？",
+            "上司に休みを取りたいとどう伝えればいいですか？",
+        ),
+        "image_video": (
+            "桜並木の下を歩く着物の女性、柔らかい光、写真風",
+            "富士山と湖に映る朝焼け、ドローン映像、4K",
+        ),
+        "creative": (
+            "目が覚めると、町中の人があなたのことを王様だと思い込んでいた。",
+            "雨の日の図書館を舞台にした短い物語を書いて。",
+        ),
+        "code": (
+            "Pythonでリストの重複を削除する関数を書いてください。",
+            "JavaScriptで配列を日付順に並べ替える方法を教えて。",
+        ),
+        "data_analysis": (
+            "この売上データから、店舗ごとの月平均売上を計算してください。",
+            "アンケートのデータで、年齢と満足度に有意な相関はありますか？",
+            "注文データを地域別に集計して、棒グラフで見せてください。",
+            "CSVファイルの価格の列に欠損値がある行はいくつありますか？",
+        ),
+        "research": (
+            "睡眠不足と認知機能低下の関係について、最新の研究結果をまとめてください。",
+            "日本の電動自転車市場の規模と主要メーカーを調査してください。",
+        ),
+    },
+    "ru": {
+        "general": (
+            "Сколько стоит виза в Японию?",
+            "Как поговорить с соседом, который шумит по ночам?",
+        ),
+        "image_video": (
+            "Заснеженная деревня в тайге ночью, северное сияние, реалистичное фото",
+            "Видео: волны разбиваются о скалы на закате, замедленная съёмка",
+        ),
+        "creative": (
+            "Ты просыпаешься, а все зеркала в доме показывают другую жизнь.",
+            "Напиши короткий рассказ о старом почтальоне в маленькой деревне.",
+        ),
+        "code": (
+            "Напиши функцию на Python, которая проверяет, является ли число простым.",
+            "Почему мой цикл на JavaScript выводит undefined?",
+        ),
+        "data_analysis": (
+            "По таблице продаж посчитай средний чек по каждому магазину за месяц.",
+            "Есть ли в данных опроса значимая связь между возрастом и удовлетворённостью?",
+            "Сгруппируй заказы по городам и покажи их количество на столбчатой диаграмме.",
+            "Сколько строк в CSV-файле с пустым значением в столбце «цена»?",
+        ),
+        "research": (
+            "Что говорят научные исследования о влиянии физической активности на депрессию?",
+            "Проведи исследование рынка доставки продуктов в России: объём, игроки, тренды.",
         ),
     },
 }

@@ -4,10 +4,13 @@ Our own text, written for this corpus (no row copied from a dataset). Each regis
 pools, ``train`` and ``dev``, with **different templates and different slot values**, so the
 ``dev`` pool measures transfer to wording never trained on. ``{name}`` is a slot; every slot a
 template names must be in its pool's ``slots``. ``tags`` are prefixes put in front of some
-rows (``""`` = none). See ``templates.py`` for how rows are drawn.
+rows (``""`` = none). See ``templates.py`` for how rows are drawn. The registers of
+2026-12-07 b live in ``template_text_b`` and are appended to :data:`REGISTERS`.
 """
 
 from __future__ import annotations
+
+from promptsentry.training.context.template_text_b import MORE_REGISTERS
 
 __all__ = ["REGISTERS"]
 
@@ -489,4 +492,5 @@ REGISTERS: dict[str, dict] = {
     "biomed": _BIOMED,
     "everyday": _EVERYDAY,
     "stats": _STATS,
+    **MORE_REGISTERS,
 }

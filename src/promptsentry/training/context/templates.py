@@ -7,9 +7,13 @@ languages other than English. A sixth register, everyday factual questions (``ge
 has the same question shapes ("Which … has the most …?", "Does … help with …?") with
 everyday content, so the new registers teach their topics, not their sentence shapes; and
 statistical questions about a named or attached dataset (``data_analysis``), on medical and
-social subjects too, so "compute / test this in the data" is not read as biomedical research. This module writes rows for them from our own hand-written
-templates and slot values (``template_text``) and our own multilingual prompts
-(``template_multilingual``). The lock comes from the register (issue 21's labelling guide),
+social subjects too, so "compute / test this in the data" is not read as biomedical research.
+Since 2026-12-07 b, seven more registers (``template_text_b``: one-sentence story premises,
+short code requests, application bug reports, dataset / column / CSV questions, short market
+questions, and two ``general`` counterweights, advice and short factual questions) and more
+multilingual train-pool prompts (``template_multilingual.EXTRA_TRAIN``). This module writes
+rows for them from our own hand-written templates and slot values (``template_text``,
+``template_text_b``) and our own multilingual prompts (``template_multilingual``). The lock comes from the register (issue 21's labelling guide),
 never from looking at a generated row.
 
 Every register has two pools with **different templates and different slot values**:
@@ -29,7 +33,7 @@ import random
 import string
 
 from promptsentry.training.context.common import dedupe_key
-from promptsentry.training.context.template_multilingual import DEV_FROM, PROMPTS
+from promptsentry.training.context.template_multilingual import DEV_FROM, EXTRA_TRAIN, PROMPTS
 from promptsentry.training.context.template_text import REGISTERS
 
 __all__ = ["CAPS", "DEV_SPLIT", "POOLS", "template_rows"]
@@ -45,6 +49,13 @@ CAPS: dict[str, dict[str, int]] = {
     "biomed": {"train": 240, "dev": 100},
     "everyday": {"train": 300, "dev": 100},
     "stats": {"train": 240, "dev": 100},
+    "situation": {"train": 400, "dev": 100},
+    "codetask": {"train": 300, "dev": 80},
+    "dataset": {"train": 300, "dev": 80},
+    "consult": {"train": 200, "dev": 60},
+    "factual": {"train": 250, "dev": 40},
+    "bugreport": {"train": 240, "dev": 60},
+    "advice": {"train": 240, "dev": 40},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
@@ -103,6 +114,9 @@ def _multilingual_rows(pool: str) -> list[dict]:
             offset = 0 if pool == "train" else DEV_FROM
             for i, text in enumerate(chosen, start=offset):
                 rows.append(_row(text, label, family, f"{lang}:{label}:{i}", pool))
+            if pool == "train":
+                for i, text in enumerate(EXTRA_TRAIN.get(lang, {}).get(label, ())):
+                    rows.append(_row(text, label, family, f"{lang}:{label}:x{i}", pool))
     return rows
 
 
