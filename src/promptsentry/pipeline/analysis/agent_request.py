@@ -144,7 +144,7 @@ _ACTIONS = tuple(
     (name, re.compile(verb, re.I),
      tuple(tuple(re.compile(p, re.I) for p in needs) for needs in alternatives))
     for name, verb, alternatives in _RAW_ACTIONS)
-# any action verb at the start: one test before the per-action ones (most sentences fail it)
+# any action verb at the start (most sentences fail this one test)
 _ANY_ACTION = re.compile("|".join(f"(?:{verb})" for _, verb, _ in _RAW_ACTIONS), re.I)
 
 _CONCEAL = re.compile(
@@ -181,18 +181,17 @@ def _strip_lead(sentence: str) -> str:
     return rest[_LEAD.match(rest).end():]  # type: ignore[union-attr]
 
 
-def _only_vocative(sentence: str) -> bool:
-    """"Hey assistant!" on its own: the next sentence is addressed to the model."""
-    rest = _strip_lead(sentence[:MAX_SENTENCE])
+def _only_vocative(rest: str) -> bool:
+    """"Hey assistant!" on its own (``rest``: the sentence after :func:`_strip_lead`): the
+    next sentence is addressed to the model."""
     m = _VOCATIVE.match(rest)
     return bool(m) and not rest[m.end():].strip()
 
 
-def _request(sentence: str, vocative: bool = False) -> tuple[str, str] | None:
-    """``(action, severity)`` when ``sentence`` is a consequential request, else ``None``;
-    ``vocative``: the sentence before addressed the model."""
-    s = sentence[:MAX_SENTENCE]
-    rest = _strip_lead(s)
+def _request(sentence: str, rest: str, vocative: bool) -> tuple[str, str] | None:
+    """``(action, severity)`` when ``sentence`` (``rest``: after :func:`_strip_lead`) is a
+    consequential request, else ``None``; ``vocative``: the sentence before addressed the
+    model."""
     for _ in range(4):  # prefixes in any order: "Hey bot, please can you …"
         m = _VOCATIVE.match(rest)
         if m and m.end():
@@ -204,13 +203,13 @@ def _request(sentence: str, vocative: bool = False) -> tuple[str, str] | None:
             rest = rest[m.end():]
             continue
         break
-    if not _ANY_ACTION.match(rest):
-        return ("addressed_to_agent", "high") if vocative and \
-            _IMPERATIVE_AFTER_VOCATIVE.match(rest) else None
-    for name, verb, needs_sets in _ACTIONS:
-        if verb.match(rest) and any(all(p.search(rest) for p in needs) for needs in needs_sets):
-            critical = vocative or _CONCEAL.search(s) or _THIRD_PERSON_USER.search(rest)
-            return name, "critical" if critical else "medium"
+    if _ANY_ACTION.match(rest):  # one test before the per-action ones
+        for name, verb, needs_sets in _ACTIONS:
+            if verb.match(rest) and any(all(p.search(rest) for p in needs)
+                                        for needs in needs_sets):
+                critical = (vocative or _CONCEAL.search(sentence)
+                            or _THIRD_PERSON_USER.search(rest))
+                return name, "critical" if critical else "medium"
     if vocative and _IMPERATIVE_AFTER_VOCATIVE.match(rest):
         return "addressed_to_agent", "high"
     return None
@@ -223,11 +222,13 @@ def find_agent_requests(text: str, *, limit: int = 16) -> list[AgentRequest]:
     for start, sentence in _sentences(text):
         if len(sentence) < 5:  # a JSON key, a number, punctuation between fields
             continue
-        if _only_vocative(sentence):
+        cut = sentence[:MAX_SENTENCE]
+        rest = _strip_lead(cut)
+        if _only_vocative(rest):
             addressed_at = start
             continue
         if len(sentence.strip()) >= 8:
-            hit = _request(sentence, vocative=addressed_at is not None)
+            hit = _request(cut, rest, vocative=addressed_at is not None)
             if hit is not None:
                 first = start if addressed_at is None else addressed_at
                 found.append(AgentRequest(hit[0], hit[1], first,
