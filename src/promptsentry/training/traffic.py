@@ -99,11 +99,13 @@ def _read(path: Path) -> list[dict]:
 
 
 MIN_UNIT_CHARS = 24  # shorter units (a heading, a list marker) are not training rows
+UNIT_WINDOW = (160, 80)
+"""The shipped model's ``window.chars`` and ``window.stride``: how the runtime cuts a long text."""
 
 
 def _units(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, stripped unit)`` of a long text as the runtime cuts it."""
-    return [(s, e, text[s:e].strip()) for s, e in segment_spans(text, 160, 80, whole=256)]
+    return [(s, e, text[s:e].strip()) for s, e in segment_spans(text, *UNIT_WINDOW, whole=256)]
 
 
 def _pieces(text: str, whole: int = 512, max_units: int = 2) -> list[str]:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from promptsentry.detector import segment_spans
 from promptsentry.training.data import Row, write_rows
+from promptsentry.training.traffic import UNIT_WINDOW
 
 __all__ = ["DEV_PACKAGES", "TRAIN_PACKAGES", "code_rows"]
 
@@ -77,7 +78,7 @@ DEV_PACKAGES: dict[str, tuple[str, str]] = {
     "markdown_it": ("markdown-it-py", "MIT"),
 }
 
-WINDOW = {"size": 160, "stride": 80, "whole": 512}  # the shipped model's window
+WHOLE = 512  # the shipped model's ``window.whole``: a text this short is one unit
 
 
 def _site_packages() -> Path:
@@ -130,15 +131,14 @@ def code_rows(packages: dict[str, tuple[str, str]], n: int, seed: int, *, units:
         except (UnicodeDecodeError, OSError):
             continue
         # a quarter of the training slices fit the encoder whole, as pasted snippets do
-        piece = _slice(text, rng, lo, 512 if units and rng.random() < 0.25 else hi)
+        piece = _slice(text, rng, lo, WHOLE if units and rng.random() < 0.25 else hi)
         if len(piece.strip()) < 40:
             continue
         rel = path.relative_to(_site_packages()).as_posix()
-        if not units or len(piece) <= WINDOW["whole"]:
+        if not units or len(piece) <= WHOLE:
             texts = [piece]
         else:
-            spans = segment_spans(piece, WINDOW["size"], WINDOW["stride"],
-                                  whole=WINDOW["whole"])
+            spans = segment_spans(piece, *UNIT_WINDOW, whole=WHOLE)
             texts = [piece[s:e] for s, e in rng.sample(spans, min(3, len(spans)))]
         for t in texts:
             key = hashlib.sha1(t.encode()).hexdigest()
