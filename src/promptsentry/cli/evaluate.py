@@ -4,7 +4,9 @@ Each row is ``{"text", "label"}`` (1 attack, 0 benign) plus optional ``category`
 :class:`~promptsentry.schemas.request.ScanRequest` field (``scan_type``, ``context``, …). Every
 row is judged as ``POST /scan`` would judge it on this install (same stages, same settings,
 the model's block threshold unless ``--threshold``), and the command prints, per file and per
-category: rows, the share blocked, AUC and recall at 1 % FPR. A category that holds only
+category: rows, the share blocked, AUC and recall at 1 % FPR; ``--scores FILE`` also writes
+one JSONL line per row (file, line, label, category, risk, blocked, verdict, patterns — never
+the text) to review what was blocked and why. A category that holds only
 attacks is ranked against the benign rows of its file, so "injections in e-mails" gets an AUC
 even when its benign counterpart is another category. Users run it on their own traffic
 before switching blocking on.
@@ -26,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["Scored", "eval_command", "read_labelled", "score_file", "summarise"]
+__all__ = ["Scored", "eval_command", "read_labelled", "read_numbered", "score_file", "summarise"]
 
 err = Console(stderr=True)
 out = Console()
@@ -34,12 +36,15 @@ out = Console()
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One row's label, category, the pipeline's risk score and whether it was blocked."""
+    """One row's label, category, the pipeline's risk score and whether it was blocked; the
+    verdict and the patterns that matched, for ``--scores``."""
 
     label: int
     category: str
     risk: float
     blocked: bool
+    verdict: str = ""
+    patterns: tuple[str, ...] = ()
 
 
 def _request_fields() -> set[str]:
@@ -51,6 +56,11 @@ def _request_fields() -> set[str]:
 def read_labelled(path: Path) -> list[dict[str, Any]]:
     """The rows of a labelled JSONL file as dicts; a malformed row raises ``ValueError`` with
     its file and line."""
+    return [row for _, row in read_numbered(path)]
+
+
+def read_numbered(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """:func:`read_labelled` with each row's line number in the file."""
     rows = []
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
@@ -64,7 +74,7 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}:{n}: a row needs a string `text`")
             if isinstance(obj.get("label"), bool) or obj.get("label") not in (0, 1):
                 raise ValueError(f"{path}:{n}: `label` must be 0 (benign) or 1 (attack)")
-            rows.append(obj)
+            rows.append((n, obj))
     return rows
 
 
@@ -84,7 +94,8 @@ async def score_file(rows: list[dict[str, Any]], pipeline: Any, settings: Any,
                             context_thresholds=context_thresholds)
         response, _ = await pipeline.run(request, policy)
         scored.append(Scored(int(row["label"]), str(row.get("category") or "uncategorised"),
-                             float(response.risk_score), response.action_taken == "blocked"))
+                             float(response.risk_score), response.action_taken == "blocked",
+                             str(response.verdict), tuple(response.patterns_matched)))
         if advance is not None:
             advance()
     return scored
@@ -154,6 +165,9 @@ def eval_command(
         min=0.0, max=1.0, help="Block threshold (default: the install's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
         = False,
+    scores: Annotated[Path | None, typer.Option(
+        help="Also write one JSONL line per row (file, line, label, category, risk, blocked, "
+             "verdict, patterns; not the text).", dir_okay=False)] = None,
 ) -> None:
     """Score labelled JSONL files through the real pipeline: per file and category, the
     share blocked, AUC and recall at 1 % FPR."""
@@ -175,7 +189,9 @@ def eval_command(
         overrides["block_threshold"] = threshold
     try:
         settings = get_settings().model_copy(update=overrides)
-        per_file = {str(p): read_labelled(p) for p in files}
+        numbered = {str(p): read_numbered(p) for p in files}
+        per_file = {name: [row for _, row in rows] for name, rows in numbered.items()}
+        line_numbers = {name: [n for n, _ in rows] for name, rows in numbered.items()}
         pipeline = build_pipeline(settings)
         used = resolve_block_threshold(settings, pipeline)
         by_context = resolve_context_thresholds(settings, pipeline)
@@ -183,6 +199,7 @@ def eval_command(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     results: dict[str, Any] = {}
+    per_row: list[dict[str, Any]] = []
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
@@ -191,6 +208,16 @@ def eval_command(
             scored = asyncio.run(score_file(rows, pipeline, settings, used,
                                             lambda t=task: bar.advance(t), by_context))
             results[name] = summarise(scored)
+            per_row += [{"file": name, "line": n, "label": s.label, "category": s.category,
+                         "risk": round(s.risk, 6), "blocked": s.blocked, "verdict": s.verdict,
+                         "patterns": list(s.patterns)}
+                        for n, s in zip(line_numbers[name], scored, strict=True)]
+    if scores is not None:
+        try:
+            scores.write_text("".join(json.dumps(r) + "\n" for r in per_row), encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {scores}: {exc}")
+            raise typer.Exit(2) from exc
     if as_json:
         from promptsentry.training.metrics import json_safe
 
