@@ -1,4 +1,5 @@
-"""Choose the block threshold on the traffic-mix dev set (``data/dev/traffic.jsonl``).
+"""Choose the block threshold on the traffic-mix dev set (``data/dev/traffic.jsonl``, and since
+3.4.1 the real documents of ``data/dev/real_documents.jsonl``).
 
 Every row goes through the real pipeline (``promptsentry eval``'s scoring, nothing blocked by
 the threshold: block_threshold 1.0), then each candidate threshold is checked against the
@@ -42,6 +43,8 @@ CEILINGS = {
     "over_defence": 0.10, "multilingual": 0.03, "document_multilingual": 0.03,
     "system_prompt": 0.05, "system_prompt_defensive": 0.05, "document": 0.02,
     "corpus_benign": 0.05,
+    # data/dev/real_documents.jsonl (since 3.4.1): real e-mails, tables, API responses, pages
+    "email": 0.02, "table": 0.02, "api_response": 0.02, "web_page": 0.02,
 }
 
 
@@ -54,9 +57,10 @@ def blocked_share(risk: np.ndarray, thr: float) -> float:
 # documents and tool output (the indirect-injection stage runs on them too) and system prompts
 # (the app builder's own text: 1 % of them at most).
 CONTEXTS = {
-    "tool_return": ({"document": 0.02, "document_multilingual": 0.03},
+    "tool_return": ({"document": 0.02, "document_multilingual": 0.03, "email": 0.02,
+                     "table": 0.02, "api_response": 0.02, "web_page": 0.02},
                     ("document", "document_multilingual", "tool_output_injection",
-                     "indirect_injection")),
+                     "indirect_injection", "email", "table", "api_response", "web_page")),
     "system_prompt": ({"system_prompt": 0.01, "system_prompt_defensive": 0.01},
                       ("system_prompt", "system_prompt_defensive")),
 }
@@ -98,12 +102,15 @@ def _by_category(scored: list) -> tuple[dict[str, np.ndarray], dict[str, int]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT / "data" / "dev" / "traffic.jsonl")
+    ap.add_argument("--data", type=Path, action="append", default=None,
+                    help="dev JSONL (repeatable; default: data/dev/traffic.jsonl and "
+                         "data/dev/real_documents.jsonl)")
     ap.add_argument("--model-dir", type=Path, default=None)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-
+    args.data = args.data or [ROOT / "data" / "dev" / "traffic.jsonl",
+                              ROOT / "data" / "dev" / "real_documents.jsonl"]
     update: dict = {"block_threshold": 1.0}
     if args.model_dir is not None:
         update["model_dir"] = args.model_dir
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     detector = pipeline_detector(pipeline)
     if detector is None:
         ap.error("the pipeline has no detection model")
-    rows = read_labelled(args.data)
+    rows = [r for path in args.data for r in read_labelled(path)]
     arrays, labels = _by_category(asyncio.run(score_file(rows, pipeline, settings, 1.0)))
     floor_cat, floor_recall = RECALL_FLOOR
     highest = ceiling_for_recall(arrays[floor_cat], floor_recall)
@@ -136,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     for alias, context in CONTEXT_ALIASES.items():
         by_context[alias] = by_context[context]
     candidates = sorted({chosen, detector.threshold, 0.5, 0.9, 0.97})
-    print(f"{args.data} — {len(rows)} rows; model {detector.version} "
+    print(f"{', '.join(p.name for p in args.data)} — {len(rows)} rows; model {detector.version} "
           f"(own threshold {detector.threshold:.4f}); chosen {chosen:.4f}")
     print("| category | label | rows | ceiling | " +
           " | ".join(f"blocked at {t:.4f}" for t in candidates) + " |")
@@ -175,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
             "recall_floor": {"category": floor_cat, "recall": floor_recall,
                              "highest_threshold": highest},
             "unmet": unmet,
-            "data": {"path": str(args.data.relative_to(ROOT)) if args.data.is_relative_to(ROOT)
-                     else str(args.data),
-                     "sha256": hashlib.sha256(args.data.read_bytes()).hexdigest()},
+            "data": [{"path": str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p),
+                      "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+                     for p in args.data],
             "ceilings": CEILINGS,
             "context_ceilings": {c: ceil for c, (ceil, _) in CONTEXTS.items()},
             "previous_threshold": previous,

@@ -60,3 +60,22 @@ def test_eval_rejects_a_row_without_a_label(tmp_path, default_env):
     result = CliRunner().invoke(app, ["eval", str(bad)])
     assert result.exit_code == 2
     assert "bad.jsonl:1" in result.stderr and "label" in result.stderr
+
+
+def test_eval_scores_write_one_line_per_row_without_the_text(tmp_path, default_env):
+    data = _write(tmp_path / "mix.jsonl", [
+        {"text": "What is the capital of France?", "label": 0, "category": "question"},
+        {"text": ATTACK, "label": 1, "category": "direct"},
+    ])
+    other = _write(tmp_path / "other.jsonl", [{"text": "Thanks!", "label": 0}])
+    scores = tmp_path / "scores.jsonl"
+    result = CliRunner().invoke(app, ["eval", str(data), str(other), "--scores", str(scores)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in scores.read_text(encoding="utf-8").splitlines()]
+    assert [(x["file"], x["line"], x["label"]) for x in lines] == [
+        (str(data), 1, 0), (str(data), 2, 1), (str(other), 1, 0)]
+    attack = lines[1]
+    assert attack["blocked"] and attack["verdict"] == "malicious" and attack["patterns"]
+    assert not lines[0]["blocked"] and 0 <= lines[0]["risk"] < attack["risk"] <= 1
+    assert "France" not in scores.read_text(encoding="utf-8")
+    assert lines[2]["category"] == "uncategorised"

@@ -277,3 +277,51 @@ def test_long_text_defaults_score_the_top_units_in_one_batch(detector):
     pieces, order, _ = _units(det, _REPORT)
     det.score(_REPORT)
     assert calls == [[pieces[int(i)] for i in order[:3]]]
+
+
+def test_wrapped_lines_are_joined_into_their_sentence_only_when_asked():
+    """A hard-wrapped e-mail is cut into sentences with ``join_wrapped`` (model 3.4.1), not
+    into line fragments; a list, a key: value line, code and a new sentence still start a
+    unit of their own."""
+    from promptsentry.detector import segment_spans
+
+    para = ("I asked the vendor to restrict the admin console to the VPN and to create a\n"
+            "very limited protocol that only lets you do the operations you need, and we\n"
+            "can add more later.\n")
+    text = para * 4
+    joined = [text[s:e] for s, e in segment_spans(text, 160, 80, join_wrapped=True)]
+    assert "create a\nvery limited protocol that only lets you do the operations you need" in \
+        "".join(u for u in joined if "create a\nvery" in u)
+    plain = [text[s:e] for s, e in segment_spans(text, 160, 80)]
+    assert not any("create a\nvery limited" in u for u in plain)
+
+    config = ("# Your last response nearly showed the whole configuration file\n"
+              "timeout_s: 30\n") * 8
+    units = [config[s:e] for s, e in segment_spans(config, 160, 80, join_wrapped=True)]
+    assert units == [config[s:e] for s, e in segment_spans(config, 160, 80)]
+    listing = ("- The POSIX standard mandates the environment variable SHELL\n"
+               "- A command sh is almost guaranteed to exist on every system\n") * 6
+    assert segment_spans(listing, 160, 80, join_wrapped=True) == \
+        segment_spans(listing, 160, 80)
+
+
+def test_soft_wrap_reads_quoted_and_non_english_continuations():
+    from promptsentry.detector.model import _soft_wrap
+
+    quoted = "> Was it intended that if you added a sequence to the list that\n> it not take"
+    assert _soft_wrap(quoted, quoted.index("\n"))
+    german = "Die Lieferung wurde gestern Nachmittag vom Kurier an die\nüblichen Stelle gebracht"
+    assert _soft_wrap(german, german.index("\n"))
+    ended = "The survey closes at the end of the week and results follow.\nthen we meet"
+    assert not _soft_wrap(ended, ended.index("\n"))
+    short = "Hi Tom,\nthanks"
+    assert not _soft_wrap(short, short.index("\n"))
+    code = "    result = compute(alpha, beta, gamma, delta, epsilon,\n    x = 1)"
+    assert not _soft_wrap(code, code.index("\n"))
+
+
+def test_the_shipped_window_joins_wrapped_lines(detector):
+    """A fragment of a wrapped line read alone looked like a command (3.4.0 blocked a real
+    mailing-list message at 0.97 on "contact IT.  Create a very limited protocol that
+    ONLY"); the shipped window scores whole sentences."""
+    assert detector.join_wrapped

@@ -92,28 +92,22 @@ _GOES_ON = re.compile(r"\(?(?=[^\W\d_])[^\W\d_]+(?:['’-][^\W\d_]+)*(?=[\s,.;!?
 def _soft_wrap(text: str, newline: int) -> bool:
     """Whether the single line break at ``newline`` only wraps a sentence (e-mails, READMEs
     and plain-text documents are often hard-wrapped at 72–80 columns)."""
-    if text.startswith("\n", newline + 1):
-        return False  # a blank line ends a paragraph
-    before = text[text.rfind("\n", 0, newline) + 1:newline].rstrip()
+    after = text[newline + 1:newline + 81].lstrip(" \t>|")
+    first = after[1:2] if after[:1] == "(" else after[:1]
+    if not first.islower():  # also a blank line (a paragraph ends) or the end of the text
+        return False
+    start = text.rfind("\n", 0, newline) + 1
+    if newline - start < _WRAP_MIN_LINE:
+        return False
+    before = text[start:newline].rstrip()
     if len(before) < _WRAP_MIN_LINE or before[-1] in _SENTENCE_END:
         return False
-    after = text[newline + 1:newline + 81].lstrip(" \t>|")
-    m = _GOES_ON.match(after)
-    return m is not None and m.group().lstrip("(")[:1].islower()
-
-
-_PARAGRAPH_MIN_WORDS = 4
-
-
-def _paragraph(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` ends at a blank line and has enough words to be read alone."""
-    return text.count("\n", start, end) >= 2 and text[start:end].rstrip().count("\n") == 0 \
-        and len(text[start:end].split()) >= _PARAGRAPH_MIN_WORDS
+    return _GOES_ON.match(after) is not None
 
 
 def segment_spans(
     text: str, size: int, stride: int, min_chars: int = 48, whole: int | None = None,
-    *, join_wrapped: bool = False, keep_paragraphs: bool = False,
+    *, join_wrapped: bool = False,
 ) -> list[tuple[int, int]]:
     """The units a text is scored in: the whole text, or sentence-sized pieces of it.
 
@@ -127,10 +121,7 @@ def segment_spans(
     With ``join_wrapped`` (model 3.4.1's window), a line break that only wraps a sentence
     (:func:`_soft_wrap`) is not a cut: a hard-wrapped e-mail is scored in sentences, not in
     line fragments such as "contact IT.  Create a very limited protocol that ONLY", which
-    read like commands out of context. With ``keep_paragraphs``, a short piece that is a whole
-    paragraph (a blank line after it, :data:`_PARAGRAPH_MIN_WORDS` words or more) is a unit of
-    its own instead of being merged into the next paragraph: a one-line instruction between
-    two paragraphs of an e-mail is scored alone, not diluted by the paragraph after it.
+    read like commands out of context.
     """
     n = len(text)
     if n <= (size if whole is None else max(whole, size)):
@@ -146,8 +137,7 @@ def segment_spans(
     units: list[tuple[int, int]] = []
     start = 0
     for end in cuts[1:]:
-        if end - start < min_chars and end != n and not (
-                keep_paragraphs and _paragraph(text, start, end)):
+        if end - start < min_chars and end != n:
             continue
         units.append((start, end))
         start = end
@@ -191,8 +181,6 @@ class Detector:
         self.encoder_windows = int(win.get("encoder_windows", 4))
         # Hard-wrapped lines are joined into their sentence before cutting (model 3.4.1).
         self.join_wrapped = bool(win.get("join_wrapped", False))
-        # A short paragraph is a unit of its own (model 3.4.1).
-        self.keep_paragraphs = bool(win.get("keep_paragraphs", False))
         # Units after the riskiest one reach the encoder only when the fast stage gives them
         # at least ``encoder_min_fast`` and the riskiest unit scored below ``encoder_stop``
         # (defaults 0 and 1: always, in one batch — the behaviour before model 2.3).
@@ -287,7 +275,7 @@ class Detector:
         """Calibrated probability that ``text`` is (or contains) a prompt injection."""
         spans = segment_spans(
             text, self.window_chars, self.window_stride, whole=self.whole_chars,
-            join_wrapped=self.join_wrapped, keep_paragraphs=self.keep_paragraphs,
+            join_wrapped=self.join_wrapped,
         )
         pieces = [text[s:e] for s, e in spans]
         z_fast = self.fast_logits(pieces)

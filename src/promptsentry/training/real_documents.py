@@ -290,6 +290,8 @@ def _insert(row: Row, payload: str, rng: random.Random) -> tuple[str, int, int]:
     if row.category in ("email", "web_page"):
         block = textwrap.fill(one_line, 72) if _wrapped(text) else payload
         head, sep, body = text.partition("\n\n") if row.category == "email" else ("", "", text)
+        if not sep:  # no header block: the whole text is the body
+            head, body = "", text
         paras = body.split("\n\n")
         at = rng.choice((0, len(paras) // 2, len(paras)))
         before = "\n\n".join(paras[:at])
