@@ -66,3 +66,22 @@ def test_templates_commands_refuse_bad_input_with_the_api_codes(default_env, no_
     assert fmt.exit_code == 2 and "INVALID_REQUEST" in fmt.stderr and fmt.stdout == ""
     nul = invoke("templates", "search", "a\x00b")
     assert nul.exit_code == 2 and "INVALID_REQUEST" in nul.stderr
+
+
+def test_one_shot_commands_keep_info_logs_off_the_terminal(default_env, monkeypatch):
+    """``optimize`` on a fresh install runs the database migrations and logs an ``optimize``
+    event; at the default level a one-shot command shows neither (a service, or an explicit
+    PROMPTSENTRY_LOG_LEVEL, still does)."""
+    from promptsentry.cli import command_log_level
+
+    monkeypatch.delenv("PROMPTSENTRY_LOG_LEVEL", raising=False)
+    result = invoke("optimize", "Write a short poem about the sea for children.", "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "alembic" not in result.stderr and '"event": "optimize"' not in result.stderr
+    assert "optimized" in result.stdout
+    assert command_log_level("serve", "info") == "info"
+    assert command_log_level("mcp-bridge", "debug") == "debug"
+    assert command_log_level("optimize", "info") == "warning"
+    assert command_log_level("scan", "error") == "error"
+    monkeypatch.setenv("PROMPTSENTRY_LOG_LEVEL", "info")
+    assert command_log_level("optimize", "info") == "info"

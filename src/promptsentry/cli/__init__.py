@@ -2,12 +2,16 @@
 
 Each concern registers its commands from its own module: a module in ``_COMMAND_MODULES``
 exposes ``register(app: typer.Typer) -> None``. The root callback handles ``--version`` and
-sends every command's logs to standard error.
+sends every command's logs to standard error — for the long-running services (``serve``,
+``mcp``, ``mcp-bridge``) at the configured level, for one-shot commands (``scan``,
+``optimize``, ``eval``, …) at ``warning`` unless ``PROMPTSENTRY_LOG_LEVEL`` asks for more, so
+a terminal shows results, not database-migration and request events.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Annotated
 
 import typer
@@ -36,28 +40,40 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _logs_to_stderr() -> None:
-    """Every command logs to standard error (its standard output carries only results), at the
-    configured level; an invalid configuration is left for the command to report."""
+SERVICES = frozenset({"serve", "mcp", "mcp-bridge"})
+
+
+def command_log_level(command: str | None, configured: str) -> str:
+    """The level a command logs at: the configured one for a service or when
+    ``PROMPTSENTRY_LOG_LEVEL`` is set, else at least ``warning``."""
+    if command in SERVICES or "PROMPTSENTRY_LOG_LEVEL" in os.environ:
+        return configured
+    return configured if configured in ("warning", "error") else "warning"
+
+
+def _logs_to_stderr(command: str | None) -> None:
+    """Every command logs to standard error (its standard output carries only results), at
+    :func:`command_log_level`; an invalid configuration is left for the command to report."""
     from promptsentry.config import get_settings
     from promptsentry.observability.logging import configure_logging
 
     try:
         settings = get_settings()
     except Exception:  # noqa: BLE001 - an invalid configuration: the command reports it
-        configure_logging()
+        configure_logging(command_log_level(command, "info"))
         return
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(command_log_level(command, settings.log_level), settings.log_format)
 
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option(
         "--version", is_eager=True, callback=_print_version,
         help="Print the version and exit.")] = False,
 ) -> None:
     """PromptSentry: a self-hosted prompt firewall and prompt optimizer."""
-    _logs_to_stderr()
+    _logs_to_stderr(ctx.invoked_subcommand)
 
 
 for _name in _COMMAND_MODULES:

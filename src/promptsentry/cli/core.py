@@ -293,11 +293,13 @@ def _fail(as_json: bool, error: dict[str, Any]) -> None:
 
 
 def _quiet_logging() -> None:
-    """Logs go to standard error, so standard output carries only results."""
+    """Logs go to standard error, so standard output carries only results (a one-shot
+    command's level: :func:`promptsentry.cli.command_log_level`)."""
+    from promptsentry.cli import command_log_level
     from promptsentry.observability.logging import configure_logging
 
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(command_log_level(None, settings.log_level), settings.log_format)
 
 
 async def _judge(request: Any) -> Any:
