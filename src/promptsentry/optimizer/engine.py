@@ -34,6 +34,7 @@ from promptsentry.optimizer.goals import (
 from promptsentry.optimizer.quality import QualityScore, score_prompt
 from promptsentry.optimizer.similarity import Embedder, similarity
 from promptsentry.optimizer.tokens import TokenCounter, encoding_for_model
+from promptsentry.optimizer.turns import conversational_turn
 
 __all__ = ["OptimizationResult", "confidence_of", "optimize_rules", "resolve_context"]
 
@@ -128,9 +129,17 @@ def optimize_rules(
     """
     detection, ctx_name, source = resolve_context(prompt, ai_context, detector)
     lock = lock_of(ctx_name)
-    chosen = validate_goals(goals) or list(DEFAULT_GOALS[lock])
+    requested = validate_goals(goals)
+    chosen = requested or list(DEFAULT_GOALS[lock])
     warnings: list[str] = []
     looks_injected = any(p.search(prompt) for p in INJECTION_PATTERNS)
+    if not requested and not (injection_flagged or looks_injected) \
+            and conversational_turn(prompt):
+        # "hello", "yes please", "thanks, that worked!": no task to make clearer or more
+        # specific; the default goals would only append placeholders
+        chosen = []
+        warnings.append("a conversational turn (greeting, thanks or acknowledgement) holds no "
+                        "task to optimize; the prompt is returned as it is")
     if (injection_flagged or looks_injected) and "safety" not in chosen:
         chosen = sorted([*chosen, "safety"], key=GOAL_ORDER.index)
         warnings.append("the prompt contains injection-like content; the safety goal ran "

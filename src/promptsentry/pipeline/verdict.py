@@ -89,7 +89,9 @@ def decide(state: ScanState) -> Decision:
     reasons: list[str] = []
     if decisive:
         risk = max(risk, 0.99)
-        reasons.append("decisive: " + ", ".join(dict.fromkeys(f.pattern for f in decisive)))
+        reasons.append("decisive: " + ", ".join(dict.fromkeys(
+            f.pattern + (f" ({f.detail})" if f.detail.startswith("agent_request:") else "")
+            for f in decisive)))
     if failed_closed:
         risk = max(risk, 0.99)
         reasons.append("failed closed: " + ", ".join(failed_closed))

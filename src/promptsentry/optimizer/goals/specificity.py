@@ -9,6 +9,7 @@ import re
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.goals.outcome import Change, GoalContext, GoalOutcome
 from promptsentry.optimizer.goals.rewrite import CONSTRAINT_RX, FORMAT_RX
+from promptsentry.optimizer.turns import short_question
 
 __all__ = ["output_format", "specificity", "visual_detail"]
 
@@ -70,8 +71,10 @@ _DIMENSIONS: dict[Lock, list[tuple[str, re.Pattern[str], str]]] = {
 
 
 def specificity(text: str, ctx: GoalContext) -> GoalOutcome:
-    missing = [(name, q) for name, rx, q in _DIMENSIONS[ctx.lock] if not rx.search(text)]
     out = GoalOutcome(text.strip())
+    if ctx.lock is Lock.GENERAL and short_question(text):
+        return out  # "What is the capital of Australia?" fixes its answer's length and form
+    missing = [(name, q) for name, rx, q in _DIMENSIONS[ctx.lock] if not rx.search(text)]
     if not missing:
         return out
     lines = "\n".join(f"- {name.replace('_', ' ').capitalize()}: [SPECIFY: {q.rstrip('?')}]"
