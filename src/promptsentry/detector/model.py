@@ -189,6 +189,9 @@ class Detector:
         # Multiple-comparison correction of the max over units (see ``_aggregate``).
         self.unit_penalty = float(win.get("unit_penalty", 0.0))
         self.unit_penalty_cap = int(win.get("unit_penalty_cap", 16))
+        # Units whose letters are less than this share Latin are scored by the fast stage
+        # alone: the encoder's word pieces are English ones (0: every unit is encoded).
+        self.encoder_min_latin = float(win.get("encoder_min_latin", 0.0))
 
         fast = spec["fast"]
         self.features = FeatureConfig.from_dict(fast["features"])
@@ -327,8 +330,29 @@ class Detector:
     def _stacked(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray) -> np.ndarray:
         """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch)."""
         c_enc, c_fast, c0 = self._stack
+        if self.encoder_min_latin > 0.0:
+            readable = np.array([latin_share(pieces[int(i)]) >= self.encoder_min_latin
+                                 for i in units], dtype=bool)
+            if not readable.all():
+                p = self._fast_prob(z_fast[units])
+                if readable.any():
+                    p[readable] = self._stacked_all(pieces, units[readable], z_fast)
+                return p
+        return self._stacked_all(pieces, units, z_fast)
+
+    def _stacked_all(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray
+                     ) -> np.ndarray:
+        c_enc, c_fast, c0 = self._stack
         z_enc = self.encoder_logits([pieces[int(i)] for i in units])
         return _sigmoid(c_enc * z_enc + c_fast * z_fast[units] + c0)  # type: ignore[return-value]
+
+
+def latin_share(text: str) -> float:
+    """The share of ``text``'s letters that are Latin (1.0 for a text without letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for c in letters if ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00) / len(letters)
 
 
 def head_logits(head: dict[str, np.ndarray], emb: np.ndarray) -> np.ndarray:

@@ -46,14 +46,13 @@ _PHATIC = (
     r"привіт|дякую|مرحبا|شكرا|नमस्ते|धन्यवाद|halo|terima\s+kasih|"
     r"你好|您好|谢谢|謝謝|こんにちは|ありがとう(?:ございます)?|안녕하세요|안녕|감사합니다|고마워"
 )
-_CHUNK = re.compile(rf"(?:{_PHATIC})(?:\s+(?:so\s+much|a\s+lot|very\s+much|again|there|all|"
-                    rf"everyone|guys|friend|mate|buddy|team|bot|assistant|chatgpt|claude))?",
-                    re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s,.!?;:~…\-—–。！？、()'\"]+")
+_CHUNK = (rf"(?:{_PHATIC})(?:\s+(?:so\s+much|a\s+lot|very\s+much|again|there|all|everyone|"
+          r"guys|friend|mate|buddy|team|bot|assistant|chatgpt|claude))?")
+_SEPARATOR = r"[\s,.!?;:~…\-—–。！？、()'\"]+"
+_SEPARATORS = re.compile(_SEPARATOR)
 # the whole text: phatic chunks, each followed by separators or the end (the regex backtracks
 # over the alternatives, so "thank you so much" is read as one chunk, not "thank" + "you")
-_TURN = re.compile(rf"(?:{_SEPARATORS.pattern})?(?:(?:{_CHUNK.pattern})(?:{_SEPARATORS.pattern}|$))+",
-                   re.IGNORECASE)
+_TURN = re.compile(rf"(?:{_SEPARATOR})?(?:(?:{_CHUNK})(?:{_SEPARATOR}|$))+", re.IGNORECASE)
 _EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D:;]-?[()DPp]?")
 _QUESTION_START = re.compile(
     r"^(?:what|who|whom|whose|when|where|which|why|how|is|are|was|were|do|does|did|can|could|"
