@@ -1,7 +1,7 @@
 """PromptSentry's detector and jailguard, side by side, on the same rows in one process run.
 
     bash bench/setup_jailguard.sh          # once: jailguard, CPU torch, encoder export
-    .venv/bin/python bench/detectors.py [--data ../shared/data/injection/train.jsonl]
+    .venv/bin/python bench/detectors.py [--data FILE ...]   # default: the model card's data
         [--model DIR]        # the recipe (model card) and model to measure; default: shipped
         [--source S ...]     # only these leave-one-source-out folds (default: every source)
         [--loso-only]        # skip the dev sets and the corpus
@@ -84,10 +84,12 @@ def jailguard_scores(texts: list[str]) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path,
-                    default=ROOT.parent / "shared" / "data" / "injection" / "train.jsonl")
-    ap.add_argument("--holdout", type=Path, action="append",
-                    default=[ROOT / "data" / "dev" / "hard_negatives.jsonl"])
+    ap.add_argument("--data", type=Path, action="append", default=None,
+                    help="training JSONL (repeatable; default: the files the model card lists "
+                         "under data, i.e. the recipe's --data)")
+    ap.add_argument("--holdout", type=Path, action="append", default=None,
+                    help="rows kept out of every fold (repeatable; default: the model card's "
+                         "holdout files)")
     ap.add_argument("--dev", type=Path, action="append",
                     default=[ROOT / "data" / "dev" / "hard_negatives.jsonl",
                              ROOT / "data" / "dev" / "indirect.jsonl",
@@ -121,10 +123,15 @@ def main() -> None:
         enc = CachedEncoder(args.encoder_cache, args.encoder_cache.parent / "emb.npz",
                             threads=2, max_tokens=cfg.max_tokens)
 
+    # the recipe's files, as the model card records them (paths relative to the checkout)
+    if args.data is None:
+        args.data = [ROOT / e["path"] for e in card["data"]]
+    if args.holdout is None:
+        args.holdout = [ROOT / e["path"] for e in card.get("holdout") or []]
     held = {r.text for p in args.holdout for r in read_rows(p)}
     # the shipped recipe's extra benign rows (recorded in the model card), in every fold
     extra = [r for e in card.get("extra_benign") or [] for r in read_rows(ROOT / e["path"])]
-    rows = [r for r in read_rows(args.data) if r.text not in held]
+    rows = [r for p in args.data for r in read_rows(p) if r.text not in held]
     # corpus rows the shipped recipe's label review rejected: out of every fold's *training*
     # rows, as in the shipped model; the held-out test rows keep the corpus labels
     excluded = {r.text for e in card.get("excluded") or [] for r in read_rows(ROOT / e["path"])}
@@ -133,7 +140,7 @@ def main() -> None:
                    f"{__import__('os').cpu_count()} cores, {platform.python_version()}",
         "jailguard_version": jailguard.__version__,
         "shipped_model": shipped.version,
-        "data": str(args.data),
+        "data": [str(p) for p in args.data],
     }
     ours: dict[str, dict] = {}
     peer: dict[str, dict] = {}
@@ -179,7 +186,7 @@ def main() -> None:
     # shipped model and jailguard on the dev sets and on the corpus attacks
     ours_dev: dict[str, dict] = {}
     peer_dev: dict[str, dict] = {}
-    for path in [] if args.loso_only else args.dev + [args.data]:
+    for path in [] if args.loso_only else args.dev + args.data:
         dev_rows = read_rows(path)
         texts = [r.text for r in dev_rows]
         y = np.array([r.label for r in dev_rows])
