@@ -328,8 +328,8 @@ class Detector:
                 np.concatenate([p, self._stacked(pieces, rest, z_fast)]))
 
     def _stacked(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray) -> np.ndarray:
-        """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch)."""
-        c_enc, c_fast, c0 = self._stack
+        """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch); a
+        unit the encoder cannot read (``encoder_min_latin``) keeps its fast-stage probability."""
         if self.encoder_min_latin > 0.0:
             readable = np.array([latin_share(pieces[int(i)]) >= self.encoder_min_latin
                                  for i in units], dtype=bool)
@@ -342,6 +342,7 @@ class Detector:
 
     def _stacked_all(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray
                      ) -> np.ndarray:
+        """The stacked probabilities of ``units``, every one of them encoded."""
         c_enc, c_fast, c0 = self._stack
         z_enc = self.encoder_logits([pieces[int(i)] for i in units])
         return _sigmoid(c_enc * z_enc + c_fast * z_fast[units] + c0)  # type: ignore[return-value]

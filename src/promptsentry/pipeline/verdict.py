@@ -90,8 +90,7 @@ def decide(state: ScanState) -> Decision:
     if decisive:
         risk = max(risk, 0.99)
         reasons.append("decisive: " + ", ".join(dict.fromkeys(
-            f.pattern + (f" ({f.detail})" if f.detail.startswith("agent_request:") else "")
-            for f in decisive)))
+            f"{f.pattern} ({f.detail})" if f.detail else f.pattern for f in decisive)))
     if failed_closed:
         risk = max(risk, 0.99)
         reasons.append("failed closed: " + ", ".join(failed_closed))
