@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from promptsentry.detector import load_detector
-from promptsentry.training.data import read_rows
+from promptsentry.training.data import read_rows, thin_rows
 from promptsentry.training.finetune import FinetuneConfig
 from promptsentry.training.loso import make_folds
 from promptsentry.training.metrics import report
@@ -130,7 +130,11 @@ def main() -> None:
         args.holdout = [ROOT / e["path"] for e in card.get("holdout") or []]
     held = {r.text for p in args.holdout for r in read_rows(p)}
     # the shipped recipe's extra benign rows (recorded in the model card), in every fold
-    extra = [r for e in card.get("extra_benign") or [] for r in read_rows(ROOT / e["path"])]
+    # (with the share of each file the recipe kept, --extra-benign-percent)
+    extra = [r for e in card.get("extra_benign") or []
+             for r in (thin_rows(read_rows(ROOT / e["path"]), e["percent"],
+                                 e.get("full_categories") or [])
+                       if "percent" in e else read_rows(ROOT / e["path"]))]
     rows = [r for p in args.data for r in read_rows(p) if r.text not in held]
     # corpus rows the shipped recipe's label review rejected: out of every fold's *training*
     # rows, as in the shipped model; the held-out test rows keep the corpus labels

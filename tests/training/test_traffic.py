@@ -28,6 +28,22 @@ def test_template_pools_are_disjoint():
         assert not set(pools["train"]) & set(pools["dev"])
     for overrides, goals, dev_override, dev_goal in MULTILINGUAL.values():
         assert dev_override not in overrides and dev_goal not in goals
+    from promptsentry.training.traffic_agent_text import MULTILINGUAL_EXTRA, MULTILINGUAL_MORE
+
+    dev_phrases = {p for _, _, o, g in MULTILINGUAL.values() for p in (o, g)}
+    for table in (MULTILINGUAL_MORE, MULTILINGUAL_EXTRA):
+        assert not {p for o, g in table.values() for p in o + g} & dev_phrases
+
+
+def test_every_language_of_the_benign_pool_has_attacks_in_training():
+    """A script seen only in benign rows is learnt as benign (3.6: Persian, Thai, Hebrew)."""
+    rows = [r for p in TRAIN_FILES for r in _rows(p)]
+    benign = {r["source"].split(":")[1] for r in rows
+              if r["label"] == 0 and r["category"] == "multilingual"}
+    attacked = Counter(r["source"].split(":")[1] for r in rows
+                       if r["label"] == 1 and r["category"] == "multilingual_injection")
+    assert benign and all(attacked[lang] >= 24 for lang in benign), (
+        sorted(benign - set(attacked)))
 
 
 def test_split_keeps_a_dialogue_or_treebank_run_on_one_side():

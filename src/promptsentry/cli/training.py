@@ -94,6 +94,14 @@ def train_command(
         "--extra-benign", help="JSONL of extra benign rows added to training as they are "
         "(e.g. data/detector/benign_public.jsonl); not a leave-one-source-out source.",
         exists=True, dir_okay=False)] = None,
+    extra_benign_percent: Annotated[list[str] | None, typer.Option(
+        "--extra-benign-percent", metavar="FILE=PERCENT",
+        help="Keep only PERCENT %% of the rows of the --extra-benign file named FILE (its "
+        "stem, e.g. traffic_benign=40), chosen by a hash of the text; repeatable.")] = None,
+    extra_benign_full: Annotated[list[str] | None, typer.Option(
+        "--extra-benign-full", metavar="CATEGORY",
+        help="Rows of this category are kept in full by --extra-benign-percent "
+        "(repeatable).")] = None,
     encoder_mode: Annotated[str, typer.Option(
         help="finetune: fine-tune a truncated MiniLM classifier (needs torch + transformers); "
              "frozen: the frozen encoder + a fitted head.")] = "finetune",
@@ -126,7 +134,7 @@ def train_command(
     threads: Annotated[int, typer.Option(min=1, help="Encoder threads while training.")] = 2,
 ) -> None:
     """Train the detector cascade on labelled JSONL rows and write artifacts + model card."""
-    from promptsentry.training.data import DataError, read_rows, sha256_file
+    from promptsentry.training.data import DataError, read_rows, sha256_file, thin_rows
     from promptsentry.training.metrics import report
     from promptsentry.training.pipeline import (
         CachedEncoder,
@@ -141,11 +149,19 @@ def train_command(
         raise typer.BadParameter("--encoder-mode must be finetune or frozen")
     if threshold_rows not in ("all", "corpus"):
         raise typer.BadParameter("--threshold-rows must be all or corpus")
+    sampling = _parse_percents(extra_benign_percent or [], extra_benign or [])
     try:
         rows = [r for p in data for r in read_rows(p)]
         held = {r.text for p in (holdout or []) for r in read_rows(p)}
         excluded = {r.text for p in (exclude or []) for r in read_rows(p)}
-        extra = [r for p in (extra_benign or []) for r in read_rows(p) if r.label == 0]
+        extra = []
+        for p in extra_benign or []:
+            benign = [r for r in read_rows(p) if r.label == 0]
+            if p.stem in sampling:
+                benign = thin_rows(benign, sampling[p.stem], extra_benign_full or [])
+                console.print(f"{p.name}: {len(benign)} rows kept ({sampling[p.stem]} %, "
+                              f"categories in full: {', '.join(extra_benign_full or []) or '—'})")
+            extra += benign
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -194,7 +210,10 @@ def train_command(
         "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
         "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
                      for p in (exclude or [])],
-        "extra_benign": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+        "extra_benign": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p)),
+                          **({"percent": sampling[p.stem],
+                              "full_categories": list(extra_benign_full or [])}
+                             if p.stem in sampling else {})}
                          for p in (extra_benign or [])],
         "rows_used": len(rows),
         "rows_by_label": {"attack": sum(r.label for r in rows),
@@ -211,6 +230,23 @@ def train_command(
     )
     if loso_results:
         _print_table("leave-one-source-out", loso_results)
+
+
+def _parse_percents(specs: list[str], files: list[Path]) -> dict[str, int]:
+    """``FILE=PERCENT`` options → {file stem: percent}; every FILE must be an --extra-benign."""
+    stems = {p.stem for p in files}
+    out: dict[str, int] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not value.strip().isdigit() or not 0 <= int(value) <= 100:
+            raise typer.BadParameter(f"{spec!r}: expected FILE=PERCENT with PERCENT 0-100",
+                                     param_hint="--extra-benign-percent")
+        if name not in stems:
+            raise typer.BadParameter(f"{name!r} is not the stem of an --extra-benign file "
+                                     f"({', '.join(sorted(stems)) or 'none given'})",
+                                     param_hint="--extra-benign-percent")
+        out[name] = int(value)
+    return out
 
 
 def _encoder_description(model) -> str | None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["DataError", "Row", "read_rows", "sha256_file", "write_rows"]
+__all__ = ["DataError", "Row", "in_share", "read_rows", "sha256_file", "thin_rows", "write_rows"]
 
 
 class DataError(ValueError):
@@ -83,3 +83,20 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def in_share(text: str, percent: int) -> bool:
+    """Whether ``text`` hashes into the lowest ``percent`` of 100 buckets (stable per text)."""
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
+
+
+def thin_rows(rows: Iterable[Row], percent: int, keep_categories: Iterable[str] = ()) -> list[Row]:
+    """The rows whose text falls in a stable ``percent`` share, plus every row of
+    ``keep_categories`` (a training-data weight that the model card can record and a rerun
+    reproduces exactly)."""
+    if not 0 <= percent <= 100:
+        raise ValueError("percent must be between 0 and 100")
+    keep = set(keep_categories)
+    return [r for r in rows if r.category in keep or in_share(r.text, percent)]
+

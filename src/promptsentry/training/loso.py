@@ -10,14 +10,13 @@ same in every run (a hash of the text, not a random draw).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from promptsentry.training.data import Row
+from promptsentry.training.data import Row, in_share
 from promptsentry.training.pipeline import CachedEncoder, Progress, TrainConfig, fit_cascade
 
 __all__ = ["Fold", "make_folds", "run_loso"]
@@ -31,11 +30,6 @@ class Fold:
     reserve_used: bool
 
 
-def in_reserve(text: str, percent: int) -> bool:
-    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < percent
-
-
 def make_folds(rows: Sequence[Row], reserve_percent: int = 15) -> list[Fold]:
     """One fold per source, in sorted source order."""
     folds = []
@@ -47,8 +41,8 @@ def make_folds(rows: Sequence[Row], reserve_percent: int = 15) -> list[Fold]:
             folds.append(Fold(source, rest, held, False))
             continue
         missing = 1 - next(iter(labels))
-        reserve = [r for r in rest if r.label == missing and in_reserve(r.text, reserve_percent)]
-        keep = [r for r in rest if not (r.label == missing and in_reserve(r.text, reserve_percent))]
+        reserve = [r for r in rest if r.label == missing and in_share(r.text, reserve_percent)]
+        keep = [r for r in rest if not (r.label == missing and in_share(r.text, reserve_percent))]
         folds.append(Fold(source, keep, held + reserve, True))
     return folds
 

@@ -47,6 +47,7 @@ from promptsentry.training.traffic_agent import (
     defensive_prompts,
     multilingual_more,
 )
+from promptsentry.training.traffic_agent_text import MULTILINGUAL_EXTRA
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -228,6 +229,10 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     seen = {r.text for r in benign}
     benign += [Row(u, 0, "gpts", "system_prompt_defensive", "traffic:system_prompt_unit")
                for u in defensive_units(r["text"] for r in prompts_tr) if u not in seen]
+    # 3.6: a third set of override + goal pairs per language, Persian, Thai and Hebrew
+    # included (the benign pool had them, no attack did); its own generator, so every row
+    # above stays as it was
+    attacks += multilingual_more(random.Random(seed + 36), pre_tr, MULTILINGUAL_EXTRA, "extra")
     return benign, attacks, dev
 
 

@@ -191,19 +191,22 @@ def defensive_prompts(rng: random.Random, prompts: Sequence[str], n: int) -> lis
     return out
 
 
-def multilingual_more(rng: random.Random, preambles: dict[str, list[str]]) -> list[Row]:
-    """More override + goal pairs per language (train pool), alone and after a sentence."""
+def multilingual_more(rng: random.Random, preambles: dict[str, list[str]],
+                      table: dict[str, tuple[list[str], list[str]]] | None = None,
+                      tag: str = "more") -> list[Row]:
+    """More override + goal pairs per language (train pool), alone and after a sentence
+    (``table``: :data:`MULTILINGUAL_MORE`, or :data:`MULTILINGUAL_EXTRA` with tag ``extra``)."""
     out = []
-    for lang, (overrides, goals) in sorted(MULTILINGUAL_MORE.items()):
+    for lang, (overrides, goals) in sorted((table or MULTILINGUAL_MORE).items()):
         for override in overrides:
             for goal in goals:
                 text = join_injection(lang, override, goal)
                 out.append(Row(text, 1, f"template:{lang}", "multilingual_injection",
-                               "multilingual:more"))
+                               f"multilingual:{tag}"))
                 pre = preambles.get(lang, [])
                 if pre:
                     out.append(Row(f"{rng.choice(pre)} {text}", 1, f"template:{lang}",
-                                   "multilingual_injection", "multilingual:more:appended"))
+                                   "multilingual_injection", f"multilingual:{tag}:appended"))
     return out
 
 

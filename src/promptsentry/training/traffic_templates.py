@@ -169,7 +169,9 @@ MULTILINGUAL = {
 
 
 def join_injection(lang: str, override: str, goal: str) -> str:
-    """Override + goal as one sentence of ``lang`` (no space in Chinese and Japanese, none
-    before the conjunction that starts the Arabic and Hindi goals)."""
-    sep = "" if lang in ("zh", "ja") else (" " if lang in ("ar", "hi") else ", ")
+    """Override + goal as one sentence of ``lang`` (no space in Chinese and Japanese, no comma
+    before the conjunction that starts the Arabic and Hindi goals nor in Thai, the Persian
+    comma in Persian)."""
+    sep = ("" if lang in ("zh", "ja") else " " if lang in ("ar", "hi", "th")
+           else "، " if lang == "fa" else ", ")
     return f"{override}{sep}{goal}{'。' if lang in ('zh', 'ja') else '.'}"

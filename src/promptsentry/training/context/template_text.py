@@ -11,6 +11,7 @@ rows (``""`` = none). See ``templates.py`` for how rows are drawn. The registers
 from __future__ import annotations
 
 from promptsentry.training.context.template_text_b import MORE_REGISTERS
+from promptsentry.training.context.template_text_c import QUERY_REGISTERS
 
 __all__ = ["REGISTERS"]
 
@@ -493,4 +494,5 @@ REGISTERS: dict[str, dict] = {
     "everyday": _EVERYDAY,
     "stats": _STATS,
     **MORE_REGISTERS,
+    **QUERY_REGISTERS,
 }

@@ -56,6 +56,7 @@ CAPS: dict[str, dict[str, int]] = {
     "factual": {"train": 250, "dev": 40},
     "bugreport": {"train": 240, "dev": 60},
     "advice": {"train": 240, "dev": 40},
+    "query": {"train": 300, "dev": 60},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
