@@ -87,6 +87,11 @@ def test_bundled_encoder_still_matches_the_semantic_weights():
     ("What are some good tips for sleeping better when I travel across time zones?",
      "general"),
     ("Who won the football World Cup in 2018?", "general"),
+    # search-box questions that name a work or a person are factual questions, not captions
+    # or story prompts (2026-12-07 c; the artifact before answered image_video for these three)
+    ("who played the joker in the dark knight", "general"),
+    ("what is the longest river in africa", "general"),
+    ("what language is spoken in brazil", "general"),
 ])
 def test_obvious_prompts_land_in_their_lock(prompt, lock):
     det = default_detector().detect(prompt)
