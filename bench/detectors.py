@@ -132,9 +132,8 @@ def main() -> None:
     # the shipped recipe's extra benign rows (recorded in the model card), in every fold
     # (with the share of each file the recipe kept, --extra-benign-percent)
     extra = [r for e in card.get("extra_benign") or []
-             for r in (thin_rows(read_rows(ROOT / e["path"]), e["percent"],
-                                 e.get("full_categories") or [])
-                       if "percent" in e else read_rows(ROOT / e["path"]))]
+             for r in thin_rows(read_rows(ROOT / e["path"]), e.get("percent", 100),
+                                e.get("full_categories") or [])]
     rows = [r for p in args.data for r in read_rows(p) if r.text not in held]
     # corpus rows the shipped recipe's label review rejected: out of every fold's *training*
     # rows, as in the shipped model; the held-out test rows keep the corpus labels

@@ -99,4 +99,3 @@ def thin_rows(rows: Iterable[Row], percent: int, keep_categories: Iterable[str] 
         raise ValueError("percent must be between 0 and 100")
     keep = set(keep_categories)
     return [r for r in rows if r.category in keep or in_share(r.text, percent)]
-

@@ -43,13 +43,13 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from promptsentry.training.data import Row, write_rows
+from promptsentry.training.mirrors import git_ls, git_show, snapshot
 
 __all__ = ["SOURCES", "build", "head"]
 
@@ -75,17 +75,11 @@ _SLOTS = re.compile(r"\[INSERT PROMPT HERE\]|\{NEW_INSTRUCTION\}|\[PROMPT\]", re
 
 
 def _show(mirror: Path, repo: Repo, path: str) -> str:
-    snap = mirror / repo.repo.replace("/", "+") / "repo"
-    return subprocess.run(["git", "--git-dir", str(snap), "show", f"{repo.commit}:{path}"],
-                          check=True, capture_output=True, text=True).stdout
+    return git_show(snapshot(mirror, repo.repo), repo.commit, path).decode("utf-8")
 
 
 def _ls(mirror: Path, repo: Repo, folder: str) -> list[str]:
-    snap = mirror / repo.repo.replace("/", "+") / "repo"
-    out = subprocess.run(["git", "--git-dir", str(snap), "ls-tree", "--name-only",
-                          f"{repo.commit}:{folder}"], check=True, capture_output=True,
-                         text=True).stdout
-    return [f"{folder}/{n}" for n in out.split()]
+    return git_ls(snapshot(mirror, repo.repo), repo.commit, folder)
 
 
 def _pick(key: str, items: tuple[str, ...] | list[str]) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promptsentry.training.context.common import MAX_CHARS
+from promptsentry.training.mirrors import git_ls, git_show, snapshot
 
 __all__ = ["SHARED_CHAT", "SOURCES", "PublicSource", "shared_chat_rows", "source_rows"]
 
@@ -47,17 +48,6 @@ class PublicSource:
     cap: int = 400
 
 
-def _git_show(snapshot: Path, commit: str, path: str) -> bytes:
-    return subprocess.run(["git", f"--git-dir={snapshot}", "show", f"{commit}:{path}"],
-                          check=True, capture_output=True).stdout
-
-
-def _git_ls(snapshot: Path, commit: str, folder: str) -> list[str]:
-    out = subprocess.run(["git", f"--git-dir={snapshot}", "ls-tree", "-r", "--name-only",
-                          commit, folder], check=True, capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if line]
-
-
 def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
@@ -71,14 +61,14 @@ _T2I_CATEGORIES = ("color", "shape", "texture", "spatial", "non_spatial", "compl
 def _t2i_compbench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """Text-to-image prompts, one per line, one file per compositional category."""
     for cat in _T2I_CATEGORIES:
-        for line in _git_show(snap, src.commit, f"examples/dataset/{cat}.txt").decode().splitlines():
+        for line in git_show(snap, src.commit, f"examples/dataset/{cat}.txt").decode().splitlines():
             if len(line.split()) >= 3:
                 yield _clean(line), cat
 
 
 def _geneval(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """GenEval's text-to-image prompts ("a photo of …"), grouped by the benchmark's tag."""
-    for line in _git_show(snap, src.commit, "prompts/evaluation_metadata.jsonl").decode().splitlines():
+    for line in git_show(snap, src.commit, "prompts/evaluation_metadata.jsonl").decode().splitlines():
         item = json.loads(line)
         yield _clean(item["prompt"]), item["tag"]
 
@@ -86,10 +76,10 @@ def _geneval(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
 def _discoverybench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """DiscoveryBench's data-driven discovery queries (analysis goals over a named dataset,
     no data attached); one group per dataset folder."""
-    for path in _git_ls(snap, src.commit, "discoverybench"):
+    for path in git_ls(snap, src.commit, "discoverybench"):
         if not path.endswith(".json") or "/metadata_" not in path:
             continue
-        meta = json.loads(_git_show(snap, src.commit, path).decode("utf-8", "replace"))
+        meta = json.loads(git_show(snap, src.commit, path).decode("utf-8", "replace"))
         folder = path.split("/")[-2]
         for queries in meta.get("queries", []):
             for q in queries if isinstance(queries, list) else [queries]:
@@ -100,27 +90,27 @@ def _discoverybench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
 
 def _statqa(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """mini-StatQA's statistical questions about a named dataset; one group per dataset."""
-    for item in json.loads(_git_show(snap, src.commit, "StatQA/mini-StatQA.json")):
+    for item in json.loads(git_show(snap, src.commit, "StatQA/mini-StatQA.json")):
         yield _clean(item["refined_question"]), item["dataset"]
 
 
 def _reportbench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """ReportBench's deep-research / literature-survey requests; one group per domain."""
-    for line in _git_show(snap, src.commit, "ReportBench_v1.1.jsonl").decode().splitlines():
+    for line in git_show(snap, src.commit, "ReportBench_v1.1.jsonl").decode().splitlines():
         item = json.loads(line)
         yield _clean(item["prompt"]), item.get("application_domain") or "none"
 
 
 def _researcherbench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """ResearcherBench's frontier-research questions; one group per category."""
-    for item in json.loads(_git_show(snap, src.commit, "data/eval_data/questions.json")):
+    for item in json.loads(git_show(snap, src.commit, "data/eval_data/questions.json")):
         yield _clean(item["question"]), item.get("category") or "none"
 
 
 def _qrdata(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """QRData's statistical/causal questions; every other row (by hash) keeps the dataset
     description in front, as a user who attaches the data would write."""
-    for item in json.loads(_git_show(snap, src.commit, "benchmark/QRData.json")):
+    for item in json.loads(git_show(snap, src.commit, "benchmark/QRData.json")):
         q = item["question"].strip()
         if hashlib.sha256(q.encode()).digest()[0] % 2:
             q = f"{item['data_description'].strip()}\n\n{q}"
@@ -129,7 +119,7 @@ def _qrdata(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
 
 def _codealpaca(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     """Code Alpaca's programming instructions (with their input, if any)."""
-    for item in json.loads(_git_show(snap, src.commit, "data/code_alpaca_2k.json")):
+    for item in json.loads(git_show(snap, src.commit, "data/code_alpaca_2k.json")):
         text = item["instruction"].strip()
         if item.get("input", "").strip():
             text += "\n" + item["input"].strip()
@@ -146,7 +136,7 @@ _REDDIT_EVERYDAY = ("NoStupidQuestions", "legaladvice", "personalfinance",
 def _reddit_posts(src: PublicSource, snap: Path, subreddit: str) -> Iterator[dict]:
     """The posts of one subreddit folder, read in one ``git cat-file --batch`` (files that
     are not a JSON object are skipped)."""
-    paths = _git_ls(snap, src.commit, f"subreddit-data/r-{subreddit}/")
+    paths = git_ls(snap, src.commit, f"subreddit-data/r-{subreddit}/")
     if not paths:
         return
     out = subprocess.run(["git", f"--git-dir={snap}", "cat-file", "--batch"],
@@ -228,7 +218,7 @@ def _take(rows: list[dict], cap: int) -> list[dict]:
 
 def source_rows(src: PublicSource, mirror: Path) -> list[dict]:
     """The rows of one source from its snapshot under ``mirror`` (``owner+name/repo``)."""
-    snap = mirror / src.repo.replace("/", "+") / "repo"
+    snap = snapshot(mirror, src.repo)
     rows = [{"text": text[:MAX_CHARS], "label": src.label, "source": src.family,
              "source_family": src.family, "group": f"{src.family}:{group}", "use": src.use}
             for text, group in src.rows(src, snap) if len(text) >= 12]
