@@ -32,6 +32,7 @@ NOT_SETTINGS = {
     "PROMPTSENTRY_TEST_REDIS_URL": "tests/fixtures_state.py",
     "PROMPTSENTRY_TEST_POSTGRES_URL": "tests/fixtures_state.py",
     "PROMPTSENTRY_DETECTOR_THREADS": "the detector (onnxruntime threads per call)",
+    "PROMPTSENTRY_INT8_WEIGHTS": "the int8 graph loader (promptsentry.detector.int8)",
 }
 
 

@@ -1,7 +1,8 @@
 """The local prompt-injection detector: a two-stage cascade over text windows — a hashed
 n-gram logistic regression settles the clear cases, a fine-tuned MiniLM classifier the rest
 (:mod:`promptsentry.detector.model`; features in :mod:`.features`, the ONNX runners in
-:mod:`.encoder`).
+:mod:`.encoder`, which load int8 graphs so that every CPU computes the same numbers:
+:mod:`.int8`).
 
 Usage::
 

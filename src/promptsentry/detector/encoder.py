@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from promptsentry.detector.int8 import session_source
+
 __all__ = ["Encoder", "SequenceClassifier"]
 
 
@@ -36,8 +38,9 @@ class _OnnxTextModel:
         opts.intra_op_num_threads = max(0, int(intra_op_threads))
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # int8 graphs are loaded so that every CPU computes the same numbers (see ``int8``)
         self._session = ort.InferenceSession(
-            str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            session_source(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
         tok = Tokenizer.from_file(str(tokenizer_path))
