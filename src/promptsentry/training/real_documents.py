@@ -39,7 +39,8 @@ multilingual injections. ``promptsentry eval`` ranks each attack category agains
 benign rows, so a category's AUC and recall at 1 % FPR say how well an injection is found in
 real documents, against real documents.
 
-Rebuild (needs the fetched mirrors; deterministic for the same commits)::
+Rebuild (needs the fetched mirrors, read at the commits pinned in ``REPOS``; the web pages
+come from the installed packages, so a newer package version changes its rows)::
 
     python -m promptsentry.training.real_documents --mirrors /work/.mirror
 """
@@ -60,6 +61,7 @@ from importlib import metadata
 from pathlib import Path
 
 from promptsentry.training.data import Row, write_rows
+from promptsentry.training.mirrors import git_show, snapshot
 
 __all__ = ["build"]
 
@@ -81,28 +83,31 @@ def _pool(source: str) -> str:
     key = key.split("==")[0] if key.startswith("pypi:") else key.split(":", 1)[-1]
     return "train" if hashlib.sha1(f"realdocs:{key}".encode()).digest()[0] < 128 else "dev"
 
-# repository -> (licence, paths to take)
-REPOS: dict[str, tuple[str, str]] = {
-    "apache/spamassassin": ("Apache-2.0", r"^t/data/nice/\d+$"),
-    "mailgun/talon": ("Apache-2.0", r"^tests/fixtures/(standard_replies|signature/emails)/.*"),
+# repository -> (licence, paths to take, the pinned commit read)
+REPOS: dict[str, tuple[str, str, str]] = {
+    "apache/spamassassin": ("Apache-2.0", r"^t/data/nice/\d+$",
+                            "f7fe7b82a2db63ee1406d74d88ce564b69881954"),
+    "mailgun/talon": ("Apache-2.0", r"^tests/fixtures/(standard_replies|signature/emails)/.*",
+                      "71d9b6eb78e985bcdfbf99b69c20c001b4b818c4"),
     "stdlib-js/datasets-spam-assassin": ("PDDL-1.0 / CC0-1.0",
-                                         r"^data/(easy-ham-[12]|hard-ham-1)/[^/]+\.json$"),
-    "vega/vega-datasets": ("BSD-3-Clause", r"^data/[^/]+\.(csv|json)$"),
-    "octokit/fixtures": ("MIT", r"^scenarios/api\.github\.com/[^/]+/normalized-fixture\.json$"),
+                                         r"^data/(easy-ham-[12]|hard-ham-1)/[^/]+\.json$",
+                                         "1b84d49ab4b28092ead009b3ceeb67ae525289d1"),
+    "vega/vega-datasets": ("BSD-3-Clause", r"^data/[^/]+\.(csv|json)$",
+                           "cad85578e232704bb0453544742440038038c6a2"),
+    "octokit/fixtures": ("MIT", r"^scenarios/api\.github\.com/[^/]+/normalized-fixture\.json$",
+                         "cb8bc9dafc55a3837be4434ff4ba7acf3d9cadde"),
 }
 
 
-def _git(repo_dir: Path, *args: str) -> bytes:
-    return subprocess.run(["git", "-C", str(repo_dir), *args], check=True,
-                          capture_output=True).stdout
-
-
 def _files(mirrors: Path, repo: str) -> tuple[str, Iterator[tuple[str, bytes]]]:
-    repo_dir = mirrors / repo.replace("/", "+") / "repo"
-    commit = _git(repo_dir, "rev-parse", "HEAD").decode().strip()
-    pattern = re.compile(REPOS[repo][1])
+    """The pinned commit of ``repo`` and its files that match the repository's pattern."""
+    snap = snapshot(mirrors, repo)
+    _licence, pattern_text, commit = REPOS[repo]
+    pattern = re.compile(pattern_text)
+    listing = subprocess.run(["git", f"--git-dir={snap}", "ls-tree", "-r", "-l", commit],
+                             check=True, capture_output=True, text=True).stdout
     names = []
-    for line in _git(repo_dir, "ls-tree", "-r", "-l", "HEAD").decode().splitlines():
+    for line in listing.splitlines():
         meta, name = line.split("\t", 1)
         size = meta.split()[3]
         if pattern.search(name) and size.isdigit() and int(size) <= MAX_FILE:
@@ -110,7 +115,7 @@ def _files(mirrors: Path, repo: str) -> tuple[str, Iterator[tuple[str, bytes]]]:
 
     def read() -> Iterator[tuple[str, bytes]]:
         for name in sorted(names):
-            yield name, _git(repo_dir, "show", f"HEAD:{name}")
+            yield name, git_show(snap, commit, name)
 
     return commit, read()
 
