@@ -35,6 +35,20 @@ def test_template_pools_are_disjoint():
         assert not {p for o, g in table.values() for p in o + g} & dev_phrases
 
 
+def test_trigger_word_sentences_keep_dev_out_of_training():
+    """The 14 languages' benign trigger-word sentences: dev sentences are in the dev set
+    only, train sentences in the training rows only, and each pool is its own."""
+    from promptsentry.training.traffic_trigger_text import MULTILINGUAL_TRIGGER_BENIGN
+
+    train = {t for p in MULTILINGUAL_TRIGGER_BENIGN.values() for t in p["train"]}
+    dev = {t for p in MULTILINGUAL_TRIGGER_BENIGN.values() for t in p["dev"]}
+    assert len(MULTILINGUAL_TRIGGER_BENIGN) == 14 and len(dev) >= 40 and not train & dev
+    trained = {r["text"] for p in TRAIN_FILES for r in _rows(p)}
+    dev_rows = [r for r in _rows(DEV) if r["category"] == "multilingual_trigger"]
+    assert {r["text"] for r in dev_rows} == dev and all(r["label"] == 0 for r in dev_rows)
+    assert train <= trained and not dev & trained
+
+
 def test_every_language_of_the_benign_pool_has_attacks_in_training():
     """A script seen only in benign rows is learnt as benign (3.6: Persian, Thai, Hebrew)."""
     rows = [r for p in TRAIN_FILES for r in _rows(p)]

@@ -12,6 +12,7 @@ CPU only, onnxruntime + tokenizers + numpy. The session is created once per obje
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import numpy as np
 from promptsentry.detector.int8 import session_source
 
 __all__ = ["Encoder", "SequenceClassifier"]
+
+_WORD = re.compile(r"[^\W\d_]+")  # a run of letters
 
 
 class _OnnxTextModel:
@@ -48,6 +51,24 @@ class _OnnxTextModel:
         tok.enable_truncation(max_length=max_tokens)
         self._tokenizer = tok
         self.max_tokens = max_tokens
+        self._vocab: frozenset[str] | None = None  # whole-word entries, built on first use
+
+    def vocab_word_share(self, text: str) -> float:
+        """The share of ``text``'s words that are whole entries of the model's word-piece
+        vocabulary after its normaliser (lower case, accents stripped for an uncased model);
+        1.0 for a text without words.
+
+        An English sentence scores 0.8–1.0; a German, Spanish or Polish one 0.0–0.5 — the
+        model reads it as fragments ("regeln" → "reg ##eln")."""
+        words = _WORD.findall(text)
+        if not words:
+            return 1.0
+        if self._vocab is None:
+            self._vocab = frozenset(w for w in self._tokenizer.get_vocab() if not w.startswith("##"))
+        norm = self._tokenizer.normalizer
+        hits = sum((norm.normalize_str(w) if norm is not None else w) in self._vocab
+                   for w in words)
+        return hits / len(words)
 
     def token_ids(self, texts: list[str]) -> list[tuple[int, ...]]:
         """The word-piece ids the model reads for each text (after truncation).

@@ -192,6 +192,9 @@ class Detector:
         # Units whose letters are less than this share Latin are scored by the fast stage
         # alone: the encoder's word pieces are English ones (0: every unit is encoded).
         self.encoder_min_latin = float(win.get("encoder_min_latin", 0.0))
+        # ... and so are units in Latin script whose words are less than this share whole words
+        # of the encoder's (English) vocabulary: German, Spanish, Polish … (0: off).
+        self.encoder_min_vocab = float(win.get("encoder_min_vocab", 0.0))
 
         fast = spec["fast"]
         self.features = FeatureConfig.from_dict(fast["features"])
@@ -330,15 +333,25 @@ class Detector:
     def _stacked(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray) -> np.ndarray:
         """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch); a
         unit the encoder cannot read (``encoder_min_latin``) keeps its fast-stage probability."""
-        if self.encoder_min_latin > 0.0:
-            readable = np.array([latin_share(pieces[int(i)]) >= self.encoder_min_latin
-                                 for i in units], dtype=bool)
+        if self.encoder_min_latin > 0.0 or self.encoder_min_vocab > 0.0:
+            readable = np.array([self._readable(pieces[int(i)]) for i in units], dtype=bool)
             if not readable.all():
                 p = self._fast_prob(z_fast[units])
                 if readable.any():
                     p[readable] = self._stacked_all(pieces, units[readable], z_fast)
                 return p
         return self._stacked_all(pieces, units, z_fast)
+
+    def _readable(self, piece: str) -> bool:
+        """Whether the encoder can read ``piece``: its script (``encoder_min_latin``) and its
+        words (``encoder_min_vocab``, the share that are whole words of its vocabulary)."""
+        if self.encoder_min_latin > 0.0 and latin_share(piece) < self.encoder_min_latin:
+            return False
+        if self.encoder_min_vocab > 0.0:
+            share = getattr(self._encoder, "vocab_word_share", None)
+            if share is not None and share(piece) < self.encoder_min_vocab:
+                return False
+        return True
 
     def _stacked_all(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray
                      ) -> np.ndarray:

@@ -48,6 +48,7 @@ from promptsentry.training.traffic_agent import (
     multilingual_more,
 )
 from promptsentry.training.traffic_agent_text import MULTILINGUAL_EXTRA
+from promptsentry.training.traffic_trigger_text import MULTILINGUAL_TRIGGER_BENIGN
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -233,7 +234,20 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     # included (the benign pool had them, no attack did); its own generator, so every row
     # above stays as it was
     attacks += multilingual_more(random.Random(seed + 36), pre_tr, MULTILINGUAL_EXTRA, "extra")
+    # 3.8: benign sentences that use an attack's words in their ordinary sense ("ignore the
+    # typo above", "pretend you are a tour guide") in 14 languages; appended, so every row
+    # above stays as it was
+    benign += trigger_rows("train")
+    dev += trigger_rows("dev")
     return benign, attacks, dev
+
+
+def trigger_rows(pool: str) -> list[Row]:
+    """The ``pool`` sentences of :data:`MULTILINGUAL_TRIGGER_BENIGN`, category
+    ``multilingual_trigger``."""
+    return [Row(text, 0, f"template:{lang}", "multilingual_trigger", f"trigger:{pool}")
+            for lang, pools in sorted(MULTILINGUAL_TRIGGER_BENIGN.items())
+            for text in pools[pool]]
 
 
 DEFENSIVE_CUE = re.compile(
