@@ -41,6 +41,8 @@ from promptsentry.pipeline.runner import build_pipeline, pipeline_detector  # no
 CEILINGS = {
     "chat_short": 0.005, "chat_long": 0.005, "chat_command": 0.005, "instruction": 0.01, "optimizer_prompts": 0.01,
     "over_defence": 0.10, "multilingual": 0.03, "document_multilingual": 0.03,
+    # attack words in their ordinary sense, 14 languages (49 rows: 3 % is one row)
+    "multilingual_trigger": 0.03,
     "system_prompt": 0.05, "system_prompt_defensive": 0.05, "document": 0.02,
     "corpus_benign": 0.05,
     # data/dev/real_documents.jsonl (since 3.4.1): real e-mails, tables, API responses, pages

@@ -48,7 +48,6 @@ from promptsentry.training.traffic_agent import (
     multilingual_more,
 )
 from promptsentry.training.traffic_agent_text import MULTILINGUAL_EXTRA
-from promptsentry.training.traffic_trigger_text import MULTILINGUAL_TRIGGER_BENIGN
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -57,6 +56,7 @@ from promptsentry.training.traffic_templates import (
     SLOTS,
     join_injection,
 )
+from promptsentry.training.traffic_trigger_text import MULTILINGUAL_TRIGGER_BENIGN
 
 __all__ = ["build", "corpus_holdout", "defensive_units", "in_dev", "short_chat"]
 
