@@ -332,7 +332,7 @@ class Detector:
 
     def _stacked(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray) -> np.ndarray:
         """Encoder-stage probabilities of ``units`` (one encoder call, one padded batch); a
-        unit the encoder cannot read (``encoder_min_latin``) keeps its fast-stage probability."""
+        unit the encoder cannot read (:meth:`_readable`) keeps its fast-stage probability."""
         if self.encoder_min_latin > 0.0 or self.encoder_min_vocab > 0.0:
             readable = np.array([self._readable(pieces[int(i)]) for i in units], dtype=bool)
             if not readable.all():
