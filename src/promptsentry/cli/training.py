@@ -115,6 +115,13 @@ def train_command(
     encoder_min_fast: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Long texts: units after the riskiest one reach the encoder only "
         "at this fast-stage probability or above (0: always).")] = 0.0,
+    encoder_min_latin: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Units less than this share Latin letters keep their fast-stage "
+        "probability at run time; finetune mode leaves such rows out of the encoder's "
+        "training and calibration (0: off).")] = 0.0,
+    encoder_min_vocab: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="The same for units whose words are less than this share whole "
+        "words of the encoder's vocabulary (0: off).")] = 0.0,
     encoder_stop: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="Long texts: no further unit reaches the encoder once the "
         "riskiest scores this probability (1: never stop).")] = 1.0,
@@ -178,6 +185,7 @@ def train_command(
                       folds=folds, target_recall=target_recall, threshold_rows=threshold_rows,
                       encoder_mode=encoder_mode, encoder_min_fast=encoder_min_fast,
                       encoder_stop=encoder_stop, fast_weight=fast_weight,
+                      encoder_min_latin=encoder_min_latin, encoder_min_vocab=encoder_min_vocab,
                       n_substituted=substituted, n_mentions=mentions,
                       finetune=FinetuneConfig(layers=layers, epochs=epochs, seed=seed,
                                               hard_negative_repeats=hard_negative_repeats,

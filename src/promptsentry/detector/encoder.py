@@ -20,9 +20,33 @@ import numpy as np
 
 from promptsentry.detector.int8 import session_source
 
-__all__ = ["Encoder", "SequenceClassifier"]
+__all__ = ["Encoder", "SequenceClassifier", "WordVocabulary"]
 
 _WORD = re.compile(r"[^\W\d_]+")  # a run of letters
+
+
+class WordVocabulary:
+    """The whole-word entries of a word-piece tokenizer's vocabulary, and the share of a text's
+    words that are among them (after the tokenizer's normaliser: lower case, accents stripped
+    for an uncased model); 1.0 for a text without words.
+
+    An English sentence scores 0.8–1.0; a German, Spanish or Polish one 0.0–0.5 — the model
+    reads it as fragments ("regeln" → "reg ##eln"). The detector's window option
+    ``encoder_min_vocab`` reads this at run time, training (``TrainConfig.encoder_min_vocab``)
+    the same way."""
+
+    def __init__(self, tokenizer) -> None:  # type: ignore[no-untyped-def]
+        self._words = frozenset(w for w in tokenizer.get_vocab() if not w.startswith("##"))
+        self._norm = tokenizer.normalizer
+
+    def share(self, text: str) -> float:
+        words = _WORD.findall(text)
+        if not words:
+            return 1.0
+        norm = self._norm
+        hits = sum((norm.normalize_str(w) if norm is not None else w) in self._words
+                   for w in words)
+        return hits / len(words)
 
 
 class _OnnxTextModel:
@@ -51,24 +75,13 @@ class _OnnxTextModel:
         tok.enable_truncation(max_length=max_tokens)
         self._tokenizer = tok
         self.max_tokens = max_tokens
-        self._vocab: frozenset[str] | None = None  # whole-word entries, built on first use
+        self._vocab: WordVocabulary | None = None  # built on first use
 
     def vocab_word_share(self, text: str) -> float:
-        """The share of ``text``'s words that are whole entries of the model's word-piece
-        vocabulary after its normaliser (lower case, accents stripped for an uncased model);
-        1.0 for a text without words.
-
-        An English sentence scores 0.8–1.0; a German, Spanish or Polish one 0.0–0.5 — the
-        model reads it as fragments ("regeln" → "reg ##eln")."""
-        words = _WORD.findall(text)
-        if not words:
-            return 1.0
+        """:meth:`WordVocabulary.share` of ``text`` for this model's tokenizer."""
         if self._vocab is None:
-            self._vocab = frozenset(w for w in self._tokenizer.get_vocab() if not w.startswith("##"))
-        norm = self._tokenizer.normalizer
-        hits = sum((norm.normalize_str(w) if norm is not None else w) in self._vocab
-                   for w in words)
-        return hits / len(words)
+            self._vocab = WordVocabulary(self._tokenizer)
+        return self._vocab.share(text)
 
     def token_ids(self, texts: list[str]) -> list[tuple[int, ...]]:
         """The word-piece ids the model reads for each text (after truncation).

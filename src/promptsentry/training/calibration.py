@@ -94,30 +94,37 @@ def block_threshold(p: np.ndarray, y: np.ndarray, original: np.ndarray,
 
 
 def calibrate(z_fast: np.ndarray, z_enc: np.ndarray | None, y: np.ndarray,
-               cfg: TrainConfig, original: np.ndarray | None = None) -> Calibration:
+               cfg: TrainConfig, original: np.ndarray | None = None,
+               readable: np.ndarray | None = None) -> Calibration:
     """Platt scalings, settle band and block threshold from held-out logits and labels.
 
     ``original`` marks the rows that come from the training files (not augmentation, not the
-    extra benign rows); it matters only for ``cfg.threshold_rows == "corpus"``.
+    extra benign rows); it matters only for ``cfg.threshold_rows == "corpus"``. ``readable``
+    marks the rows the detector's run-time gate sends to the encoder (default: all): the
+    stack is fitted on those, and the others keep their fast-stage probability, as they do
+    at run time.
     """
     if original is None:
         original = np.ones(len(y), dtype=bool)
+    if readable is None:
+        readable = np.ones(len(y), dtype=bool)
     fa, fb = _platt(z_fast, y)
     p_fast = sigmoid(fa * z_fast + fb)
     if z_enc is None:
         return Calibration((fa, fb), None, 0.0, 1.0,
                             block_threshold(p_fast, y, original, cfg), p_fast, p_fast)
+    r = readable
     if cfg.stack == "fit":
-        a_enc, a_fast, c0 = _platt(np.column_stack([z_enc, z_fast]), y)
+        a_enc, a_fast, c0 = _platt(np.column_stack([z_enc[r], z_fast[r]]), y[r])
     else:
         # Equal weights, then one Platt scaling of the sum. A stacker fitted on the training
         # sources learns how much to trust each stage *there*; under leave-one-source-out it
         # generalised worse than the plain sum of logits (docs/MODEL.md).
         # ``fast_weight`` < 1 leans on the encoder (measured on 2.3's fold models: better on
         # two folds of three at 0.25; docs/MODEL.md).
-        a, c0 = _platt(z_enc + cfg.fast_weight * z_fast, y)
+        a, c0 = _platt(z_enc[r] + cfg.fast_weight * z_fast[r], y[r])
         a_enc, a_fast = a, a * cfg.fast_weight
-    p_stack = sigmoid(a_enc * z_enc + a_fast * z_fast + c0)
+    p_stack = np.where(r, sigmoid(a_enc * z_enc + a_fast * z_fast + c0), p_fast)
     low, high = _settle_bounds(p_fast, y, cfg.settle_error)
     if not cfg.settle_attacks:
         # Under leave-one-source-out the fast stage's confident *attack* calls were the

@@ -85,6 +85,12 @@ class TrainConfig:
     """No more units reach the encoder once the riskiest scores this (1: never stop)."""
     unit_penalty: float = 0.3
     unit_penalty_cap: int = 16
+    encoder_min_latin: float = 0.0
+    encoder_min_vocab: float = 0.0
+    """The run-time gate (``Detector._readable``): units whose letters are less than
+    ``encoder_min_latin`` Latin, or whose words are less than ``encoder_min_vocab`` whole words
+    of the encoder's vocabulary, keep their fast-stage probability. Finetune mode trains and
+    calibrates the encoder only on rows that pass the same gate (0, 0: every row)."""
     """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
     max_tokens: int = 256
     augment: bool = True
@@ -221,7 +227,11 @@ class FittedCascade:
                        "encoder_min_fast": cfg.encoder_min_fast,
                        "encoder_stop": cfg.encoder_stop,
                        "unit_penalty": cfg.unit_penalty,
-                       "unit_penalty_cap": cfg.unit_penalty_cap},
+                       "unit_penalty_cap": cfg.unit_penalty_cap,
+                       **({"encoder_min_latin": cfg.encoder_min_latin}
+                          if cfg.encoder_min_latin > 0 else {}),
+                       **({"encoder_min_vocab": cfg.encoder_min_vocab}
+                          if cfg.encoder_min_vocab > 0 else {})},
             "fast": {"file": "fast.npz", "features": cfg.features.to_dict(),
                      "calibration": list(self.fast_cal), "settle_low": self.settle_low,
                      "settle_high": self.settle_high},
@@ -353,6 +363,23 @@ def fit_cascade(
     return FittedCascade(cfg, w, b, (fa, fb), head, stack, low, high, thr, oof)
 
 
+def encoder_readable(texts: Sequence[str], min_latin: float, min_vocab: float) -> np.ndarray:
+    """Which ``texts`` the detector's run-time gate would send to the encoder
+    (``Detector._readable`` with the encoder's tokenizer); all of them when both are 0."""
+    if min_latin <= 0.0 and min_vocab <= 0.0:
+        return np.ones(len(texts), dtype=bool)
+    from tokenizers import Tokenizer
+
+    from promptsentry.detector.encoder import WordVocabulary
+    from promptsentry.detector.model import latin_share
+    from promptsentry.training.export import encoder_source_dir
+
+    vocab = WordVocabulary(Tokenizer.from_file(str(encoder_source_dir() / "tokenizer.json")))
+    return np.array([(min_latin <= 0.0 or latin_share(t) >= min_latin)
+                     and (min_vocab <= 0.0 or vocab.share(t) >= min_vocab) for t in texts],
+                    dtype=bool)
+
+
 def _calib_mask(texts: Sequence[str], percent: int) -> np.ndarray:
     """Rows whose text hashes into the lowest ``percent`` of 100 buckets (stable per text)."""
     return np.array([
@@ -388,7 +415,8 @@ def _fit_finetuned(
     z_fast = fast_logits(X[cal_idx], w, b)
     progress("fast stage", 1, 1)
 
-    clf = finetune([data[i] for i in tr_idx], cfg.finetune, progress)
+    readable = encoder_readable(texts, cfg.encoder_min_latin, cfg.encoder_min_vocab)
+    clf = finetune([data[i] for i in tr_idx if readable[i]], cfg.finetune, progress)
     out = Path(work_dir) if work_dir is not None else Path(
         tempfile.mkdtemp(prefix="promptsentry-classifier-"))
     progress("export", 0, 1)
@@ -406,7 +434,7 @@ def _fit_finetuned(
         z_enc[[pos[i] for i in chunk]] = scorer.logits([texts[i] for i in chunk])
         progress("calibration", len(chunk), len(order))
 
-    cal = calibrate(z_fast, z_enc, yc, cfg, cal_idx < n_rows)
+    cal = calibrate(z_fast, z_enc, yc, cfg, cal_idx < n_rows, readable=readable[cal_idx])
     fa, fb = cal.fast
     stack, low, high, thr = cal.stack, cal.low, cal.high, cal.threshold
     p_fast, p_final = cal.p_fast, cal.p_final
