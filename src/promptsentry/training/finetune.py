@@ -24,7 +24,8 @@ import numpy as np
 
 from promptsentry.training.data import Row
 
-__all__ = ["FinetuneConfig", "FinetunedClassifier", "export_classifier", "finetune"]
+__all__ = ["FinetuneConfig", "FinetunedClassifier", "export_classifier", "finetune",
+           "weighted_step"]
 
 
 @dataclass
@@ -86,6 +87,18 @@ def _weight(row: Row, cfg: FinetuneConfig) -> float:
     return 1.0
 
 
+def weighted_step(loss, params, opt, sched) -> None:  # type: ignore[no-untyped-def]
+    """One optimiser step on ``loss``: backward, gradient norm clipped to 1, learning-rate
+    schedule step, gradients cleared."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+
+
 def finetune(
     rows: Sequence[Row],
     cfg: FinetuneConfig,
@@ -137,12 +150,7 @@ def finetune(
             w = w_all[idx]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 z, y_all[idx], reduction="none")
-            loss = (loss * w).sum() / w.sum()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            weighted_step((loss * w).sum() / w.sum(), params, opt, sched)
             step += 1
             progress("fine-tuning", 1, total)
             if step >= total:
