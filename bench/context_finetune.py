@@ -57,7 +57,7 @@ def finetune_logits(train: list[dict], evaluate: list[dict], *, layers: int, epo
     from transformers import AutoModel, AutoTokenizer
 
     from promptsentry.training.export import encoder_source_dir
-    from promptsentry.training.finetune import weighted_step
+    from promptsentry.training.finetune import optimizer_step
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -93,7 +93,7 @@ def finetune_logits(train: list[dict], evaluate: list[dict], *, layers: int, epo
             loss = torch.nn.functional.cross_entropy(
                 forward([train[i]["text"] for i in idx]), y[idx], reduction="none",
                 label_smoothing=0.05)
-            weighted_step((loss * w[idx]).sum() / w[idx].sum(), params, opt, sched)
+            optimizer_step((loss * w[idx]).sum() / w[idx].sum(), params, opt, sched)
             step += 1
             if step % 50 == 0 or step == total:
                 print(f"[{time.time() - t0:6.0f}s] fine-tuning {step}/{total}", flush=True)

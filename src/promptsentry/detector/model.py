@@ -34,6 +34,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,8 @@ import numpy as np
 
 from promptsentry.detector.features import FeatureConfig, batch_logits
 
-__all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "load_detector"]
+__all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "encoder_can_read",
+           "load_detector"]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 _SPEC_FILE = "model.json"
@@ -345,13 +347,8 @@ class Detector:
     def _readable(self, piece: str) -> bool:
         """Whether the encoder can read ``piece``: its script (``encoder_min_latin``) and its
         words (``encoder_min_vocab``, the share that are whole words of its vocabulary)."""
-        if self.encoder_min_latin > 0.0 and latin_share(piece) < self.encoder_min_latin:
-            return False
-        if self.encoder_min_vocab > 0.0:
-            share = getattr(self._encoder, "vocab_word_share", None)
-            if share is not None and share(piece) < self.encoder_min_vocab:
-                return False
-        return True
+        return encoder_can_read(piece, self.encoder_min_latin, self.encoder_min_vocab,
+                                getattr(self._encoder, "vocab_word_share", None))
 
     def _stacked_all(self, pieces: list[str], units: np.ndarray, z_fast: np.ndarray
                      ) -> np.ndarray:
@@ -359,6 +356,17 @@ class Detector:
         c_enc, c_fast, c0 = self._stack
         z_enc = self.encoder_logits([pieces[int(i)] for i in units])
         return _sigmoid(c_enc * z_enc + c_fast * z_fast[units] + c0)  # type: ignore[return-value]
+
+
+def encoder_can_read(text: str, min_latin: float, min_vocab: float,
+                     vocab_share: Callable[[str], float] | None) -> bool:
+    """The encoder gate: ``text``'s letters are at least ``min_latin`` Latin and its words at
+    least ``min_vocab`` whole words of the encoder's vocabulary (``vocab_share``; not checked
+    without one). A bound of 0 is off. The detector applies it per unit at run time, training
+    (``promptsentry train --encoder-min-latin/--encoder-min-vocab``) per row."""
+    if min_latin > 0.0 and latin_share(text) < min_latin:
+        return False
+    return not (min_vocab > 0.0 and vocab_share is not None and vocab_share(text) < min_vocab)
 
 
 def latin_share(text: str) -> float:

@@ -25,7 +25,7 @@ import numpy as np
 from promptsentry.training.data import Row
 
 __all__ = ["FinetuneConfig", "FinetunedClassifier", "export_classifier", "finetune",
-           "weighted_step"]
+           "optimizer_step"]
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _weight(row: Row, cfg: FinetuneConfig) -> float:
     return 1.0
 
 
-def weighted_step(loss, params, opt, sched) -> None:  # type: ignore[no-untyped-def]
+def optimizer_step(loss, params, opt, sched) -> None:  # type: ignore[no-untyped-def]
     """One optimiser step on ``loss``: backward, gradient norm clipped to 1, learning-rate
     schedule step, gradients cleared."""
     import torch
@@ -150,7 +150,7 @@ def finetune(
             w = w_all[idx]
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 z, y_all[idx], reduction="none")
-            weighted_step((loss * w).sum() / w.sum(), params, opt, sched)
+            optimizer_step((loss * w).sum() / w.sum(), params, opt, sched)
             step += 1
             progress("fine-tuning", 1, total)
             if step >= total:

@@ -85,13 +85,13 @@ class TrainConfig:
     """No more units reach the encoder once the riskiest scores this (1: never stop)."""
     unit_penalty: float = 0.3
     unit_penalty_cap: int = 16
+    """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
     encoder_min_latin: float = 0.0
     encoder_min_vocab: float = 0.0
     """The run-time gate (``Detector._readable``): units whose letters are less than
     ``encoder_min_latin`` Latin, or whose words are less than ``encoder_min_vocab`` whole words
     of the encoder's vocabulary, keep their fast-stage probability. Finetune mode trains and
     calibrates the encoder only on rows that pass the same gate (0, 0: every row)."""
-    """Log-odds correction per ln(units) of the max over a long text's units (detector)."""
     max_tokens: int = 256
     augment: bool = True
     n_indirect: int = 2000
@@ -371,12 +371,11 @@ def encoder_readable(texts: Sequence[str], min_latin: float, min_vocab: float) -
     from tokenizers import Tokenizer
 
     from promptsentry.detector.encoder import WordVocabulary
-    from promptsentry.detector.model import latin_share
+    from promptsentry.detector.model import encoder_can_read
     from promptsentry.training.export import encoder_source_dir
 
     vocab = WordVocabulary(Tokenizer.from_file(str(encoder_source_dir() / "tokenizer.json")))
-    return np.array([(min_latin <= 0.0 or latin_share(t) >= min_latin)
-                     and (min_vocab <= 0.0 or vocab.share(t) >= min_vocab) for t in texts],
+    return np.array([encoder_can_read(t, min_latin, min_vocab, vocab.share) for t in texts],
                     dtype=bool)
 
 
