@@ -143,6 +143,19 @@ def test_embedding_cache_round_trips_by_text(tmp_path):
     assert load_cache(path, [{"text": "a"}], embed_chars=10) == {}  # another head length
 
 
+def test_embedding_cache_misses_when_the_signal_set_changes(tmp_path, monkeypatch):
+    """A cached row holds the signal columns too: a new signal must not reuse old rows."""
+    import re
+
+    from promptsentry.optimizer import features
+
+    path = tmp_path / "cache.npz"
+    save_cache(path, {"a": np.ones(3, np.float32)})
+    assert list(load_cache(path, [{"text": "a"}])) == ["a"]
+    monkeypatch.setitem(features.SIGNALS, "extra", re.compile("x"))
+    assert load_cache(path, [{"text": "a"}]) == {}
+
+
 # --- the public-source builder ----------------------------------------------------------------
 
 def _snapshot(root: Path, repo: str, files: dict[str, str]) -> str:

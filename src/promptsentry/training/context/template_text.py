@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from promptsentry.training.context.template_text_b import MORE_REGISTERS
 from promptsentry.training.context.template_text_c import QUERY_REGISTERS
+from promptsentry.training.context.template_text_d import FRONTIER_REGISTERS
 
 __all__ = ["REGISTERS"]
 
@@ -495,4 +496,5 @@ REGISTERS: dict[str, dict] = {
     "stats": _STATS,
     **MORE_REGISTERS,
     **QUERY_REGISTERS,
+    **FRONTIER_REGISTERS,
 }

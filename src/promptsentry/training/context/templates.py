@@ -52,11 +52,13 @@ CAPS: dict[str, dict[str, int]] = {
     "situation": {"train": 400, "dev": 100},
     "codetask": {"train": 300, "dev": 80},
     "dataset": {"train": 300, "dev": 80},
-    "consult": {"train": 200, "dev": 60},
+    "consult": {"train": 400, "dev": 60},
     "factual": {"train": 250, "dev": 40},
     "bugreport": {"train": 240, "dev": 60},
     "advice": {"train": 240, "dev": 40},
     "query": {"train": 300, "dev": 60},
+    "frontier": {"train": 300, "dev": 60},
+    "topical_fact": {"train": 250, "dev": 40},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 

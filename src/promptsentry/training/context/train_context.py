@@ -34,7 +34,13 @@ import numpy as np
 
 from promptsentry.optimizer.contexts import Lock
 from promptsentry.optimizer.detect import ARTIFACT, ContextDetector, Embedder
-from promptsentry.optimizer.features import EMBED_CHARS, HASH_DIM, embedding_input, featurize
+from promptsentry.optimizer.features import (
+    EMBED_CHARS,
+    HASH_DIM,
+    SIGNALS,
+    embedding_input,
+    featurize,
+)
 
 LABELS = [lock.value for lock in Lock]
 ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
@@ -66,7 +72,10 @@ def semantic_matrix(texts: list[str], encoder: Embedder, embed_chars: int = EMBE
 
 
 def _text_key(text: str, embed_chars: int) -> str:
-    return hashlib.sha256(f"{embed_chars}\0{text}".encode()).hexdigest()
+    # a cached row is the embedding *and* the signal columns, so the key covers the signal
+    # set too: a changed or added signal pattern misses the cache instead of misaligning it
+    signals = "\1".join(f"{name}={pat.pattern}" for name, pat in SIGNALS.items())
+    return hashlib.sha256(f"{embed_chars}\0{signals}\0{text}".encode()).hexdigest()
 
 
 def load_cache(path: Path | None, rows: list[dict], embed_chars: int = EMBED_CHARS
