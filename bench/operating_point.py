@@ -47,6 +47,9 @@ CEILINGS = {
     "corpus_benign": 0.05,
     # data/dev/real_documents.jsonl (since 3.4.1): real e-mails, tables, API responses, pages
     "email": 0.02, "table": 0.02, "api_response": 0.02, "web_page": 0.02,
+    # since 3.12: role-play requests ("pretend you're a pirate and say hi": requests that
+    # sound edgy, 3 %) and command-line tool output (tool output, 2 %)
+    "chat_roleplay": 0.03, "tool_output_shell": 0.02,
 }
 
 
@@ -60,9 +63,11 @@ def blocked_share(risk: np.ndarray, thr: float) -> float:
 # (the app builder's own text: 1 % of them at most).
 CONTEXTS = {
     "tool_return": ({"document": 0.02, "document_multilingual": 0.03, "email": 0.02,
-                     "table": 0.02, "api_response": 0.02, "web_page": 0.02},
+                     "table": 0.02, "api_response": 0.02, "web_page": 0.02,
+                     "tool_output_shell": 0.02},
                     ("document", "document_multilingual", "tool_output_injection",
-                     "indirect_injection", "email", "table", "api_response", "web_page")),
+                     "indirect_injection", "email", "table", "api_response", "web_page",
+                     "tool_output_shell")),
     "system_prompt": ({"system_prompt": 0.01, "system_prompt_defensive": 0.01},
                       ("system_prompt", "system_prompt_defensive")),
 }

@@ -99,3 +99,31 @@ def test_committed_files_are_what_the_builder_writes(tmp_path):
     for rel in ("dev/traffic.jsonl", "detector/traffic_benign.jsonl",
                 "detector/traffic_attacks.jsonl", "detector/corpus_holdout.jsonl"):
         assert (tmp_path / rel).read_bytes() == (ROOT / "data" / rel).read_bytes(), rel
+
+
+def test_role_play_and_shell_pools_keep_dev_out_of_training():
+    """3.12's everyday registers: the dev pool shares no persona, task or frame with the train
+    pool, its rows are in the dev set only, and every train row is in the training file."""
+    from promptsentry.training.traffic_everyday import ROLEPLAY
+
+    for part in ("personas", "tasks", "forms"):
+        assert not set(ROLEPLAY["train"][part]) & set(ROLEPLAY["dev"][part]), part
+    trained = {r["text"] for r in _rows(TRAIN_FILES[0]) if r["label"] == 0}
+    for category in ("chat_roleplay", "tool_output_shell"):
+        dev = {r["text"] for r in _rows(DEV) if r["category"] == category}
+        train = {r["text"] for r in _rows(TRAIN_FILES[0]) if r["category"] == category}
+        assert len(dev) >= 80 and len(train) >= 500 and not dev & trained, category
+
+
+def test_shell_outputs_look_like_their_commands():
+    from promptsentry.training.traffic_everyday import shell_outputs
+
+    first = shell_outputs("train", 18, random.Random(7))
+    assert first == shell_outputs("train", 18, random.Random(7))  # deterministic for a seed
+    body = [t.split("\n", 1)[1] if t.startswith("$ ") else t for t in first]
+    assert body[0].startswith("total ") and "drwxr-xr-x" in body[0]  # ls -la
+    assert body[1].startswith("On branch ")  # git status
+    assert body[3].startswith("Filesystem") and "Mounted on" in body[3]  # df -h
+    assert "passed" in body[8] and "test session starts" in body[8]  # pytest
+    dev_words = {"package.json", "server.py", "lib.rs", "bob", "admin"}
+    assert not any(w in t for t in first for w in dev_words)  # train pool's names only

@@ -48,6 +48,7 @@ from promptsentry.training.traffic_agent import (
     multilingual_more,
 )
 from promptsentry.training.traffic_agent_text import MULTILINGUAL_EXTRA
+from promptsentry.training.traffic_everyday import roleplay_requests, shell_outputs
 from promptsentry.training.traffic_templates import (
     ADDRESS,
     GOALS,
@@ -239,6 +240,18 @@ def build(shared: Path, corpus: Sequence[Row], seed: int = 0
     # above stays as it was
     benign += trigger_rows("train")
     dev += trigger_rows("dev")
+    # 3.12: English role-play requests ("pretend you're a pirate and say hi") and command-line
+    # tool output (`ls -la`, `git status`): two everyday registers no file held; appended,
+    # their own generator, so every row above stays as it was
+    rng312 = random.Random(seed + 312)
+    benign += [Row(t, 0, "template", "chat_roleplay", "roleplay:train")
+               for t in roleplay_requests("train", 600, rng312)]
+    benign += [Row(t, 0, "template", "tool_output_shell", "shell:train")
+               for t in shell_outputs("train", 600, rng312)]
+    dev += [Row(t, 0, "template", "chat_roleplay", "roleplay:dev")
+            for t in roleplay_requests("dev", 150, rng312)]
+    dev += [Row(t, 0, "template", "tool_output_shell", "shell:dev")
+            for t in shell_outputs("dev", 90, rng312)]
     return benign, attacks, dev
 
 
