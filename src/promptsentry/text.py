@@ -24,3 +24,13 @@ def replace_lone_surrogates(text: str) -> str:
     """``text`` with every lone UTF-16 surrogate replaced by U+FFFD, so it can be encoded as
     UTF-8 (JSON serialisers and databases refuse lone surrogates)."""
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def latin_share(text: str) -> float:
+    """The share of ``text``'s letters that are Latin (1.0 for a text without letters): what
+    an English word-piece encoder can read. The detector's and context detection's encoder
+    gates read it."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for c in letters if ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00) / len(letters)

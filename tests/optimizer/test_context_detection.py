@@ -92,6 +92,16 @@ def test_bundled_encoder_still_matches_the_semantic_weights():
     ("who played the joker in the dark knight", "general"),
     ("what is the longest river in africa", "general"),
     ("what language is spoken in brazil", "general"),
+    # Chinese prompts of our own, none trained on (2026-12-07 d: the encoder gate and ten
+    # Chinese training prompts per lock; the artifact before sent the first three to
+    # image_video)
+    ("请综述近五年关于肠道菌群与抑郁症关系的研究进展，并列出主要参考文献。", "research"),
+    ("请调研全球固态电池产业的发展现状，分析主要企业的技术路线和市场格局。", "research"),
+    ("根据这份销售数据表，分析各地区的季度增长趋势。", "data_analysis"),
+    ("帮我写一个Python函数，计算列表中所有偶数的和。", "code"),
+    ("写一首关于秋天的诗。", "creative"),
+    ("一只在雪地里奔跑的红色狐狸，电影感光线，4k", "image_video"),
+    ("去日本旅游需要办签证吗？", "general"),
 ])
 def test_obvious_prompts_land_in_their_lock(prompt, lock):
     det = default_detector().detect(prompt)
@@ -155,6 +165,32 @@ def test_a_prompt_the_lexical_half_settles_skips_the_encoder():
                            lexical_settle=1.0)
     always._b[0] = 10.0
     assert always.detect("a " * 50).embedding is not None and enc.seen
+
+
+def test_a_prompt_the_encoder_cannot_read_is_scored_by_the_lexical_half_alone():
+    """The encoder gate: less than ``encoder_min_latin`` of the letters Latin (Chinese here)
+    → no encoder call, and the semantic half's pull does not reach the answer."""
+    enc = RecordingEncoder()
+    ew = np.zeros((8 + len(SIGNALS), 6), np.float32)
+    ew[:8, 4] = 50.0  # any embedding pushes hard towards image_video
+    det = _lexical_only(embed_weights=ew, alpha=1.0, encoder=enc, encoder_min_latin=0.5)
+    det.lexical_settle = 1.0
+    assert det.detect("请综述近五年关于肠道菌群与抑郁症关系的研究进展").category is not Lock.IMAGE_VIDEO
+    assert enc.seen == []
+    assert det.detect("please review the research on gut bacteria").category is Lock.IMAGE_VIDEO
+    assert len(enc.seen) == 1
+    det.encoder_min_latin = 0.0  # off: every prompt may reach the encoder
+    assert det.detect("请综述近五年的研究进展").category is Lock.IMAGE_VIDEO
+
+
+def test_the_encoder_gate_is_kept_in_the_artifact(tmp_path):
+    from promptsentry.training.context.train_context import save
+
+    det = _lexical_only(encoder_min_latin=0.5)
+    path = tmp_path / "m.npz"
+    save(det, path, {})
+    assert ContextDetector.load(path).encoder_min_latin == 0.5
+    assert default_detector().encoder_min_latin == 0.5  # the shipped artifact uses it
 
 
 def test_lexical_only_detector_never_calls_the_encoder():
@@ -231,3 +267,22 @@ def test_training_command_runs_end_to_end(tmp_path, monkeypatch):
         is Lock.CODE
     assert det.detect("Photorealistic portrait of a robot, 85mm, bokeh, 8k.").category \
         is Lock.IMAGE_VIDEO
+
+
+def test_training_keeps_what_the_encoder_cannot_read_from_the_semantic_half(tmp_path,
+                                                                           monkeypatch):
+    """``--encoder-min-latin``: rows the run-time gate keeps from the encoder never reach it
+    in training either (neither the semantic fit nor the fusion on calib), and the gate is
+    written into the artifact."""
+    rows = _tiny_corpus()
+    for i, r in enumerate(rows[:40]):
+        r["text"] = f"请写一个关于第{i}只猫的故事" if r["label"] == "creative" else r["text"]
+    data = tmp_path / "contexts.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    out = tmp_path / "model.npz"
+    enc = RecordingEncoder()
+    monkeypatch.setattr("promptsentry.encoders.sentence_encoder", lambda **_: enc)
+    train_context.main(["--data", str(data), "--out", str(out), "--metrics",
+                        str(tmp_path / "m.json"), "--loso", "", "--encoder-min-latin", "0.5"])
+    assert enc.seen and not any("猫" in t for t in enc.seen)
+    assert ContextDetector.load(out, encoder=enc).encoder_min_latin == 0.5

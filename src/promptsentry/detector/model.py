@@ -41,9 +41,10 @@ from pathlib import Path
 import numpy as np
 
 from promptsentry.detector.features import FeatureConfig, batch_logits
+from promptsentry.text import latin_share
 
 __all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "encoder_can_read",
-           "load_detector"]
+           "latin_share", "load_detector"]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 _SPEC_FILE = "model.json"
@@ -368,13 +369,6 @@ def encoder_can_read(text: str, min_latin: float, min_vocab: float,
         return False
     return not (min_vocab > 0.0 and vocab_share is not None and vocab_share(text) < min_vocab)
 
-
-def latin_share(text: str) -> float:
-    """The share of ``text``'s letters that are Latin (1.0 for a text without letters)."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 1.0
-    return sum(1 for c in letters if ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00) / len(letters)
 
 
 def head_logits(head: dict[str, np.ndarray], emb: np.ndarray) -> np.ndarray:

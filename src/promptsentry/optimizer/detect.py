@@ -27,7 +27,9 @@ The encoder is most of the cost of a detection (≈ 5 ms of ≈ 8 ms for a 2 KB 
 semantic half only runs when the lexical half alone is less than :data:`LEXICAL_SETTLE` sure
 (its own softmax at the fitted temperature): on the 1,915 labelled rows of
 ``data/optimizer/contexts.jsonl`` outside the training split that settled 45 % of the dev
-prompts and changed no decision (docs/BENCHMARKS.md, *Rules-engine latency*).
+prompts and changed no decision (docs/BENCHMARKS.md, *Rules-engine latency*). Nor does it run
+on a prompt the English encoder cannot read (less than ``encoder_min_latin`` of its letters
+Latin: Chinese, Japanese, Russian…), which the lexical half scores alone, in training too.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from promptsentry.optimizer.features import (
     embedding_input,
     featurize,
 )
+from promptsentry.text import latin_share
 
 __all__ = ["ARTIFACT", "LEXICAL_SETTLE", "PROTOTYPE_SCALE", "ContextDetection", "ContextDetector", "Embedder",
            "default_detector"]
@@ -127,7 +130,7 @@ class ContextDetector:
                  prototypes: np.ndarray | None = None,
                  prototype_labels: np.ndarray | None = None,
                  prototype_scale: float = PROTOTYPE_SCALE,
-                 general_floor: float = 0.0) -> None:
+                 general_floor: float = 0.0, encoder_min_latin: float = 0.0) -> None:
         if weights.shape != (HASH_DIM, len(labels)):
             raise ValueError(f"weights shape {weights.shape} does not match "
                              f"({HASH_DIM}, {len(labels)})")
@@ -162,6 +165,10 @@ class ContextDetector:
                               else np.asarray(prototype_labels, dtype=np.int64))
         self.prototype_scale = float(prototype_scale)
         self.general_floor = float(general_floor)
+        #: the encoder gate: a prompt whose letters are less than this share Latin is scored
+        #: by the lexical half alone (the English encoder reads Chinese, Japanese or Russian as
+        #: a few known characters, and its vote there pulled toward ``image_video``); 0 is off
+        self.encoder_min_latin = float(encoder_min_latin)
         self._general = self.labels.index(Lock.GENERAL) if Lock.GENERAL in self.labels else -1
         self.temperature = float(temperature)
         self.metadata = metadata or {}
@@ -185,7 +192,8 @@ class ContextDetector:
                        prototypes=z["prototypes"] if protos else None,
                        prototype_labels=z["prototype_labels"] if protos else None,
                        prototype_scale=float(meta.get("prototype_scale", PROTOTYPE_SCALE)),
-                       general_floor=float(meta.get("general_floor", 0.0)))
+                       general_floor=float(meta.get("general_floor", 0.0)),
+                       encoder_min_latin=float(meta.get("encoder_min_latin", 0.0)))
 
     @property
     def encoder(self) -> Embedder | None:
@@ -231,10 +239,15 @@ class ContextDetector:
             raise ValueError("this detector has no semantic half")
         return self.semantic_features(embedding, signals) @ self._ew + self._eb
 
+    def encoder_reads(self, text: str) -> bool:
+        """Whether the semantic half may score ``text`` (:attr:`encoder_min_latin`)."""
+        return self.encoder_min_latin <= 0.0 or latin_share(text) >= self.encoder_min_latin
+
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)
         embedding = None
-        if self.uses_encoder and self._softmax(z).max() < self.lexical_settle:
+        if (self.uses_encoder and self._softmax(z).max() < self.lexical_settle
+                and self.encoder_reads(text)):
             embedding = self._embed([text])[0]
             z = z + self.alpha * self.semantic_logits(embedding, signals)
         return z, counts, embedding

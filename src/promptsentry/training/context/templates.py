@@ -33,7 +33,12 @@ import random
 import string
 
 from promptsentry.training.context.common import dedupe_key
-from promptsentry.training.context.template_multilingual import DEV_FROM, EXTRA_TRAIN, PROMPTS
+from promptsentry.training.context.template_multilingual import (
+    DEV_FROM,
+    EXTRA_TRAIN,
+    EXTRA_TRAIN_ZH,
+    PROMPTS,
+)
 from promptsentry.training.context.template_text import REGISTERS
 
 __all__ = ["CAPS", "DEV_SPLIT", "POOLS", "template_rows"]
@@ -120,6 +125,9 @@ def _multilingual_rows(pool: str) -> list[dict]:
             if pool == "train":
                 for i, text in enumerate(EXTRA_TRAIN.get(lang, {}).get(label, ())):
                     rows.append(_row(text, label, family, f"{lang}:{label}:x{i}", pool))
+                if lang == "zh":
+                    for i, text in enumerate(EXTRA_TRAIN_ZH[label]):
+                        rows.append(_row(text, label, family, f"{lang}:{label}:d{i}", pool))
     return rows
 
 

@@ -41,6 +41,7 @@ from promptsentry.optimizer.features import (
     embedding_input,
     featurize,
 )
+from promptsentry.text import latin_share
 
 LABELS = [lock.value for lock in Lock]
 ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
@@ -167,6 +168,10 @@ class TrainConfig:
     prototypes: bool = False
     #: fit the abstain band (``general_floor``) on calib
     fit_general_floor: bool = False
+    #: the encoder gate (``ContextDetector.encoder_min_latin``): rows whose letters are less
+    #: than this share Latin train the lexical half only and are fused without the semantic
+    #: half on calib, as at run time (0: off)
+    encoder_min_latin: float = 0.0
 
 
 GENERAL_FLOORS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -220,6 +225,10 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
     calib_y = np.array([LABELS.index(r["label"]) for r in calib_rows])
     calib_lex = np.vstack([lexical.lexical_logits(r["text"])[0] for r in calib_rows])
     embed_weights = embed_bias = calib_sem = protos = proto_labels = None
+
+    def readable(text: str) -> bool:
+        return config.encoder_min_latin <= 0.0 or latin_share(text) >= config.encoder_min_latin
+
     if config.semantic:
         if encoder is None:
             from promptsentry.encoders import sentence_encoder
@@ -249,19 +258,26 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
             return np.hstack([base, np.vstack([shape.prototype_similarities(e)
                                                for e in base[:, :dim]])])
 
-        sem_rows = [r for r in train_rows if r.get("source") not in config.embed_skip]
+        sem_rows = [r for r in train_rows if r.get("source") not in config.embed_skip
+                    and readable(r["text"])]
         embed_weights, embed_bias = _fit_lr(
             sem(sem_rows), np.array([LABELS.index(r["label"]) for r in sem_rows]),
             config.C_embed,
             row_weights(sem_rows, config)
             if config.source_weights or config.family_balance else None)
-        calib_sem = sem(calib_rows) @ embed_weights + embed_bias
+        # a calib row the gate keeps from the encoder is fused without the semantic half
+        calib_sem = np.zeros((len(calib_rows), len(LABELS)), np.float32)
+        seen = np.array([readable(r["text"]) for r in calib_rows], dtype=bool)
+        if seen.any():
+            calib_sem[seen] = (sem([r for r, s in zip(calib_rows, seen) if s]) @ embed_weights
+                               + embed_bias)
     alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y)
     detector = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
                                temperature, {"labels": LABELS, "embed_chars": config.embed_chars},
                                embed_weights=embed_weights, embed_bias=embed_bias, alpha=alpha,
                                embed_chars=config.embed_chars, encoder=encoder,
-                               prototypes=protos, prototype_labels=proto_labels)
+                               prototypes=protos, prototype_labels=proto_labels,
+                               encoder_min_latin=config.encoder_min_latin)
     if config.fit_general_floor and calib_rows:
         fit_general_floor(detector, calib_rows)
     return detector
@@ -277,7 +293,8 @@ def save(detector: ContextDetector, path: Path, metadata: dict) -> None:
     meta = {**metadata, "labels": LABELS, "embed_chars": detector.embed_chars,
             "general_floor": detector.general_floor,
             "prototype_scale": detector.prototype_scale,
-            "lexical_settle": detector.lexical_settle}
+            "lexical_settle": detector.lexical_settle,
+            "encoder_min_latin": detector.encoder_min_latin}
     if detector.uses_encoder:
         probe = detector._embed([ENCODER_PROBE])[0]
         meta["encoder_probe"] = {"text": ENCODER_PROBE,
@@ -364,6 +381,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="add the label-description prototype similarities to the semantic half")
     ap.add_argument("--general-floor", action="store_true",
                     help="fit the abstain band's general floor on calib")
+    ap.add_argument("--encoder-min-latin", type=float, default=0.0,
+                    help="the encoder gate: prompts whose letters are less than this share "
+                         "Latin are scored by the lexical half alone (0: off)")
     ap.add_argument("--embedding-cache", type=Path,
                     help="an .npz of the semantic rows (embedding + signals) by text hash, "
                          "read before and written after training")
@@ -382,7 +402,8 @@ def main(argv: list[str] | None = None) -> None:
                              (name, float(w)) for name, w in
                              (item.split("=") for item in args.source_weight.split(",") if item)),
                          family_balance=args.family_balance, prototypes=args.prototypes,
-                         fit_general_floor=args.general_floor)
+                         fit_general_floor=args.general_floor,
+                         encoder_min_latin=args.encoder_min_latin)
     cache = load_cache(args.embedding_cache, rows, args.embed_chars)
     detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
     metrics: dict = {
