@@ -578,3 +578,33 @@ def test_public_attacks_file_holds_only_attacks_of_the_named_repositories():
         assert f"@{commits[name]}" in r.origin
         assert "[INSERT PROMPT HERE]" not in r.text and "{NEW_INSTRUCTION}" not in r.text
     assert len({" ".join(r.text.casefold().split()) for r in rows}) == len(rows)
+
+
+def test_the_card_records_the_input_files_as_training_read_them(tmp_path: Path, monkeypatch):
+    """A file rebuilt while the model trains (an hour on one core) must not be recorded with
+    rows the model never saw: the card's hashes and row counts are taken at read time."""
+    from promptsentry.training import data as data_module
+    from promptsentry.training import pipeline
+
+    data = tmp_path / "tiny.jsonl"
+    write_rows(data, _generate(160, 7))
+    extra = tmp_path / "traffic.jsonl"
+    write_rows(extra, [Row(f"could you book a table for {i} people", 0, "t", "chat")
+                       for i in range(40)])
+    before = data_module.sha256_file(extra)
+    fit = pipeline.fit_cascade
+
+    def fit_then_rebuild(*args, **kwargs):
+        model = fit(*args, **kwargs)
+        write_rows(extra, [Row(f"a new row {i}", 0, "t", "chat") for i in range(90)])
+        return model
+
+    monkeypatch.setattr(pipeline, "fit_cascade", fit_then_rebuild)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(_app(), ["train", "--data", str(data), "--out", str(out),
+                                         "--no-encoder", "--threshold-rows", "corpus",
+                                         "--folds", "3", "--extra-benign", str(extra)])
+    assert result.exit_code == 0, result.output
+    entry = json.loads((out / "model_card.json").read_text())["extra_benign"][0]
+    assert entry["rows"] == 40 and entry["sha256"] == before
+    assert data_module.sha256_file(extra) != before  # the file did change meanwhile

@@ -169,6 +169,21 @@ def train_command(
                 console.print(f"{p.name}: {len(benign)} rows kept ({sampling[p.stem]} %, "
                               f"categories in full: {', '.join(extra_benign_full or []) or '—'})")
             extra += benign
+        # the files' provenance as they are read, not after an hour of training (a file
+        # rebuilt meanwhile would be recorded with rows the model never saw)
+        inputs = {
+            "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+                     for p in data],
+            "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
+            "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+                         for p in (exclude or [])],
+            "extra_benign": [{"path": str(p), "sha256": sha256_file(p),
+                              "rows": len(read_rows(p)),
+                              **({"percent": sampling[p.stem],
+                                  "full_categories": list(extra_benign_full or [])}
+                                 if p.stem in sampling else {})}
+                             for p in (extra_benign or [])],
+        }
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -213,16 +228,7 @@ def train_command(
                 }
     card = {
         "name": "promptsentry-detector",
-        "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
-                 for p in data],
-        "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
-        "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
-                     for p in (exclude or [])],
-        "extra_benign": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p)),
-                          **({"percent": sampling[p.stem],
-                              "full_categories": list(extra_benign_full or [])}
-                             if p.stem in sampling else {})}
-                         for p in (extra_benign or [])],
+        **inputs,
         "rows_used": len(rows),
         "rows_by_label": {"attack": sum(r.label for r in rows),
                           "benign": sum(1 - r.label for r in rows)},
