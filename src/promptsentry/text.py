@@ -34,3 +34,9 @@ def latin_share(text: str) -> float:
     if not letters:
         return 1.0
     return sum(1 for c in letters if ord(c) < 0x250 or 0x1E00 <= ord(c) < 0x1F00) / len(letters)
+
+
+def latin_enough(text: str, min_share: float) -> bool:
+    """Whether at least ``min_share`` of ``text``'s letters are Latin (a bound of 0 is off):
+    the Latin half of the detector's and context detection's encoder gates."""
+    return min_share <= 0.0 or latin_share(text) >= min_share

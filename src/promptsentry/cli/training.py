@@ -158,27 +158,29 @@ def train_command(
         raise typer.BadParameter("--threshold-rows must be all or corpus")
     sampling = _parse_percents(extra_benign_percent or [], extra_benign or [])
     try:
-        rows = [r for p in data for r in read_rows(p)]
-        held = {r.text for p in (holdout or []) for r in read_rows(p)}
-        excluded = {r.text for p in (exclude or []) for r in read_rows(p)}
+        # every input file read once; its rows, hash and count taken now, not after an hour
+        # of training (a file rebuilt meanwhile would be recorded with rows the model never saw)
+        read = {p: read_rows(p) for p in [*data, *(holdout or []), *(exclude or []),
+                                          *(extra_benign or [])]}
+        rows = [r for p in data for r in read[p]]
+        held = {r.text for p in (holdout or []) for r in read[p]}
+        excluded = {r.text for p in (exclude or []) for r in read[p]}
         extra = []
         for p in extra_benign or []:
-            benign = [r for r in read_rows(p) if r.label == 0]
+            benign = [r for r in read[p] if r.label == 0]
             if p.stem in sampling:
                 benign = thin_rows(benign, sampling[p.stem], extra_benign_full or [])
                 console.print(f"{p.name}: {len(benign)} rows kept ({sampling[p.stem]} %, "
                               f"categories in full: {', '.join(extra_benign_full or []) or '—'})")
             extra += benign
-        # the files' provenance as they are read, not after an hour of training (a file
-        # rebuilt meanwhile would be recorded with rows the model never saw)
         inputs = {
-            "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+            "data": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read[p])}
                      for p in data],
             "holdout": [{"path": str(p), "sha256": sha256_file(p)} for p in (holdout or [])],
-            "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read_rows(p))}
+            "excluded": [{"path": str(p), "sha256": sha256_file(p), "rows": len(read[p])}
                          for p in (exclude or [])],
             "extra_benign": [{"path": str(p), "sha256": sha256_file(p),
-                              "rows": len(read_rows(p)),
+                              "rows": len(read[p]),
                               **({"percent": sampling[p.stem],
                                   "full_categories": list(extra_benign_full or [])}
                                  if p.stem in sampling else {})}

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from promptsentry.detector.features import FeatureConfig, batch_logits
-from promptsentry.text import latin_share
+from promptsentry.text import latin_enough, latin_share
 
 __all__ = ["ARTIFACTS_DIR", "Detection", "Detector", "DetectorError", "encoder_can_read",
            "latin_share", "load_detector"]
@@ -365,7 +365,7 @@ def encoder_can_read(text: str, min_latin: float, min_vocab: float,
     least ``min_vocab`` whole words of the encoder's vocabulary (``vocab_share``; not checked
     without one). A bound of 0 is off. The detector applies it per unit at run time, training
     (``promptsentry train --encoder-min-latin/--encoder-min-vocab``) per row."""
-    if min_latin > 0.0 and latin_share(text) < min_latin:
+    if not latin_enough(text, min_latin):
         return False
     return not (min_vocab > 0.0 and vocab_share is not None and vocab_share(text) < min_vocab)
 

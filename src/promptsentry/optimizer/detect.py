@@ -50,7 +50,7 @@ from promptsentry.optimizer.features import (
     embedding_input,
     featurize,
 )
-from promptsentry.text import latin_share
+from promptsentry.text import latin_enough
 
 __all__ = ["ARTIFACT", "LEXICAL_SETTLE", "PROTOTYPE_SCALE", "ContextDetection", "ContextDetector", "Embedder",
            "default_detector"]
@@ -241,7 +241,7 @@ class ContextDetector:
 
     def encoder_reads(self, text: str) -> bool:
         """Whether the semantic half may score ``text`` (:attr:`encoder_min_latin`)."""
-        return self.encoder_min_latin <= 0.0 or latin_share(text) >= self.encoder_min_latin
+        return latin_enough(text, self.encoder_min_latin)
 
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)

@@ -41,7 +41,7 @@ from promptsentry.optimizer.features import (
     embedding_input,
     featurize,
 )
-from promptsentry.text import latin_share
+from promptsentry.text import latin_enough
 
 LABELS = [lock.value for lock in Lock]
 ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
@@ -72,10 +72,13 @@ def semantic_matrix(texts: list[str], encoder: Embedder, embed_chars: int = EMBE
     return np.hstack([np.vstack(emb), sig]).astype(np.float32)
 
 
-def _text_key(text: str, embed_chars: int) -> str:
+def _signal_signature() -> str:
     # a cached row is the embedding *and* the signal columns, so the key covers the signal
     # set too: a changed or added signal pattern misses the cache instead of misaligning it
-    signals = "\1".join(f"{name}={pat.pattern}" for name, pat in SIGNALS.items())
+    return "\1".join(f"{name}={pat.pattern}" for name, pat in SIGNALS.items())
+
+
+def _text_key(text: str, embed_chars: int, signals: str) -> str:
     return hashlib.sha256(f"{embed_chars}\0{signals}\0{text}".encode()).hexdigest()
 
 
@@ -88,8 +91,9 @@ def load_cache(path: Path | None, rows: list[dict], embed_chars: int = EMBED_CHA
         index = {k: i for i, k in enumerate(z["keys"].tolist())}
         matrix = z["rows"]
     out = {}
+    signals = _signal_signature()
     for r in rows:
-        i = index.get(_text_key(r["text"], embed_chars))
+        i = index.get(_text_key(r["text"], embed_chars, signals))
         if i is not None:
             out[r["text"]] = matrix[i]
     return out
@@ -102,7 +106,8 @@ def save_cache(path: Path, cache: dict[str, np.ndarray], embed_chars: int = EMBE
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     texts = list(cache)
-    np.savez(path, keys=np.array([_text_key(t, embed_chars) for t in texts]),
+    signals = _signal_signature()
+    np.savez(path, keys=np.array([_text_key(t, embed_chars, signals) for t in texts]),
              rows=np.vstack([cache[t] for t in texts]).astype(np.float32))
 
 
@@ -227,7 +232,7 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
     embed_weights = embed_bias = calib_sem = protos = proto_labels = None
 
     def readable(text: str) -> bool:
-        return config.encoder_min_latin <= 0.0 or latin_share(text) >= config.encoder_min_latin
+        return latin_enough(text, config.encoder_min_latin)
 
     if config.semantic:
         if encoder is None:
