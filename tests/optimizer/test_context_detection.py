@@ -102,6 +102,14 @@ def test_bundled_encoder_still_matches_the_semantic_weights():
     ("写一首关于秋天的诗。", "creative"),
     ("一只在雪地里奔跑的红色狐狸，电影感光线，4k", "image_video"),
     ("去日本旅游需要办签证吗？", "general"),
+    # story premises told as a scene and a causal question about a dataset, our own wording,
+    # none trained on (the registers of 2026-12-08 e; the artifact before also got them)
+    ('"Don\'t turn around," the voice in the elevator said. "And whatever you do, don\'t '
+     'press thirteen."', "creative"),
+    ("You're the last barber on a space station where nobody's hair grows anymore. Today a "
+     "customer walks in with a beard.", "creative"),
+    ("In the churn data, is the effect of the new pricing plan on cancellations confounded "
+     "by account age?", "data_analysis"),
 ])
 def test_obvious_prompts_land_in_their_lock(prompt, lock):
     det = default_detector().detect(prompt)

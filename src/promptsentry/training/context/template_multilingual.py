@@ -7,7 +7,7 @@ last two to the ``dev`` pool (different prompts, never trained on).
 
 from __future__ import annotations
 
-__all__ = ["DEV_FROM", "EXTRA_TRAIN", "PROMPTS"]
+__all__ = ["DEV_FROM", "EXTRA_TRAIN", "EXTRA_TRAIN_CREATIVE", "EXTRA_TRAIN_ZH", "PROMPTS"]
 
 #: prompts at this index and after are the dev pool
 DEV_FROM = 3
@@ -677,4 +677,46 @@ EXTRA_TRAIN_ZH: dict[str, tuple[str, ...]] = {
         "谢谢你的帮助！",
         "第一次见女朋友的父母应该带什么礼物？",
     ),
+}
+
+#: 2026-12-08 (ninth session): four more requests per language for a piece of creative
+#: writing named by its form (fable, poem, fairy tale, scene, monologue, song), written after
+#: the English premise registers of ``template_text_e`` were seen pulling the dev pool's
+#: "write a fable / a scene / a fairy tale" requests in German, Spanish, Italian, French,
+#: Portuguese, Russian and Japanese away from ``creative`` (7 of 96 dev rows). Our own
+#: prompts, none of them a dev-pool prompt; train pool only.
+EXTRA_TRAIN_CREATIVE: dict[str, tuple[str, ...]] = {
+    "de": ("Schreib ein Märchen über eine Prinzessin, die lieber Schmiedin werden will.",
+           "Verfasse ein kurzes Gedicht über den ersten Schnee in der Stadt.",
+           "Schreib eine Szene, in der sich zwei alte Freunde nach zwanzig Jahren am Bahnhof "
+           "wiedertreffen.",
+           "Erfinde einen Monolog für einen Bösewicht, der sich für seine Taten rechtfertigt."),
+    "es": ("Escribe un cuento infantil sobre una tortuga que quiere volar.",
+           "Escribe un poema sobre el mar en invierno, con rima.",
+           "Inventa una fábula con un lobo y un cordero que se hacen amigos.",
+           "Escribe un monólogo de un faro que lleva cien años solo."),
+    "fr": ("Écris une fable où un corbeau apprend à partager son fromage.",
+           "Rédige un poème sur une gare la nuit.",
+           "Écris une scène de théâtre entre une reine et son bouffon.",
+           "Invente une histoire courte sur un facteur qui lit les lettres des autres."),
+    "it": ("Scrivi una favola su una volpe che impara a dire la verità.",
+           "Scrivi una poesia sull'estate in un paese di mare.",
+           "Inventa un racconto breve su un orologiaio che ripara i ricordi.",
+           "Scrivi la scena di un litigio tra due fratelli gemelli."),
+    "pt": ("Escreva um conto de fadas sobre um dragão que tem medo do fogo.",
+           "Escreva um poema sobre a saudade de casa.",
+           "Crie um diálogo engraçado entre um gato e um aspirador de pó.",
+           "Escreva uma fábula sobre uma formiga que decide tirar férias."),
+    "ru": ("Напиши басню о вороне, которая научилась считать.",
+           "Сочини стихотворение о первом снеге в деревне.",
+           "Напиши сцену встречи двух старых друзей на вокзале.",
+           "Придумай рассказ о мальчике, который нашёл дверь в другой мир."),
+    "ja": ("海を見たことがない猫の童話を書いてください。",
+           "春の雨についての短い詩を書いてください。",
+           "二人の兄弟が十年ぶりに再会する場面を脚本にしてください。",
+           "時間を止められる少女の短編小説を書いてください。"),
+    "zh": ("写一篇关于一只想当厨师的小老鼠的童话。",
+           "写一首关于秋天落叶的短诗。",
+           "写一段两个老朋友在火车站重逢的对话。",
+           "创作一个关于会说话的图书馆的短篇故事。"),
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 from promptsentry.training.context.template_text_b import MORE_REGISTERS
 from promptsentry.training.context.template_text_c import QUERY_REGISTERS
 from promptsentry.training.context.template_text_d import FRONTIER_REGISTERS
+from promptsentry.training.context.template_text_e import SCENE_REGISTERS
 
 __all__ = ["REGISTERS"]
 
@@ -497,4 +498,5 @@ REGISTERS: dict[str, dict] = {
     **MORE_REGISTERS,
     **QUERY_REGISTERS,
     **FRONTIER_REGISTERS,
+    **SCENE_REGISTERS,
 }

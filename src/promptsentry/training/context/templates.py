@@ -36,6 +36,7 @@ from promptsentry.training.context.common import dedupe_key
 from promptsentry.training.context.template_multilingual import (
     DEV_FROM,
     EXTRA_TRAIN,
+    EXTRA_TRAIN_CREATIVE,
     EXTRA_TRAIN_ZH,
     PROMPTS,
 )
@@ -64,6 +65,11 @@ CAPS: dict[str, dict[str, int]] = {
     "query": {"train": 300, "dev": 60},
     "frontier": {"train": 300, "dev": 60},
     "topical_fact": {"train": 250, "dev": 40},
+    "dialogue": {"train": 240, "dev": 40},
+    "mashup": {"train": 240, "dev": 40},
+    "alt_history": {"train": 240, "dev": 40},
+    "causal": {"train": 240, "dev": 40},
+    "second_person": {"train": 240, "dev": 40},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
@@ -128,6 +134,9 @@ def _multilingual_rows(pool: str) -> list[dict]:
                 if lang == "zh":
                     for i, text in enumerate(EXTRA_TRAIN_ZH[label]):
                         rows.append(_row(text, label, family, f"{lang}:{label}:d{i}", pool))
+        if pool == "train":
+            for i, text in enumerate(EXTRA_TRAIN_CREATIVE.get(lang, ())):
+                rows.append(_row(text, "creative", family, f"{lang}:creative:e{i}", pool))
     return rows
 
 
