@@ -191,6 +191,17 @@ def test_a_prompt_the_encoder_cannot_read_is_scored_by_the_lexical_half_alone():
     assert det.detect("请综述近五年的研究进展").category is Lock.IMAGE_VIDEO
 
 
+def test_the_encoder_gate_reads_the_head_the_encoder_embeds():
+    """The gate looks at what the encoder would read (the first ``embed_chars`` characters),
+    not at the whole prompt: an English request followed by a long Chinese document is read,
+    a Chinese request followed by a long English log is not."""
+    det = _lexical_only(encoder_min_latin=0.5, embed_chars=64)
+    english_head = "Summarise the following customer feedback for me. " + "客户反馈很好" * 40
+    chinese_head = "请帮我总结下面的日志内容并找出错误原因。" * 3 + " error: timeout" * 60
+    assert det.encoder_reads(english_head)
+    assert not det.encoder_reads(chinese_head)
+
+
 def test_the_encoder_gate_is_kept_in_the_artifact(tmp_path):
     from promptsentry.training.context.train_context import save
 

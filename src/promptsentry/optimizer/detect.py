@@ -240,8 +240,9 @@ class ContextDetector:
         return self.semantic_features(embedding, signals) @ self._ew + self._eb
 
     def encoder_reads(self, text: str) -> bool:
-        """Whether the semantic half may score ``text`` (:attr:`encoder_min_latin`)."""
-        return latin_enough(text, self.encoder_min_latin)
+        """Whether the semantic half may score ``text`` (:attr:`encoder_min_latin`), read on
+        the head the encoder embeds (:func:`embedding_input`), not the whole prompt."""
+        return latin_enough(embedding_input(text, self.embed_chars), self.encoder_min_latin)
 
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)

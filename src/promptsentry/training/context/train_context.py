@@ -231,8 +231,8 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
     calib_lex = np.vstack([lexical.lexical_logits(r["text"])[0] for r in calib_rows])
     embed_weights = embed_bias = calib_sem = protos = proto_labels = None
 
-    def readable(text: str) -> bool:
-        return latin_enough(text, config.encoder_min_latin)
+    def readable(text: str) -> bool:  # the run-time gate: ContextDetector.encoder_reads
+        return latin_enough(embedding_input(text, config.embed_chars), config.encoder_min_latin)
 
     if config.semantic:
         if encoder is None:
