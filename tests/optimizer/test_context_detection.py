@@ -305,3 +305,20 @@ def test_training_keeps_what_the_encoder_cannot_read_from_the_semantic_half(tmp_
                         str(tmp_path / "m.json"), "--loso", "", "--encoder-min-latin", "0.5"])
     assert enc.seen and not any("猫" in t for t in enc.seen)
     assert ContextDetector.load(out, encoder=enc).encoder_min_latin == 0.5
+
+
+def test_a_fixed_fusion_weight_is_used_instead_of_the_calib_fit(tmp_path, monkeypatch):
+    """``--alpha``: the semantic half's weight is the one given (the temperature is still
+    fitted on calib), and it is what the artifact carries."""
+    data = tmp_path / "contexts.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in _tiny_corpus()))
+    enc = RecordingEncoder()
+    monkeypatch.setattr("promptsentry.encoders.sentence_encoder", lambda **_: enc)
+    alphas = []
+    for extra in ([], ["--alpha", "0.3"]):
+        out = tmp_path / f"model{len(extra)}.npz"
+        train_context.main(["--data", str(data), "--out", str(out), "--metrics",
+                            str(tmp_path / "m.json"), "--loso", "", *extra])
+        alphas.append(ContextDetector.load(out, encoder=enc).alpha)
+    assert alphas[1] == pytest.approx(0.3)
+    assert alphas[0] != pytest.approx(0.3)  # the fit on calib chose another grid value

@@ -7,7 +7,8 @@ last two to the ``dev`` pool (different prompts, never trained on).
 
 from __future__ import annotations
 
-__all__ = ["DEV_FROM", "EXTRA_TRAIN", "EXTRA_TRAIN_CREATIVE", "EXTRA_TRAIN_ZH", "PROMPTS"]
+__all__ = ["DEV_FROM", "EXTRA_TRAIN", "EXTRA_TRAIN_CREATIVE", "EXTRA_TRAIN_LOCKS", "EXTRA_TRAIN_ZH",
+           "PROMPTS"]
 
 #: prompts at this index and after are the dev pool
 DEV_FROM = 3
@@ -719,4 +720,120 @@ EXTRA_TRAIN_CREATIVE: dict[str, tuple[str, ...]] = {
            "写一首关于秋天落叶的短诗。",
            "写一段两个老朋友在火车站重逢的对话。",
            "创作一个关于会说话的图书馆的短篇故事。"),
+}
+
+#: 2026-12-08 (ninth session): three more data-analysis and three more research requests per
+#: language, and two everyday ones as their counterweight, after the multilingual dev pool
+#: stayed weakest on those locks (data_analysis 6–9 and research 9–12 of 16 right across this
+#: session's models). Our own prompts, none of them a dev-pool prompt; train pool only.
+EXTRA_TRAIN_LOCKS: dict[str, dict[str, tuple[str, ...]]] = {
+    "de": {
+        "data_analysis": (
+            "Zeig mir in den Verkaufszahlen, welche Produkte im Dezember am stärksten "
+            "gewachsen sind.",
+            "Berechne die durchschnittliche Bearbeitungszeit der Support-Tickets pro Team und "
+            "vergleiche die Quartale.",
+            "Mach eine Regressionsanalyse: Wie hängt der Umsatz von den Werbeausgaben ab?"),
+        "research": (
+            "Gibt es Studien dazu, ob Kurzarbeit langfristig Arbeitsplätze sichert?",
+            "Recherchiere den aktuellen Wissensstand zu Long Covid bei Kindern, mit Quellen.",
+            "Erstelle einen Bericht über den europäischen Markt für E-Bikes: Volumen, "
+            "Wachstum, Hersteller."),
+        "general": ("Was ist der Unterschied zwischen Grippe und Erkältung?",
+                    "Kannst du mir ein gutes Rezept für Kartoffelsalat geben?"),
+    },
+    "es": {
+        "data_analysis": (
+            "Con estos datos de ventas, ¿qué tienda tuvo el mayor crecimiento interanual?",
+            "Calcula la tasa de abandono mensual por plan y dime si hay estacionalidad.",
+            "Haz un análisis de cohortes de los usuarios registrados en 2023."),
+        "research": (
+            "¿Qué evidencia científica hay sobre el ayuno intermitente y la pérdida de peso?",
+            "Investiga el mercado de la energía solar residencial en México y sus principales "
+            "empresas.",
+            "Haz una revisión de la literatura sobre el teletrabajo y la productividad, con "
+            "referencias."),
+        "general": ("¿Cuál es la mejor época para visitar Andalucía?",
+                    "¿Cómo quito una mancha de vino tinto de la alfombra?"),
+    },
+    "fr": {
+        "data_analysis": (
+            "Analyse ces données de trafic web et identifie les pages avec le plus fort taux "
+            "de rebond.",
+            "Fais un tableau croisé des ventes par région et par trimestre, puis commente.",
+            "Y a-t-il une corrélation entre l'ancienneté des clients et leur panier moyen "
+            "dans ce fichier ?"),
+        "research": (
+            "Quel est l'état des connaissances sur les effets du télétravail sur la santé "
+            "mentale ?",
+            "Analyse le marché des batteries pour véhicules électriques en Europe, avec "
+            "sources.",
+            "Les probiotiques réduisent-ils la durée des diarrhées chez l'enfant ? Résume "
+            "les essais cliniques."),
+        "general": ("Comment puis-je économiser sur mes factures d'électricité ?",
+                    "Quel film me conseilles-tu pour une soirée en famille ?"),
+    },
+    "it": {
+        "data_analysis": (
+            "Analizza i dati di vendita e dimmi quali prodotti hanno il margine più alto.",
+            "Calcula il tempo medio di consegna per corriere e mostra un grafico a barre.",
+            "C'è una differenza significativa nel tasso di conversione tra le due versioni "
+            "della pagina?"),
+        "research": (
+            "Quali studi esistono sull'efficacia della dieta mediterranea nella prevenzione "
+            "del diabete?",
+            "Fai una ricerca di mercato sul settore del caffè specialty in Italia.",
+            "Riassumi lo stato della ricerca sulle batterie allo stato solido, con fonti."),
+        "general": ("Quanto tempo ci vuole per cuocere la pasta al dente?",
+                    "Mi consigli qualche posto da visitare a Napoli?"),
+    },
+    "pt": {
+        "data_analysis": (
+            "Analise a planilha de despesas e mostre as categorias que mais cresceram.",
+            "Calcule a média e a mediana do tempo de resposta do suporte por mês.",
+            "Existe correlação entre o preço e a avaliação dos produtos nestes dados?"),
+        "research": (
+            "O que dizem os estudos sobre o uso de telas e o sono de adolescentes?",
+            "Faça uma análise do mercado de fintechs no Brasil, com os principais "
+            "concorrentes.",
+            "Revise a literatura sobre vacinas de mRNA e resposta imune em idosos."),
+        "general": ("Qual é a melhor forma de aprender a nadar na idade adulta?",
+                    "Que presente posso dar ao meu pai no aniversário?"),
+    },
+    "ru": {
+        "data_analysis": (
+            "Проанализируй данные о продажах и найди месяцы с аномально низкой выручкой.",
+            "Посчитай средний чек по городам и построй диаграмму.",
+            "Есть ли в этих данных связь между возрастом клиента и частотой покупок?"),
+        "research": (
+            "Какие научные данные есть о влиянии кофе на сердечно-сосудистую систему?",
+            "Проведи исследование рынка электросамокатов в России: объём, игроки, тренды.",
+            "Сделай обзор литературы о методах лечения депрессии у подростков."),
+        "general": ("Как быстро уснуть, если не спится?",
+                    "Что посмотреть в Санкт-Петербурге за два дня?"),
+    },
+    "ja": {
+        "data_analysis": (
+            "この売上データから、前年比で最も伸びた商品カテゴリを教えてください。",
+            "問い合わせ件数を曜日別に集計して、傾向を分析してください。",
+            "顧客の年齢と購入金額に相関があるか、このデータで調べてください。"),
+        "research": (
+            "睡眠不足と認知機能の関係について、最新の研究をまとめてください。",
+            "日本の電気自動車市場について、市場規模と主要メーカーを調査してください。",
+            "高齢者の運動習慣と転倒リスクに関する文献レビューを作成してください。"),
+        "general": ("京都で紅葉が一番きれいな時期はいつですか？",
+                    "風邪をひいたときに食べるといいものは何ですか？"),
+    },
+    "zh": {
+        "data_analysis": (
+            "分析这份销售数据，找出增长最快的三个产品类别。",
+            "统计每个月的客户流失率，并画出趋势图。",
+            "这些数据中，广告投入和销售额之间有没有显著的相关性？"),
+        "research": (
+            "关于间歇性禁食对减肥效果的研究证据有哪些？",
+            "调研中国新能源汽车电池市场的规模和主要企业。",
+            "请撰写一篇关于远程办公对员工心理健康影响的文献综述。"),
+        "general": ("周末在北京有什么好玩的地方？",
+                    "怎么做一碗好吃的番茄鸡蛋面？"),
+    },
 }

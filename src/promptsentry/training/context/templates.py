@@ -37,6 +37,7 @@ from promptsentry.training.context.template_multilingual import (
     DEV_FROM,
     EXTRA_TRAIN,
     EXTRA_TRAIN_CREATIVE,
+    EXTRA_TRAIN_LOCKS,
     EXTRA_TRAIN_ZH,
     PROMPTS,
 )
@@ -137,6 +138,9 @@ def _multilingual_rows(pool: str) -> list[dict]:
         if pool == "train":
             for i, text in enumerate(EXTRA_TRAIN_CREATIVE.get(lang, ())):
                 rows.append(_row(text, "creative", family, f"{lang}:creative:e{i}", pool))
+            for label, texts in sorted(EXTRA_TRAIN_LOCKS.get(lang, {}).items()):
+                for i, text in enumerate(texts):
+                    rows.append(_row(text, label, family, f"{lang}:{label}:f{i}", pool))
     return rows
 
 

@@ -177,6 +177,10 @@ class TrainConfig:
     #: than this share Latin train the lexical half only and are fused without the semantic
     #: half on calib, as at run time (0: off)
     encoder_min_latin: float = 0.0
+    #: the fusion weight of the semantic half; ``None``: chosen on calib from ``ALPHAS``
+    #: (the NLL of neighbouring values is often a near tie, so one calib row more can move
+    #: it: fixing it keeps a retraining on slightly different data comparable)
+    alpha: float | None = None
 
 
 GENERAL_FLOORS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -276,7 +280,8 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
         if seen.any():
             calib_sem[seen] = (sem([r for r, s in zip(calib_rows, seen) if s]) @ embed_weights
                                + embed_bias)
-    alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y)
+    alpha, temperature = fit_fusion(calib_lex, calib_sem, calib_y,
+                                    ALPHAS if config.alpha is None else (config.alpha,))
     detector = ContextDetector(weights.astype(np.float32), signal_weights, bias, LABELS,
                                temperature, {"labels": LABELS, "embed_chars": config.embed_chars},
                                embed_weights=embed_weights, embed_bias=embed_bias, alpha=alpha,
@@ -392,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--embedding-cache", type=Path,
                     help="an .npz of the semantic rows (embedding + signals) by text hash, "
                          "read before and written after training")
+    ap.add_argument("--alpha", type=float, default=None,
+                    help="fusion weight of the semantic half (default: fitted on calib)")
     ap.add_argument("--loso", default="writingbench,persistbench",
                     help="comma-separated sources for leave-one-source-out runs ('' for none)")
     args = ap.parse_args(argv)
@@ -408,7 +415,7 @@ def main(argv: list[str] | None = None) -> None:
                              (item.split("=") for item in args.source_weight.split(",") if item)),
                          family_balance=args.family_balance, prototypes=args.prototypes,
                          fit_general_floor=args.general_floor,
-                         encoder_min_latin=args.encoder_min_latin)
+                         encoder_min_latin=args.encoder_min_latin, alpha=args.alpha)
     cache = load_cache(args.embedding_cache, rows, args.embed_chars)
     detector = train(split["train"], split.get("calib", []), config, semantic_cache=cache)
     metrics: dict = {
