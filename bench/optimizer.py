@@ -8,7 +8,7 @@ Nothing is downloaded.
 
 Usage::
 
-    .venv/bin/python bench/optimizer.py [--json out.json] [--latency-runs 300]
+    .venv/bin/python bench/optimizer.py [--json out.json] [--latency-runs 300] [--latency-only]
     .venv/bin/python bench/optimizer.py --corpus data/optimizer/awesome_chatgpt_prompts.jsonl
     PROMPTSENTRY_OPTIMIZER_LLM_PROVIDER=openai \
     PROMPTSENTRY_OPTIMIZER_LLM_BASE_URL=http://127.0.0.1:11434/v1 \
@@ -460,6 +460,8 @@ def main() -> None:
                     help="conciseness table on N prompts of 150+ tokens (chosen by SHA-256)")
     ap.add_argument("--goals", default="conciseness,token_efficiency",
                     help="goals of the conciseness table (comma-separated)")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="only the rules-engine and context-detection latency tables")
     args = ap.parse_args()
     goals = tuple(g.strip() for g in args.goals.split(",") if g.strip())
     unknown = [g for g in goals if g not in SUPPORTED_GOALS]
@@ -473,6 +475,10 @@ def main() -> None:
     rows = [json.loads(line) for line in DATA.open(encoding="utf-8")]
     dev = [r for r in rows if r["split"] == "dev"]
     det = default_detector()
+    if args.latency_only:
+        print_latency(latency(dev, args.latency_runs),
+                      detection_latency(dev, det, args.latency_runs))
+        return
     report = {
         "machine": f"{platform.machine()} {platform.processor() or ''} Python "
                    f"{platform.python_version()}",
@@ -496,17 +502,22 @@ def main() -> None:
         print(f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (over the classes "
               f"present), ECE {m['ece']:.3f}\n")
         print(table(m))
-    d = report["detection_latency_2kb"]
+    print_latency(report["latency_2kb"], report["detection_latency_2kb"])
+    _ = GOALS
+
+
+def print_latency(engine: dict, detection: dict) -> None:
+    """The context-detection latency line and the rules-engine latency table."""
+    d = detection
     print(f"\nContext-detection latency, 2 KB prompts: fused {d['fused']['p50_ms']} ms p50 / "
           f"{d['fused']['p99_ms']} ms p99; lexical half alone {d['lexical']['p50_ms']} ms p50 / "
           f"{d['lexical']['p99_ms']} ms p99 ({d['fused']['runs']} runs)")
     print("\n### Rules-engine latency, 2 KB prompts (in process)\n")
     print("| goals | runs | p50 | p99 | mean | of which encoder similarity, p50 |\n"
           "|---|---|---|---|---|---|")
-    for label, v in report["latency_2kb"].items():
+    for label, v in engine.items():
         print(f"| {label} | {v['runs']} | {v['p50_ms']} ms | {v['p99_ms']} ms | "
               f"{v['mean_ms']} ms | {v['similarity_p50_ms']} ms |")
-    _ = GOALS
 
 
 if __name__ == "__main__":
