@@ -48,9 +48,9 @@ from promptsentry.optimizer.features import (
     HASH_DIM,
     SIGNALS,
     embedding_input,
+    encoder_can_read,
     featurize,
 )
-from promptsentry.text import latin_enough
 
 __all__ = ["ARTIFACT", "LEXICAL_SETTLE", "PROTOTYPE_SCALE", "ContextDetection", "ContextDetector", "Embedder",
            "default_detector"]
@@ -242,7 +242,7 @@ class ContextDetector:
     def encoder_reads(self, text: str) -> bool:
         """Whether the semantic half may score ``text`` (:attr:`encoder_min_latin`), read on
         the head the encoder embeds (:func:`embedding_input`), not the whole prompt."""
-        return latin_enough(embedding_input(text, self.embed_chars), self.encoder_min_latin)
+        return encoder_can_read(text, self.embed_chars, self.encoder_min_latin)
 
     def _fused(self, text: str) -> tuple[np.ndarray, dict[str, int], np.ndarray | None]:
         z, signals, counts = self.lexical_logits(text)

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from promptsentry.text import latin_enough
+
 __all__ = ["EMBED_CHARS", "HASH_DIM", "SIGNALS", "FeatureVector", "detect_signals",
-           "embedding_input", "featurize"]
+           "embedding_input", "encoder_can_read", "featurize"]
 
 HASH_DIM = 1 << 17
 #: Characters of the prompt the sentence encoder reads (≈ 85 MiniLM tokens of prose): the
@@ -95,6 +97,13 @@ def embedding_input(text: str, max_chars: int = EMBED_CHARS) -> str:
     """The part of ``text`` the sentence encoder reads: its first ``max_chars`` characters,
     whitespace collapsed (a cut mid-word is harmless to a WordPiece tokenizer)."""
     return " ".join(text[: max_chars * 2].split())[:max_chars]
+
+
+def encoder_can_read(text: str, max_chars: int, min_latin: float) -> bool:
+    """The encoder gate of context detection: at least ``min_latin`` of the letters of the
+    head the encoder embeds (:func:`embedding_input`) are Latin (0: off). One function for
+    run time (``ContextDetector.encoder_reads``) and training (``train_context``)."""
+    return latin_enough(embedding_input(text, max_chars), min_latin)
 
 
 def byte_4gram_codes(text: str) -> np.ndarray:

@@ -39,9 +39,9 @@ from promptsentry.optimizer.features import (
     HASH_DIM,
     SIGNALS,
     embedding_input,
+    encoder_can_read,
     featurize,
 )
-from promptsentry.text import latin_enough
 
 LABELS = [lock.value for lock in Lock]
 ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
@@ -235,8 +235,8 @@ def train(train_rows: list[dict], calib_rows: list[dict], config: TrainConfig,
     calib_lex = np.vstack([lexical.lexical_logits(r["text"])[0] for r in calib_rows])
     embed_weights = embed_bias = calib_sem = protos = proto_labels = None
 
-    def readable(text: str) -> bool:  # the run-time gate: ContextDetector.encoder_reads
-        return latin_enough(embedding_input(text, config.embed_chars), config.encoder_min_latin)
+    def readable(text: str) -> bool:
+        return encoder_can_read(text, config.embed_chars, config.encoder_min_latin)
 
     if config.semantic:
         if encoder is None:
