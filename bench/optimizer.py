@@ -506,9 +506,8 @@ def main() -> None:
     _ = GOALS
 
 
-def print_latency(engine: dict, detection: dict) -> None:
-    """The context-detection latency line and the rules-engine latency table."""
-    d = detection
+def print_latency(engine: dict, d: dict) -> None:
+    """The context-detection latency line (``d``) and the rules-engine latency table."""
     print(f"\nContext-detection latency, 2 KB prompts: fused {d['fused']['p50_ms']} ms p50 / "
           f"{d['fused']['p99_ms']} ms p99; lexical half alone {d['lexical']['p50_ms']} ms p50 / "
           f"{d['lexical']['p99_ms']} ms p99 ({d['fused']['runs']} runs)")
