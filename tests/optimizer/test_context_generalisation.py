@@ -222,3 +222,63 @@ def test_eval_only_sources_never_reach_a_training_split(tmp_path, monkeypatch):
     # the eval-only source came first, so it keeps the duplicates and none is trainable
     assert new and {r["split"] for r in new} == {"test_family"}
     assert {r["source_family"] for r in new} == {"t2i-nc"}
+
+
+def test_a_snapshot_that_came_with_a_work_tree_is_read_through_its_git_directory(tmp_path):
+    from promptsentry.training.mirrors import git_show, snapshot
+
+    work = tmp_path / "me+qa" / "repo"
+    work.mkdir(parents=True)
+    (work / "q.txt").write_text("who wrote hamlet?\n", encoding="utf-8")
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "x"]):
+        subprocess.run([*git, *args], cwd=work, check=True)
+    snap = snapshot(tmp_path, "me/qa")
+    assert snap == work / ".git"
+    commit = subprocess.run(["git", f"--git-dir={snap}", "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    assert git_show(snap, commit, "q.txt") == b"who wrote hamlet?\n"
+
+
+def test_the_per_label_sources_keep_only_the_question_and_label_by_source(tmp_path):
+    from promptsentry.training.context import (
+        sources_creative,
+        sources_data_analysis,
+        sources_general,
+        sources_research,
+    )
+
+    medevidence = {"dset_gen/manual_284-setup.json": json.dumps({
+        "111": [{"question": "Is the risk of stroke higher, lower, or the same when comparing "
+                             "aspirin to placebo?", "answer": "lower"},
+                {"question": "Too short a question", "answer": "x"}],
+        "222": [{"question": "Is the risk of stroke higher, lower, or the same when comparing "
+                             "aspirin to placebo?", "answer": "lower"}]})}
+    qald = {path: json.dumps({"questions": [{"id": "1", "question": [
+        {"language": "de", "string": "Wie hoch ist der höchste Berg Italiens?"},
+        {"language": "en", "string": "Which is the highest mountain in Italy?"}]}]})
+        for _, path in sources_general._QALD_FILES}
+    bi = {f"dataset/{name}.json": json.dumps([
+        {"Natural Language Query": f"Which {name.lower()} drivers explain store sales?",
+         "Table(s) Used": ["sales_orders"], "SQL": "SELECT 1"}])
+        for name in sources_data_analysis._BI_FILES}
+    mops = {"assets/premises/mops/moderate.jsonl": json.dumps(
+        {"premise": '"A lighthouse keeper finds a map to a drowned city."', "theme": "sea",
+         "story": "Once upon a time"}) + "\n"}
+    cases = ((sources_research._medevidence, medevidence, "research",
+              ["Is the risk of stroke higher, lower, or the same when comparing aspirin to "
+               "placebo?"]),
+             (sources_general._qald, qald, "general",
+              ["Which is the highest mountain in Italy?"]),
+             (sources_data_analysis._bi_bench, bi, "data_analysis",
+              sorted(f"Which {n.lower()} drivers explain store sales?"
+                     for n in sources_data_analysis._BI_FILES)),
+             (sources_creative._mops_premises, mops, "creative",
+              ["A lighthouse keeper finds a map to a drowned city."]))
+    for i, (rule, files, label, texts) in enumerate(cases):
+        repo = f"me/src{i}"
+        commit = _snapshot(tmp_path, repo, files)
+        src = public_sources.PublicSource(f"fam{i}", repo, commit, "MIT", label, "train", rule)
+        rows = public_sources.source_rows(src, tmp_path)
+        assert sorted(r["text"] for r in rows) == texts, rule.__name__
+        assert {r["label"] for r in rows} == {label}

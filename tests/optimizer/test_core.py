@@ -82,7 +82,11 @@ def test_detector_accuracy_on_the_held_out_dev_split():
     assert len(dev) >= 300
     det = default_detector()
     correct = sum(det.detect(r["text"]).category.value == r["label"] for r in dev)
-    assert correct / len(dev) >= 0.83  # measured 0.850 (docs/BENCHMARKS.md)
+    # measured 0.831 with 2026-12-08 f, 0.843 with e (docs/BENCHMARKS.md: f loses 11 of the
+    # 243 general rows here — ML explanation questions and business-writing requests read as
+    # research, personal writing requests as creative — and wins never-seen families of the
+    # creative, data-analysis and research labels)
+    assert correct / len(dev) >= 0.82
 
 
 def test_detected_parameters_name_the_signals():

@@ -9,8 +9,10 @@ __all__ = ["git_ls", "git_show", "snapshot"]
 
 
 def snapshot(mirror: Path, repo: str) -> Path:
-    """The bare git directory of ``owner/name`` under ``mirror`` (``owner+name/repo``)."""
-    return mirror / repo.replace("/", "+") / "repo"
+    """The git directory of ``owner/name`` under ``mirror``: ``owner+name/repo`` when the
+    snapshot is bare (the usual case), ``owner+name/repo/.git`` when it came with a work tree."""
+    snap = mirror / repo.replace("/", "+") / "repo"
+    return snap / ".git" if (snap / ".git").is_dir() else snap
 
 
 def git_show(snap: Path, commit: str, path: str) -> bytes:

@@ -2,7 +2,7 @@
 
 Reads ``data/optimizer/contexts.jsonl`` (the wheel sources, see ``build_data``), adds a
 ``source_family`` to each of its rows (its ``source``), and appends the rows of every source
-in :data:`~promptsentry.training.context.public_sources.SOURCES` (repository snapshots under
+in :data:`SOURCES` (repository snapshots under
 ``--mirror``, as the ``fetch`` tool leaves them: ``<mirror>/<owner>+<name>/repo``) and of the
 shared benign-chat corpus, then (unless ``--no-templates``) the template source's rows
 (``templates``: our own templates; train pool → ``train`` / ``calib``, dev pool →
@@ -27,10 +27,23 @@ from pathlib import Path
 
 from promptsentry.training.context.build_data import split_of
 from promptsentry.training.context.common import dedupe_key
-from promptsentry.training.context.public_sources import SOURCES, shared_chat_rows, source_rows
+from promptsentry.training.context.public_sources import SOURCES as REPOSITORY_SOURCES
+from promptsentry.training.context.public_sources import PublicSource, shared_chat_rows, source_rows
+from promptsentry.training.context.sources_consulting import CONSULTING_SOURCES
+from promptsentry.training.context.sources_creative import CREATIVE_SOURCES
+from promptsentry.training.context.sources_data_analysis import DATA_ANALYSIS_SOURCES
+from promptsentry.training.context.sources_general import GENERAL_SOURCES
+from promptsentry.training.context.sources_research import RESEARCH_SOURCES
 from promptsentry.training.context.templates import template_rows
 
-__all__ = ["build"]
+__all__ = ["SOURCES", "build"]
+
+#: Every public source of the corpus: the first repositories (``public_sources``) and the
+#: per-label additions of 2026-12-08 (``sources_research``, ``sources_data_analysis``,
+#: ``sources_creative``, ``sources_general``, ``sources_consulting``).
+SOURCES: tuple[PublicSource, ...] = (*REPOSITORY_SOURCES, *RESEARCH_SOURCES,
+                                     *DATA_ANALYSIS_SOURCES, *CREATIVE_SOURCES, *GENERAL_SOURCES,
+                                     *CONSULTING_SOURCES)
 
 
 def build(base: Path, mirror: Path, benign_chat: Path | None, templates: bool = True

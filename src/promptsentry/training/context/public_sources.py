@@ -11,8 +11,13 @@ hold out a whole family and measure transfer to sources never seen.
 
 * ``train``: its licence lets us ship a model fitted on it (MIT, Apache-2.0, ODC-By, GPL-3.0,
   CC BY/BY-SA) — split by group into train / calib / dev like the wheel sources;
-* ``eval``: no licence, or a non-commercial one (CC BY-NC) — never trained or calibrated on;
-  scored only, as families the shipped model has never seen (split ``test_family``).
+* ``eval``: no licence, or a non-commercial one (CC BY-NC), or kept out of training by choice
+  (``data/optimizer/SOURCES.md`` says why for each) — never trained or calibrated on; scored
+  only, as families the shipped model has never seen (split ``test_family``).
+
+The per-label sources of 2026-12-08 live in ``sources_research``, ``sources_data_analysis``,
+``sources_creative``, ``sources_general`` and ``sources_consulting``;
+``build_public.SOURCES`` lists every source.
 
 The rows are not committed (they come from third-party snapshots); ``build_public`` writes them
 where it is told, and data/optimizer/SOURCES.md records each source, commit, licence and rule.

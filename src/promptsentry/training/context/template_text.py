@@ -14,6 +14,7 @@ from promptsentry.training.context.template_text_b import MORE_REGISTERS
 from promptsentry.training.context.template_text_c import QUERY_REGISTERS
 from promptsentry.training.context.template_text_d import FRONTIER_REGISTERS
 from promptsentry.training.context.template_text_e import SCENE_REGISTERS
+from promptsentry.training.context.template_text_f import CASE_SQL_REGISTERS
 
 __all__ = ["REGISTERS"]
 
@@ -499,4 +500,5 @@ REGISTERS: dict[str, dict] = {
     **QUERY_REGISTERS,
     **FRONTIER_REGISTERS,
     **SCENE_REGISTERS,
+    **CASE_SQL_REGISTERS,
 }

@@ -71,6 +71,8 @@ CAPS: dict[str, dict[str, int]] = {
     "alt_history": {"train": 240, "dev": 40},
     "causal": {"train": 240, "dev": 40},
     "second_person": {"train": 240, "dev": 40},
+    "case": {"train": 240, "dev": 40},
+    "sql": {"train": 200, "dev": 30},
 }
 _CALIB_SHARE = 15  # percent of train-pool groups that go to calib
 
