@@ -36,7 +36,8 @@ from pathlib import Path
 from promptsentry.training.context.common import MAX_CHARS
 from promptsentry.training.mirrors import git_ls, git_show, snapshot
 
-__all__ = ["SHARED_CHAT", "SOURCES", "PublicSource", "shared_chat_rows", "source_rows"]
+__all__ = ["SHARED_CHAT", "SOURCES", "PublicSource", "has_words", "one_line", "shared_chat_rows",
+           "source_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,16 @@ class PublicSource:
 
 def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def one_line(text: str) -> str:
+    """``text`` with every whitespace run, newlines included, collapsed to one space."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def has_words(text: str, n: int) -> bool:
+    """Whether ``text`` has at least ``n`` whitespace-separated words."""
+    return len(text.split()) >= n
 
 
 # -- the rules: each yields (text, group) ----------------------------------------------------

@@ -18,19 +18,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptsentry.training.context.public_sources import PublicSource
+from promptsentry.training.context.public_sources import PublicSource, has_words, one_line
 from promptsentry.training.mirrors import git_ls, git_show
 
 __all__ = ["CONSULTING_SOURCES"]
 
-
-def _clean(text: str) -> str:
-    """Whitespace runs (newlines included) collapsed to one space."""
-    return re.sub(r"\s+", " ", text).strip()
+_MIN_WORDS = 5
 
 
-def _ok(text: str) -> bool:
-    return len(text.split()) >= 5
 
 
 _OPENING = re.compile(
@@ -47,18 +42,18 @@ def _opening(prompt: str) -> str:
     you …", the same words in every case) is dropped."""
     match = _OPENING.search(prompt)
     if not match:
-        return _clean(prompt)
-    return _clean(f"{match['context']} {match['questions']}")
+        return one_line(prompt)
+    return one_line(f"{match['context']} {match['questions']}")
 
 
 def _case_context(ctx: object) -> str:
     """The upfront client context of a BACasebook case: its situation and the client's goal
     (``action``), as the interviewer reads them out."""
     if not isinstance(ctx, dict):
-        return _clean(str(ctx or ""))
+        return one_line(str(ctx or ""))
     parts = [ctx.get("situation") or ctx.get("client_context") or "",
              ctx.get("action") or ctx.get("objective") or ""]
-    return _clean(" ".join(str(p) for p in parts if p))
+    return one_line(" ".join(str(p) for p in parts if p))
 
 
 def _bacasebook(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
@@ -76,17 +71,17 @@ def _bacasebook(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
             continue
         case = json.loads(git_show(snap, src.commit, path))
         group = path.rsplit("/", 1)[-1].removesuffix(".json")
-        opening = _clean(_NOTE.sub("", _opening(case.get("opening_prompt") or "")))
-        if _ok(opening):
+        opening = one_line(_NOTE.sub("", _opening(case.get("opening_prompt") or "")))
+        if has_words(opening, _MIN_WORDS):
             yield opening, group
         context = _case_context(case.get("structure_1_client_basic_context"))
         questions = case.get("structure_3_case_questions") or {}
         for item in questions.values():
             if not isinstance(item, dict) or item.get("type") not in ("framework", "qualitative"):
                 continue
-            question = _clean(_NOTE.sub("", item.get("question_text") or ""))
+            question = one_line(_NOTE.sub("", item.get("question_text") or ""))
             text = f"{context} {question}".strip()
-            if _ok(question):
+            if has_words(question, _MIN_WORDS):
                 yield text, group
 
 
@@ -107,9 +102,9 @@ def _financebench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
         item = json.loads(line)
         if item.get("question_type") not in _FINANCEBENCH_TYPES:
             continue
-        text = _clean(item.get("question") or "")
-        if _ok(text):
-            yield text, _clean(item.get("company") or "none")
+        text = one_line(item.get("question") or "")
+        if has_words(text, _MIN_WORDS):
+            yield text, one_line(item.get("company") or "none")
 
 
 CONSULTING_SOURCES: tuple[PublicSource, ...] = (

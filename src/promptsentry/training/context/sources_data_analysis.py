@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptsentry.training.context.public_sources import PublicSource
+from promptsentry.training.context.public_sources import PublicSource, has_words, one_line
 from promptsentry.training.mirrors import git_ls, git_show
 
 __all__ = ["DATA_ANALYSIS_SOURCES"]
@@ -30,13 +30,6 @@ __all__ = ["DATA_ANALYSIS_SOURCES"]
 _MIN_WORDS = 5
 
 
-def _clean(text: str) -> str:
-    """Whitespace collapsed to single spaces."""
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _ok(text: str) -> bool:
-    return len(text.split()) >= _MIN_WORDS
 
 
 # -- nvBench (TsinghuaDatabaseGroup/nvBench) ----------------------------------------------
@@ -62,8 +55,8 @@ def _nvbench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
             continue
         group = db.group(1).strip() if db else "none"
         for item in _NV_ITEM.findall(block.group(1)):
-            text = _clean(html.unescape(re.sub(r"<[^>]+>", " ", item)))
-            if _ok(text):
+            text = one_line(html.unescape(re.sub(r"<[^>]+>", " ", item)))
+            if has_words(text, _MIN_WORDS):
                 yield text, group
 
 
@@ -79,10 +72,10 @@ def _bi_bench(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     the question uses)."""
     for name in _BI_FILES:
         for item in json.loads(git_show(snap, src.commit, f"dataset/{name}.json")):
-            text = _clean(item.get("Natural Language Query", ""))
+            text = one_line(item.get("Natural Language Query", ""))
             tables = item.get("Table(s) Used") or []
             group = tables[0].split("_")[0].lower() if tables else "none"
-            if _ok(text):
+            if has_words(text, _MIN_WORDS):
                 yield text, group
 
 
@@ -110,8 +103,8 @@ def _dseval_kaggle(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
             m = _DS_QUESTION.search(cell)
             if i == 0 or not m or "namespace_check" in cell:
                 continue
-            text = _clean(m.group(1))
-            if _ok(text):
+            text = one_line(m.group(1))
+            if has_words(text, _MIN_WORDS):
                 yield text, group
 
 

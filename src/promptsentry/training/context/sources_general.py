@@ -15,23 +15,17 @@ sources spreads each source over train / calib / dev.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptsentry.training.context.public_sources import PublicSource
+from promptsentry.training.context.public_sources import PublicSource, has_words, one_line
 from promptsentry.training.mirrors import git_show
 
 __all__ = ["GENERAL_SOURCES"]
 
-
-def _clean(text: str) -> str:
-    """Whitespace runs (newlines included) collapsed to one space."""
-    return re.sub(r"\s+", " ", text).strip()
+_MIN_WORDS = 4
 
 
-def _ok(text: str) -> bool:
-    return len(text.split()) >= 4
 
 
 _WEBQ_SPLITS = ("trainmodel", "val", "devtest", "test")
@@ -45,8 +39,8 @@ def _webquestions(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for split in _WEBQ_SPLITS:
         for item in json.loads(git_show(snap, src.commit, f"main/{split}.json")):
-            text = _clean(item.get("qText", ""))
-            if _ok(text) and text.lower() not in seen:
+            text = one_line(item.get("qText", ""))
+            if has_words(text, _MIN_WORDS) and text.lower() not in seen:
                 seen.add(text.lower())
                 yield text, item["qId"]
 
@@ -67,8 +61,8 @@ def _qald(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
             for q in item.get("question", []):
                 if q.get("language") != "en":
                     continue
-                text = _clean(q.get("string") or "")
-                if _ok(text) and text.lower() not in seen:
+                text = one_line(q.get("string") or "")
+                if has_words(text, _MIN_WORDS) and text.lower() not in seen:
                     seen.add(text.lower())
                     yield text, f"{split}:{item['id']}"
 
@@ -86,12 +80,12 @@ def _strategyqa(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for path in _STRATEGYQA_FILES:
         for item in json.loads(git_show(snap, src.commit, path)):
-            group = _clean(item.get("term") or item["qid"])
+            group = one_line(item.get("term") or item["qid"])
             texts = [item.get("question", "")]
             texts += [s for s in item.get("decomposition", [])
                       if "#" not in s and s.strip().endswith("?")]
-            for text in map(_clean, texts):
-                if _ok(text) and text.lower() not in seen:
+            for text in map(one_line, texts):
+                if has_words(text, _MIN_WORDS) and text.lower() not in seen:
                     seen.add(text.lower())
                     yield text, group
 

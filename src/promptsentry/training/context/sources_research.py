@@ -12,19 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from promptsentry.training.context.public_sources import PublicSource
+from promptsentry.training.context.public_sources import PublicSource, has_words, one_line
 from promptsentry.training.mirrors import git_show
 
 __all__ = ["RESEARCH_SOURCES"]
 
+_MIN_WORDS = 5
 
-def _clean(text: str) -> str:
-    """Whitespace runs (newlines included) collapsed to one space."""
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def _unmojibake(text: str) -> str:
@@ -35,9 +32,6 @@ def _unmojibake(text: str) -> str:
     except (UnicodeEncodeError, UnicodeDecodeError):
         return text
 
-
-def _ok(text: str) -> bool:
-    return len(text.split()) >= 5
 
 
 def _medevidence(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
@@ -50,8 +44,8 @@ def _medevidence(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for review_pmid, questions in setup.items():
         for item in questions:
-            text = _clean(item.get("question", ""))
-            if _ok(text) and text not in seen:
+            text = one_line(item.get("question", ""))
+            if has_words(text, _MIN_WORDS) and text not in seen:
                 seen.add(text)
                 yield text, review_pmid
 
@@ -63,9 +57,9 @@ def _pubmedrs(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     abstract, sections and answer are dropped."""
     raw = git_show(snap, src.commit, "PubMedRS-200/PubMedRS-200.csv").decode("utf-8", "replace")
     for item in csv.DictReader(io.StringIO(raw)):
-        text = _clean(_unmojibake(item.get("HumanQuestions") or item.get("questions") or ""))
-        if _ok(text):
-            yield text, _clean(item.get("specialty") or "none")
+        text = one_line(_unmojibake(item.get("HumanQuestions") or item.get("questions") or ""))
+        if has_words(text, _MIN_WORDS):
+            yield text, one_line(item.get("specialty") or "none")
 
 
 _PAPER_SEARCH_FILES = ("computer_science_ai_search_queries.json",
@@ -79,9 +73,9 @@ def _paper_search(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]:
     for name in _PAPER_SEARCH_FILES:
         queries = json.loads(git_show(snap, src.commit, f"test_sets/{name}"))
         for item in queries.values():
-            text = _clean(item.get("search_query", ""))
+            text = one_line(item.get("search_query", ""))
             stage = (item.get("settings") or {}).get("research_stage") or "none"
-            if _ok(text):
+            if has_words(text, _MIN_WORDS):
                 yield text, f"{name.split('_search')[0]}:{stage}"
 
 
