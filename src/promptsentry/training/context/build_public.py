@@ -27,8 +27,12 @@ from pathlib import Path
 
 from promptsentry.training.context.build_data import split_of
 from promptsentry.training.context.common import dedupe_key
-from promptsentry.training.context.public_sources import SOURCES as REPOSITORY_SOURCES
-from promptsentry.training.context.public_sources import PublicSource, shared_chat_rows, source_rows
+from promptsentry.training.context.public_sources import (
+    REPOSITORY_SOURCES,
+    PublicSource,
+    shared_chat_rows,
+    source_rows,
+)
 from promptsentry.training.context.sources_consulting import CONSULTING_SOURCES
 from promptsentry.training.context.sources_creative import CREATIVE_SOURCES
 from promptsentry.training.context.sources_data_analysis import DATA_ANALYSIS_SOURCES

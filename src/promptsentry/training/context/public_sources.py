@@ -36,7 +36,7 @@ from pathlib import Path
 from promptsentry.training.context.common import MAX_CHARS
 from promptsentry.training.mirrors import git_ls, git_show, snapshot
 
-__all__ = ["SHARED_CHAT", "SOURCES", "PublicSource", "has_words", "one_line", "shared_chat_rows",
+__all__ = ["REPOSITORY_SOURCES", "SHARED_CHAT", "PublicSource", "has_words", "one_line", "shared_chat_rows",
            "source_rows"]
 
 
@@ -193,7 +193,7 @@ def _reddit_everyday(src: PublicSource, snap: Path) -> Iterator[tuple[str, str]]
 
 REDDIT = ("GhostOf0days/Reddit-Data-Scraper", "5fc291342b40b6a7f743246d6b4c6985e1aa6f39")
 
-SOURCES: tuple[PublicSource, ...] = (
+REPOSITORY_SOURCES: tuple[PublicSource, ...] = (
     PublicSource("t2i-compbench", "Karine-Huang/T2I-CompBench",
                  "1b7094991a57f3c22abdd4f6e8ba6c1a15517073", "MIT", "image_video", "train",
                  _t2i_compbench, cap=320),
